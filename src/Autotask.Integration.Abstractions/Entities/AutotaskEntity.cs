@@ -1,0 +1,59 @@
+using System.Text.Json.Serialization;
+
+namespace Autotask.Integration;
+
+/// <summary>
+/// The base of every Autotask entity model. Every entity has a numeric <see cref="Id"/> assigned by Autotask.
+/// </summary>
+/// <remarks>
+/// Models are immutable records. Properties that Autotask may omit or return as <c>null</c> are nullable.
+/// Properties the server sends that the model does not know are ignored when reading.
+/// </remarks>
+public abstract record AutotaskEntity
+{
+    /// <summary>The Autotask id of the entity; <c>0</c> for an entity that has not been created yet (and then not sent).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Id { get; init; }
+}
+
+/// <summary>A user-defined field (UDF) value on an entity that supports them.</summary>
+/// <param name="Name">The name of the user-defined field as configured in the Autotask instance.</param>
+/// <param name="Value">The value as Autotask sends it, or <c>null</c> when the field is empty.</param>
+public sealed record UserDefinedField(string Name, string? Value);
+
+/// <summary>Implemented by entities that can carry user-defined fields.</summary>
+public interface IHasUserDefinedFields
+{
+    /// <summary>The user-defined fields of the entity, or <c>null</c> when Autotask sent none.</summary>
+    IReadOnlyList<UserDefinedField>? UserDefinedFields { get; }
+}
+
+/// <summary>Helpers for reading user-defined fields.</summary>
+public static class UserDefinedFieldExtensions
+{
+    /// <summary>
+    /// Returns the value of the user-defined field named <paramref name="name"/> (compared ignoring case),
+    /// or <c>null</c> when the entity has no such field or the field is empty.
+    /// </summary>
+    /// <param name="entity">The entity to read.</param>
+    /// <param name="name">The user-defined field's name.</param>
+    public static string? GetUserDefinedField(this IHasUserDefinedFields entity, string name)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        ArgumentNullException.ThrowIfNull(name);
+        if (entity.UserDefinedFields is null)
+        {
+            return null;
+        }
+
+        foreach (var field in entity.UserDefinedFields)
+        {
+            if (string.Equals(field.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return field.Value;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,185 @@
+using System.Net;
+
+namespace Autotask.Integration;
+
+/// <summary>
+/// The base of every failure the Autotask client reports: an error answer from Autotask, no answer at all, or a
+/// server-given URL the client refused to follow. Carries what is needed to diagnose it, never a credential.
+/// </summary>
+/// <remarks>
+/// Catch a derived type where the caller acts differently: <see cref="AutotaskAuthenticationException"/>,
+/// <see cref="AutotaskPermissionException"/>, <see cref="AutotaskRateLimitException"/>,
+/// <see cref="AutotaskValidationException"/>, <see cref="AutotaskNotFoundException"/>,
+/// <see cref="AutotaskServerException"/>, <see cref="AutotaskCommunicationException"/>,
+/// <see cref="AutotaskUnsafeUrlException"/>.
+/// </remarks>
+public class AutotaskException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong and what to do.</param>
+    /// <param name="details">The request and answer the failure came from.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    public AutotaskException(string message, AutotaskErrorDetails details, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        Details = details;
+    }
+
+    /// <summary>The request and answer the failure came from.</summary>
+    public AutotaskErrorDetails Details { get; }
+
+    /// <summary>The HTTP status of Autotask's answer, or <c>null</c> when there was no answer.</summary>
+    public HttpStatusCode? StatusCode => Details.StatusCode;
+
+    /// <summary>The messages of Autotask's <c>errors</c> array; empty when it sent none.</summary>
+    public IReadOnlyList<string> Errors => Details.Errors;
+
+    /// <summary>The entity the request was about, such as <c>Companies</c>, or <c>null</c>.</summary>
+    public string? Entity => Details.Entity;
+
+    /// <summary>The operation, such as <c>Query</c>, <c>Create</c> or <c>ZoneDiscovery</c>.</summary>
+    public string Operation => Details.Operation;
+
+    /// <summary>The request URL without its query string (which could hold personal data); never a credential.</summary>
+    public Uri? RequestUri => Details.RequestUri;
+}
+
+/// <summary>Where a failure came from: the request and, when there was one, Autotask's answer. Never a credential.</summary>
+public sealed record AutotaskErrorDetails
+{
+    /// <summary>The operation, such as <c>Query</c>, <c>Create</c> or <c>ZoneDiscovery</c>.</summary>
+    public required string Operation { get; init; }
+
+    /// <summary>The entity the request was about, such as <c>Companies</c>, or <c>null</c>.</summary>
+    public string? Entity { get; init; }
+
+    /// <summary>The name of the connection the request was made for, or <c>null</c>.</summary>
+    public string? Connection { get; init; }
+
+    /// <summary>The HTTP method.</summary>
+    public string? Method { get; init; }
+
+    /// <summary>The request URL without its query string.</summary>
+    public Uri? RequestUri { get; init; }
+
+    /// <summary>The HTTP status of the answer, or <c>null</c> when there was no answer.</summary>
+    public HttpStatusCode? StatusCode { get; init; }
+
+    /// <summary>The messages of Autotask's <c>errors</c> array.</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
+
+    /// <summary>A request id from the answer's headers, when the server sent one.</summary>
+    public string? RequestId { get; init; }
+}
+
+/// <summary>
+/// The credentials were refused: a wrong username, secret or integration code, or an API user that cannot log in
+/// to the web services API. Autotask reports some of these with HTTP 500 (for example "IntegrationCode is invalid").
+/// </summary>
+public sealed class AutotaskAuthenticationException : AutotaskException
+{
+    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    public AutotaskAuthenticationException(string message, AutotaskErrorDetails details, Exception? innerException = null)
+        : base(message, details, innerException)
+    {
+    }
+}
+
+/// <summary>The API user is authenticated but its security level does not allow the request.</summary>
+public sealed class AutotaskPermissionException : AutotaskException
+{
+    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    public AutotaskPermissionException(string message, AutotaskErrorDetails details, Exception? innerException = null)
+        : base(message, details, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Autotask refused the request because a request limit was reached (HTTP 429, or a threshold message), and the
+/// client's retries did not get through.
+/// </summary>
+public sealed class AutotaskRateLimitException : AutotaskException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong and what to do.</param>
+    /// <param name="details">The request and answer.</param>
+    /// <param name="retryAfter">How long Autotask asked to wait, when it said.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    public AutotaskRateLimitException(string message, AutotaskErrorDetails details, TimeSpan? retryAfter, Exception? innerException = null)
+        : base(message, details, innerException)
+    {
+        RetryAfter = retryAfter;
+    }
+
+    /// <summary>How long Autotask asked to wait before the next request, when it said.</summary>
+    public TimeSpan? RetryAfter { get; }
+}
+
+/// <summary>Autotask rejected the request's content: a missing or invalid field, a bad filter, a rule of the instance.</summary>
+public sealed class AutotaskValidationException : AutotaskException
+{
+    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    public AutotaskValidationException(string message, AutotaskErrorDetails details, Exception? innerException = null)
+        : base(message, details, innerException)
+    {
+    }
+}
+
+/// <summary>The entity or URL does not exist (HTTP 404).</summary>
+public sealed class AutotaskNotFoundException : AutotaskException
+{
+    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    public AutotaskNotFoundException(string message, AutotaskErrorDetails details, Exception? innerException = null)
+        : base(message, details, innerException)
+    {
+    }
+}
+
+/// <summary>Autotask failed with a server error (HTTP 5xx) that retries did not get past.</summary>
+public sealed class AutotaskServerException : AutotaskException
+{
+    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    public AutotaskServerException(string message, AutotaskErrorDetails details, Exception? innerException = null)
+        : base(message, details, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// No answer came back: the connection failed, dropped, or timed out. For a write, <see cref="RequestMayHaveBeenApplied"/>
+/// says whether Autotask may have applied it; read the entity back before writing again.
+/// </summary>
+public sealed class AutotaskCommunicationException : AutotaskException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong and what to do.</param>
+    /// <param name="details">The request.</param>
+    /// <param name="requestMayHaveBeenApplied">Whether the request may have reached Autotask and been applied.</param>
+    /// <param name="innerException">The underlying failure.</param>
+    public AutotaskCommunicationException(string message, AutotaskErrorDetails details, bool requestMayHaveBeenApplied, Exception? innerException = null)
+        : base(message, details, innerException)
+    {
+        RequestMayHaveBeenApplied = requestMayHaveBeenApplied;
+    }
+
+    /// <summary>
+    /// Whether the request may have reached Autotask and been applied: <c>false</c> only when the failure proves
+    /// nothing was sent (for example the connection was refused).
+    /// </summary>
+    public bool RequestMayHaveBeenApplied { get; }
+}
+
+/// <summary>
+/// The client refused a URL before sending anything to it: a zone URL or next-page URL on a host or scheme other
+/// than the allowed ones, so that credentials never leave the resolved zone.
+/// </summary>
+public sealed class AutotaskUnsafeUrlException : AutotaskException
+{
+    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    public AutotaskUnsafeUrlException(string message, AutotaskErrorDetails details, Exception? innerException = null)
+        : base(message, details, innerException)
+    {
+    }
+}

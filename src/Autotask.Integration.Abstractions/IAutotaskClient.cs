@@ -1,0 +1,97 @@
+namespace Autotask.Integration;
+
+/// <summary>
+/// A typed client of the Autotask REST API for one connection (one API user on one Autotask instance).
+/// Thread-safe; hold one per connection, from <see cref="IAutotaskClientFactory"/> or dependency injection.
+/// </summary>
+/// <remarks>
+/// Every method throws an <see cref="AutotaskException"/> subtype when Autotask answers with an error, does not
+/// answer, or hands back a URL the client will not follow; and <see cref="OperationCanceledException"/> when the
+/// token is cancelled. Reads are retried on transient failures; writes only when the failure proves nothing was applied.
+/// </remarks>
+public interface IAutotaskClient
+{
+    /// <summary>The name (alias) of the connection.</summary>
+    string ConnectionName { get; }
+
+    /// <summary>
+    /// Streams every entity matching the query, page after page (up to 500 records a page), holding one page in
+    /// memory. Following pages are requested only as the enumeration reaches them. A page that still fails after
+    /// retries ends the enumeration with an exception: a result is never silently partial.
+    /// </summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="query">The query.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <exception cref="ArgumentException">A filter or included field is not a field of <typeparamref name="T"/>.</exception>
+    IAsyncEnumerable<T> QueryAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>Counts the entities matching the query's filters (<c>{entity}/query/count</c>).</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="query">The query; its included fields and record limit are ignored.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<long> CountAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>Reads one entity by id, or returns <c>null</c> when Autotask has none with that id.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="id">The id.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<T?> GetAsync<T>(long id, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>
+    /// Creates an entity and returns its new id. Entities that Autotask creates under a parent (ticket notes,
+    /// contract services and adjustments, contacts) are sent to the parent's URL, taking the parent id from the entity.
+    /// </summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="entity">The entity; its <see cref="AutotaskEntity.Id"/> must be 0.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="AutotaskCommunicationException">No answer came; check <see cref="AutotaskCommunicationException.RequestMayHaveBeenApplied"/> before creating again.</exception>
+    Task<long> CreateAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>Updates only the fields set in the patch (HTTP PATCH) and returns the entity's id.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="patch">The patch.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<long> UpdateAsync<T>(EntityPatch<T> patch, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>Reads what the API user may do with entities of type <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<EntityInformation> GetEntityInformationAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>Reads the fields of <typeparamref name="T"/> with their picklists; cached for the connection.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<IReadOnlyList<EntityField>> GetFieldsAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>Reads the user-defined fields of <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<IReadOnlyList<EntityField>> GetUserDefinedFieldsAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>Reads the picklist of a field of <typeparamref name="T"/> (such as <c>priority</c> of tickets); cached for the connection.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="field">The field's name as Autotask spells it, compared ignoring case.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="ArgumentException">The entity has no picklist field of that name.</exception>
+    Task<Picklist> GetPicklistAsync<T>(string field, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
+    /// <summary>Reads the request threshold of the Autotask database and how much of it is used.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<ThresholdInformation> GetThresholdInformationAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Returns the zone the connection uses, discovering it from the username unless a zone URL is configured.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<ZoneInformation> GetZoneAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Hands out the <see cref="IAutotaskClient"/> of each configured connection.</summary>
+public interface IAutotaskClientFactory
+{
+    /// <summary>The names of the configured connections.</summary>
+    IReadOnlyCollection<string> ConnectionNames { get; }
+
+    /// <summary>Returns the client of the named connection; the same instance every time.</summary>
+    /// <param name="connectionName">The connection's name, compared ignoring case.</param>
+    /// <exception cref="ArgumentException">No connection has that name; the message lists the names that exist.</exception>
+    IAutotaskClient GetClient(string connectionName);
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using Autotask.Integration.Zones;
+using Microsoft.Extensions.Options;
+
+namespace Autotask.Integration;
+
+/// <summary>Checks the options at start-up and says which connection and which setting is wrong. Never repeats a secret.</summary>
+internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<AutotaskIntegrationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AutotaskIntegrationOptions options)
+    {
+        var failures = new List<string>();
+        var zones = options.Zones;
+        var policy = new ZoneUrlPolicy(zones);
+
+        if (zones.AllowedHostSuffixes.Any(string.IsNullOrWhiteSpace))
+        {
+            failures.Add("Autotask zones: AllowedHostSuffixes holds an empty entry.");
+        }
+
+        if (!Uri.TryCreate(zones.DiscoveryUrl, UriKind.Absolute, out var discovery))
+        {
+            failures.Add($"Autotask zones: DiscoveryUrl '{zones.DiscoveryUrl}' is not an absolute URL.");
+        }
+        else if (!policy.IsAllowed(discovery, out var reason))
+        {
+            failures.Add($"Autotask zones: DiscoveryUrl is refused because {reason}.");
+        }
+
+        if (zones.CacheDuration < TimeSpan.Zero)
+        {
+            failures.Add("Autotask zones: CacheDuration cannot be negative.");
+        }
+
+        if (options.Connections.Count == 0)
+        {
+            failures.Add("No Autotask connection is configured. Add one with options.AddConnection(name, ...) or in configuration under Autotask:Connections:{name}.");
+        }
+
+        foreach (var (connectionName, connection) in options.Connections)
+        {
+            var prefix = $"Autotask connection '{connectionName}':";
+            if (string.IsNullOrWhiteSpace(connectionName))
+            {
+                failures.Add("An Autotask connection has an empty name.");
+            }
+
+            if (connection is null)
+            {
+                failures.Add($"{prefix} has no settings.");
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(connection.UserName))
+            {
+                failures.Add($"{prefix} UserName is required: the API user's username (key) from Autotask.");
+            }
+            else if (connection.UserName.Any(char.IsWhiteSpace))
+            {
+                failures.Add($"{prefix} UserName contains white space; copy the API user's username exactly.");
+            }
+
+            if (string.IsNullOrWhiteSpace(connection.Secret))
+            {
+                failures.Add($"{prefix} Secret is required: the API user's secret from Autotask.");
+            }
+
+            if (string.IsNullOrWhiteSpace(connection.IntegrationCode))
+            {
+                failures.Add($"{prefix} IntegrationCode is required: the API tracking identifier's integration code.");
+            }
+
+            if (!string.IsNullOrWhiteSpace(connection.ZoneUrl))
+            {
+                if (!Uri.TryCreate(connection.ZoneUrl, UriKind.Absolute, out var zoneUrl))
+                {
+                    failures.Add($"{prefix} ZoneUrl '{connection.ZoneUrl}' is not an absolute URL.");
+                }
+                else if (!policy.IsAllowed(zoneUrl, out var reason))
+                {
+                    failures.Add($"{prefix} ZoneUrl is refused because {reason}.");
+                }
+            }
+
+            if (connection.ImpersonationResourceId is < 1)
+            {
+                failures.Add($"{prefix} ImpersonationResourceId must be a positive resource id.");
+            }
+
+            if (connection.Currency is { } currency && (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper)))
+            {
+                failures.Add($"{prefix} Currency '{currency}' is not an ISO 4217 code of three capital letters, such as EUR.");
+            }
+
+            Range(failures, prefix, nameof(connection.HourlyRequestBudget), connection.HourlyRequestBudget, 1, int.MaxValue);
+            Range(failures, prefix, nameof(connection.MaxConcurrentRequestsPerEntity), connection.MaxConcurrentRequestsPerEntity, 1, 100);
+            Range(failures, prefix, nameof(connection.MaxRetryAttempts), connection.MaxRetryAttempts, 0, 10);
+            Between(failures, prefix, nameof(connection.RetryBaseDelay), connection.RetryBaseDelay, TimeSpan.Zero, TimeSpan.FromMinutes(5));
+            Between(failures, prefix, nameof(connection.MaxRetryAfter), connection.MaxRetryAfter, TimeSpan.Zero, TimeSpan.FromHours(1));
+            Between(failures, prefix, nameof(connection.AttemptTimeout), connection.AttemptTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+            Between(failures, prefix, nameof(connection.MetadataCacheDuration), connection.MetadataCacheDuration, TimeSpan.Zero, TimeSpan.FromDays(7));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Range(List<string> failures, string prefix, string setting, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix} {setting} is {value}; it must be between {min} and {max}."));
+        }
+    }
+
+    private static void Between(List<string> failures, string prefix, string setting, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix} {setting} is {value}; it must be between {min} and {max}."));
+        }
+    }
+}

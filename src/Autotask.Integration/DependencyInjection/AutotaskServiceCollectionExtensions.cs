@@ -1,0 +1,105 @@
+using Autotask.Integration;
+using Autotask.Integration.Http;
+using Autotask.Integration.Zones;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Autotask.Integration SDK.</summary>
+public static class AutotaskServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the Autotask client for the connections that <paramref name="configure"/> adds:
+    /// <see cref="IAutotaskClientFactory"/> for any connection and, when exactly one is configured,
+    /// <see cref="IAutotaskClient"/> for it. Options are validated at start-up.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Adds connections and sets options.</param>
+    /// <returns>A builder for further configuration.</returns>
+    /// <example>
+    /// <code>
+    /// services.AddAutotaskIntegration(o =&gt; o.AddConnection("contoso", c =&gt;
+    /// {
+    ///     c.UserName = "abc123@example.com";
+    ///     c.Secret = secretFromVault;
+    ///     c.IntegrationCode = "ABCDEFGHIJKLMNOPQRSTUVWXYZA";
+    /// }));
+    /// </code>
+    /// </example>
+    public static AutotaskIntegrationBuilder AddAutotaskIntegration(this IServiceCollection services, Action<AutotaskIntegrationOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<AutotaskIntegrationOptions>().Configure(configure);
+        return AddCore(services);
+    }
+
+    /// <summary>
+    /// Registers the Autotask client with options bound from a configuration section, such as <c>Autotask</c> holding
+    /// <c>Connections:{name}:UserName</c>, <c>:Secret</c>, <c>:IntegrationCode</c> and <c>Zones:...</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section to bind.</param>
+    /// <param name="configure">Optionally sets more options after binding.</param>
+    /// <returns>A builder for further configuration.</returns>
+    public static AutotaskIntegrationBuilder AddAutotaskIntegration(
+        this IServiceCollection services, IConfiguration configuration, Action<AutotaskIntegrationOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = services.AddOptions<AutotaskIntegrationOptions>().Bind(configuration);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return AddCore(services);
+    }
+
+    private static AutotaskIntegrationBuilder AddCore(IServiceCollection services)
+    {
+        services.AddOptions<AutotaskIntegrationOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AutotaskIntegrationOptions>, AutotaskIntegrationOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddLogging();
+        services.TryAddSingleton<ZoneResolver>();
+        services.TryAddSingleton<AutotaskClientFactory>();
+        services.TryAddSingleton<IAutotaskClientFactory>(sp => sp.GetRequiredService<AutotaskClientFactory>());
+        services.TryAddSingleton<IAutotaskClient>(sp => sp.GetRequiredService<AutotaskClientFactory>().GetSingleClient());
+        services.TryAddTransient<CredentialsHandler>();
+
+        // The factory's own request loggers keep the raw header values in their log state, where a structured log
+        // sink could write the secret out; the client logs each request itself, without headers.
+        var clients = services.AddHttpClient(AutotaskClientFactory.HttpClientName, ConfigureHttpClient)
+            .ConfigurePrimaryHttpMessageHandler(CreatePrimaryHandler)
+            .RemoveAllLoggers();
+        clients.AddResilienceHandler(AutotaskResilience.PipelineName, AutotaskResilience.ConfigureConnection)
+            .SelectPipelineBy(_ => request => request.Options.TryGetValue(AutotaskRequestOptions.Connection, out var connection) ? connection.Name : "");
+        clients.AddHttpMessageHandler<CredentialsHandler>();
+
+        var zones = services.AddHttpClient(ZoneResolver.HttpClientName, ConfigureHttpClient)
+            .ConfigurePrimaryHttpMessageHandler(CreatePrimaryHandler)
+            .RemoveAllLoggers();
+        zones.AddResilienceHandler(AutotaskResilience.PipelineName + ".ZoneDiscovery", AutotaskResilience.ConfigureZoneDiscovery);
+
+        return new AutotaskIntegrationBuilder(services, clients, zones);
+    }
+
+    private static void ConfigureHttpClient(HttpClient client)
+    {
+        // Timeouts belong to the resilience pipeline, per attempt.
+        client.Timeout = Timeout.InfiniteTimeSpan;
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("Autotask.Integration/" + typeof(AutotaskIntegrationBuilder).Assembly.GetName().Version?.ToString(3));
+    }
+
+    private static SocketsHttpHandler CreatePrimaryHandler() => new()
+    {
+        // Redirects are never followed: a redirect would carry the credential headers to another host.
+        AllowAutoRedirect = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AutomaticDecompression = System.Net.DecompressionMethods.All,
+    };
+}

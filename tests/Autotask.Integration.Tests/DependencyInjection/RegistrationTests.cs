@@ -1,0 +1,119 @@
+using Autotask.Integration.Tests.Support;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Autotask.Integration.Tests.DependencyInjection;
+
+public sealed class RegistrationTests
+{
+    private static OptionsValidationException Invalid(Action<AutotaskIntegrationOptions> configure)
+    {
+        using var harness = ClientHarness.Create(configure);
+        return Assert.Throws<OptionsValidationException>(() => harness.Services.GetRequiredService<IOptions<AutotaskIntegrationOptions>>().Value);
+    }
+
+    [Fact]
+    public void Validation_names_the_connection_and_the_field_and_never_the_secret()
+    {
+        var error = Invalid(o => o.AddConnection("contoso", c =>
+        {
+            c.Secret = "top-secret-value";
+            c.ZoneUrl = "https://evil.example/atservicesrest/";
+            c.Currency = "euro";
+            c.HourlyRequestBudget = 0;
+            c.ImpersonationResourceId = -1;
+        }));
+
+        Assert.Contains("Autotask connection 'contoso': UserName is required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Autotask connection 'contoso': IntegrationCode is required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Autotask connection 'contoso': ZoneUrl is refused because its host evil.example", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Currency 'euro'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("HourlyRequestBudget is 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ImpersonationResourceId", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("top-secret-value", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_secret_is_reported()
+    {
+        var error = Invalid(o => o.AddConnection("a", c => { c.UserName = "u@example.com"; c.IntegrationCode = "X"; }));
+        Assert.Contains("Autotask connection 'a': Secret is required", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void No_connection_at_all_is_reported() =>
+        Assert.Contains("No Autotask connection is configured", Invalid(_ => { }).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public async Task Invalid_options_stop_the_host_at_start_up()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAutotaskIntegration(o => o.AddConnection("broken", _ => { }));
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("'broken'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Options_bind_from_a_configuration_section()
+    {
+        using var server = TestServer.Start();
+        server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/3").UsingGet())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("""{"item":{"id":3,"companyName":"Fabrikam"}}"""));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Autotask:Zones:AllowInsecureHttp"] = "true",
+            ["Autotask:Zones:AllowedHostSuffixes:0"] = "127.0.0.1",
+            ["Autotask:Connections:fabrikam:UserName"] = ClientHarness.UserName,
+            ["Autotask:Connections:fabrikam:Secret"] = ClientHarness.Secret,
+            ["Autotask:Connections:fabrikam:IntegrationCode"] = ClientHarness.IntegrationCode,
+            ["Autotask:Connections:fabrikam:ZoneUrl"] = server.BaseUrl() + "/atservicesrest/",
+            ["Autotask:Connections:fabrikam:MaxConcurrentRequestsPerEntity"] = "2",
+            ["Autotask:Connections:fabrikam:RetryBaseDelay"] = "00:00:00.010",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddAutotaskIntegration(configuration.GetSection("Autotask"));
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<AutotaskIntegrationOptions>>().Value;
+        var company = await provider.GetRequiredService<IAutotaskClient>().GetAsync<Company>(3, TestContext.Current.CancellationToken);
+
+        Assert.Equal("Fabrikam", company!.CompanyName);
+        Assert.Equal(2, options.Connections["FABRIKAM"].MaxConcurrentRequestsPerEntity);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), options.Connections["fabrikam"].RetryBaseDelay);
+        Assert.Contains("autotask.net", options.Zones.AllowedHostSuffixes);
+    }
+
+    [Fact]
+    public void Several_connections_are_served_by_the_factory_one_client_each()
+    {
+        using var harness = ClientHarness.Create(o =>
+        {
+            o.AddConnection("north", ClientHarness.Credentials);
+            o.AddConnection("south", ClientHarness.Credentials);
+        });
+
+        var north = harness.Factory.GetClient("north");
+        Assert.Same(north, harness.Factory.GetClient("NORTH"));
+        Assert.NotSame(north, harness.Factory.GetClient("south"));
+        Assert.Equal("north", north.ConnectionName);
+        Assert.Equal(["north", "south"], harness.Factory.ConnectionNames.Order());
+
+        var unknown = Assert.Throws<ArgumentException>(() => harness.Factory.GetClient("east"));
+        Assert.Contains("north, south", unknown.Message, StringComparison.Ordinal);
+        var ambiguous = Assert.Throws<InvalidOperationException>(() => harness.Client);
+        Assert.Contains("IAutotaskClientFactory", ambiguous.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_single_connection_can_be_injected_directly()
+    {
+        using var harness = ClientHarness.Create(o => o.AddConnection("only", ClientHarness.Credentials));
+        Assert.Equal("only", harness.Client.ConnectionName);
+    }
+}

@@ -1,0 +1,136 @@
+using Autotask.Integration.Tests.Support;
+using NodaTime;
+using Snapshooter.Xunit3;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+
+namespace Autotask.Integration.Tests.Entities;
+
+public sealed class WriteTests : IDisposable
+{
+    private readonly WireMockServer _server = TestServer.Start();
+
+    public WriteTests()
+    {
+        _server.Given(Request.Create().UsingAnyMethod())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("""{"itemId":4242}"""));
+    }
+
+    public void Dispose() => _server.Dispose();
+
+    private (string Method, string Path, Newtonsoft.Json.Linq.JToken Body) Sent()
+    {
+        var request = Assert.Single(_server.LogEntries).RequestMessage;
+        return (request.Method, request.Path, JsonText.Parse(request.Body!));
+    }
+
+    [Fact]
+    public async Task Creating_a_ticket_posts_the_model_without_nulls()
+    {
+        using var harness = ClientHarness.For(_server);
+
+        var id = await harness.Client.CreateAsync(new Ticket
+        {
+            CompanyId = 12,
+            Title = "Backup failed on SRV01",
+            Description = "Job 'Nightly' ended with errors.",
+            Status = 1,
+            Priority = 2,
+            QueueId = 8,
+            DueDateTime = Instant.FromUtc(2026, 11, 26, 17, 0),
+        }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(4242, id);
+        var (method, path, body) = Sent();
+        Assert.Equal("POST", method);
+        Assert.Equal("/atservicesrest/v1.0/Tickets", path);
+        Snapshot.Match(body);
+    }
+
+    [Fact]
+    public async Task A_ticket_note_is_created_under_its_ticket()
+    {
+        using var harness = ClientHarness.For(_server);
+
+        await harness.Client.CreateAsync(new TicketNote { TicketId = 77, Title = "Repeat", Description = "Seen again", NoteType = 1, Publish = 1 },
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal("/atservicesrest/v1.0/Tickets/77/Notes", Sent().Path);
+    }
+
+    [Fact]
+    public async Task An_adjustment_is_created_under_its_contract_with_a_date_only_effective_date()
+    {
+        using var harness = ClientHarness.For(_server);
+
+        await harness.Client.CreateAsync(new ContractServiceAdjustment
+        {
+            ContractId = 31,
+            ContractServiceId = 310,
+            EffectiveDate = new LocalDate(2026, 12, 1),
+            UnitChange = -3,
+            AdjustedUnitPrice = 9.5m,
+        }, TestContext.Current.CancellationToken);
+
+        var (_, path, body) = Sent();
+        Assert.Equal("/atservicesrest/v1.0/Contracts/31/ServiceAdjustments", path);
+        Assert.Equal("2026-12-01T00:00:00", (string?)body["effectiveDate"]);
+        Assert.Equal(-3, (int?)body["unitChange"]);
+        Assert.Equal(310, (long?)body["contractServiceID"]);
+    }
+
+    [Fact]
+    public async Task A_contract_service_is_created_under_its_contract() 
+    {
+        using var harness = ClientHarness.For(_server);
+
+        await harness.Client.CreateAsync(new ContractService { ContractId = 31, ServiceId = 5, UnitPrice = 10m }, TestContext.Current.CancellationToken);
+
+        Assert.Equal("/atservicesrest/v1.0/Contracts/31/Services", Sent().Path);
+    }
+
+    [Fact]
+    public async Task A_patch_sends_only_the_id_and_the_changed_fields()
+    {
+        using var harness = ClientHarness.For(_server);
+
+        var patch = new EntityPatch<Ticket>(55).Set(t => t.Status, 5).Set(t => t.Title, "Resolved").Set(t => t.AssignedResourceId, null)
+            .SetUserDefinedField("Vendor Ref", "A-1");
+        await harness.Client.UpdateAsync(patch, TestContext.Current.CancellationToken);
+
+        var (method, path, body) = Sent();
+        Assert.Equal("PATCH", method);
+        Assert.Equal("/atservicesrest/v1.0/Tickets", path);
+        Snapshot.Match(body);
+    }
+
+    [Fact]
+    public async Task A_child_patch_goes_to_the_parent_url_and_needs_the_parent_id()
+    {
+        using var harness = ClientHarness.For(_server);
+
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            harness.Client.UpdateAsync(new EntityPatch<TicketNote>(9).Set(n => n.Description, "x"), TestContext.Current.CancellationToken));
+        await harness.Client.UpdateAsync(new EntityPatch<TicketNote>(9, parentId: 77).Set(n => n.Description, "x"), TestContext.Current.CancellationToken);
+
+        Assert.Equal("/atservicesrest/v1.0/Tickets/77/Notes", Sent().Path);
+    }
+
+    [Fact]
+    public async Task Bad_writes_are_refused_before_anything_is_sent()
+    {
+        using var harness = ClientHarness.For(_server);
+        var ct = TestContext.Current.CancellationToken;
+
+        await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.CreateAsync(new Ticket { Id = 5, CompanyId = 1 }, ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.CreateAsync(new TicketNote { Title = "no ticket" }, ct));
+        await Assert.ThrowsAsync<NotSupportedException>(() => harness.Client.CreateAsync(new ContractServiceUnit { ContractId = 1 }, ct));
+        await Assert.ThrowsAsync<NotSupportedException>(() => harness.Client.UpdateAsync(new EntityPatch<ContractServiceAdjustment>(1).Set(a => a.UnitChange, 1), ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.UpdateAsync(new EntityPatch<Ticket>(1), ct));
+        Assert.Throws<ArgumentException>(() => new EntityPatch<Ticket>(1).Set(t => t.Id, 2L));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EntityPatch<Ticket>(0));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => harness.Client.GetAsync<Ticket>(0, ct));
+        Assert.Empty(_server.LogEntries);
+    }
+}

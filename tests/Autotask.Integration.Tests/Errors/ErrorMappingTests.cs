@@ -1,0 +1,121 @@
+using System.Net;
+using Autotask.Integration.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+
+namespace Autotask.Integration.Tests.Errors;
+
+public sealed class ErrorMappingTests : IDisposable
+{
+    private readonly WireMockServer _server = TestServer.Start();
+
+    public void Dispose() => _server.Dispose();
+
+    private void GivenGetCompany(int status, string body) =>
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/7").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(body));
+
+    private async Task<TException> GetCompanyFails<TException>(int status, string body) where TException : AutotaskException
+    {
+        GivenGetCompany(status, body);
+        using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 2);
+        return await Assert.ThrowsAsync<TException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Http_401_is_an_authentication_error()
+    {
+        var error = await GetCompanyFails<AutotaskAuthenticationException>(401, Wire.Errors("User is not authenticated."));
+        Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
+        Assert.Equal(["User is not authenticated."], error.Errors);
+        Assert.Equal("Companies", error.Entity);
+        Assert.Equal("Get", error.Operation);
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Theory]
+    [InlineData("IntegrationCode is invalid.")]
+    [InlineData("Zone information could not be determined")]
+    public async Task Autotask_500_credential_answers_are_authentication_errors_and_not_retried(string text)
+    {
+        var error = await GetCompanyFails<AutotaskAuthenticationException>(500, Wire.Errors(text));
+        Assert.Equal(HttpStatusCode.InternalServerError, error.StatusCode);
+        Assert.Contains(text, error.Message, StringComparison.Ordinal);
+        Assert.Contains("integration code", error.Message, StringComparison.Ordinal);
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Theory]
+    [InlineData(403, "Forbidden")]
+    [InlineData(500, "User does not have permission to query Companies.")]
+    public async Task Permission_answers_are_permission_errors(int status, string text)
+    {
+        var error = await GetCompanyFails<AutotaskPermissionException>(status, Wire.Errors(text));
+        Assert.Contains("security level", error.Message, StringComparison.Ordinal);
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Fact]
+    public async Task Http_400_is_a_validation_error_with_autotask_messages()
+    {
+        var error = await GetCompanyFails<AutotaskValidationException>(400, Wire.Errors("Field a is required.", "Field b is too long."));
+        Assert.Equal(["Field a is required.", "Field b is too long."], error.Errors);
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Fact]
+    public async Task Http_404_is_a_not_found_error()
+    {
+        await GetCompanyFails<AutotaskNotFoundException>(404, "");
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Fact]
+    public async Task A_persistent_500_on_a_read_is_retried_then_a_server_error()
+    {
+        var error = await GetCompanyFails<AutotaskServerException>(500, Wire.Errors("Object reference not set to an instance of an object."));
+        Assert.Equal(3, _server.LogEntries.Count());
+        Assert.Equal(new Uri(_server.BaseUrl() + "/atservicesrest/v1.0/Companies/7"), error.RequestUri);
+    }
+
+    [Fact]
+    public async Task A_threshold_answer_is_a_rate_limit_error_with_retry_after()
+    {
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/7").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(429).WithHeader("Retry-After", "3600").WithBody(Wire.Errors("Request threshold exceeded.")));
+        using var harness = ClientHarness.For(_server);
+
+        var error = await Assert.ThrowsAsync<AutotaskRateLimitException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+
+        Assert.Equal(TimeSpan.FromHours(1), error.RetryAfter);
+        // A Retry-After longer than MaxRetryAfter is not waited for.
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Fact]
+    public async Task Html_or_empty_error_bodies_still_give_a_typed_error()
+    {
+        var error = await GetCompanyFails<AutotaskValidationException>(400, "<html>Bad Request</html>");
+        Assert.Equal(["<html>Bad Request</html>"], error.Errors);
+    }
+
+    [Fact]
+    public async Task Get_of_a_missing_id_returns_null()
+    {
+        GivenGetCompany(200, """{"item":null}""");
+        using var harness = ClientHarness.For(_server);
+
+        Assert.Null(await harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_a_typed_error()
+    {
+        GivenGetCompany(200, "{\"item\":{\"id\":");
+        using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 1);
+
+        var error = await Assert.ThrowsAsync<AutotaskException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+        Assert.Contains("not valid JSON", error.Message, StringComparison.Ordinal);
+    }
+}

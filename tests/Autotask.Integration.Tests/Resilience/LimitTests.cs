@@ -1,0 +1,103 @@
+using Autotask.Integration.Tests.Support;
+
+namespace Autotask.Integration.Tests.Resilience;
+
+public sealed class LimitTests
+{
+    private static ClientHarness Harness(CountingHandler handler, Action<AutotaskConnectionOptions>? configure = null) =>
+        ClientHarness.Create(o =>
+        {
+            ClientHarness.AllowLoopback(o);
+            o.AddConnection("test", c =>
+            {
+                ClientHarness.Credentials(c);
+                c.ZoneUrl = "http://127.0.0.1:1/atservicesrest/";
+                configure?.Invoke(c);
+            });
+        }, b => b.ConfigurePrimaryHttpMessageHandler(_ => handler));
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task At_most_three_requests_are_in_flight_per_entity()
+    {
+        var handler = new CountingHandler();
+        using var harness = Harness(handler);
+
+        var companies = Enumerable.Range(1, 10).Select(i => harness.Client.GetAsync<Company>(i, TestContext.Current.CancellationToken)).ToList();
+        var tickets = Enumerable.Range(1, 10).Select(i => harness.Client.GetAsync<Ticket>(i, TestContext.Current.CancellationToken)).ToList();
+        await WaitUntil(() => handler.InFlight == 6);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+
+        Assert.Equal(6, handler.InFlight);
+        handler.Open();
+        await Task.WhenAll(companies.Cast<Task>().Concat(tickets));
+        Assert.Equal(6, handler.MaxInFlight);
+        Assert.Equal(20, handler.Sent);
+    }
+
+    [Fact]
+    public async Task The_concurrency_limit_is_configurable()
+    {
+        var handler = new CountingHandler();
+        using var harness = Harness(handler, c => c.MaxConcurrentRequestsPerEntity = 1);
+
+        var calls = Enumerable.Range(1, 5).Select(i => harness.Client.GetAsync<Company>(i, TestContext.Current.CancellationToken)).ToList();
+        await WaitUntil(() => handler.InFlight == 1);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        handler.Open();
+        await Task.WhenAll(calls);
+
+        Assert.Equal(1, handler.MaxInFlight);
+    }
+
+    [Fact]
+    public async Task A_caller_beyond_the_hourly_budget_waits_instead_of_being_sent()
+    {
+        var handler = new CountingHandler { HoldRequests = false };
+        using var harness = Harness(handler, c => c.HourlyRequestBudget = 2);
+
+        await harness.Client.GetAsync<Company>(1, TestContext.Current.CancellationToken);
+        await harness.Client.GetAsync<Company>(2, TestContext.Current.CancellationToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var third = harness.Client.GetAsync<Company>(3, cts.Token);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+
+        Assert.False(third.IsCompleted);
+        Assert.Equal(2, handler.Sent);
+        Assert.Contains(harness.Logs.GetSnapshot(), r => r.Id.Id == 1003);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => third);
+        Assert.Equal(2, handler.Sent);
+    }
+
+    [Fact]
+    public async Task Connections_have_separate_budgets()
+    {
+        var handler = new CountingHandler { HoldRequests = false };
+        using var harness = ClientHarness.Create(o =>
+        {
+            ClientHarness.AllowLoopback(o);
+            foreach (var name in new[] { "a", "b" })
+            {
+                o.AddConnection(name, c =>
+                {
+                    ClientHarness.Credentials(c);
+                    c.ZoneUrl = "http://127.0.0.1:1/atservicesrest/";
+                    c.HourlyRequestBudget = 1;
+                });
+            }
+        }, b => b.ConfigurePrimaryHttpMessageHandler(_ => handler));
+
+        await harness.Factory.GetClient("a").GetAsync<Company>(1, TestContext.Current.CancellationToken);
+        await harness.Factory.GetClient("b").GetAsync<Company>(1, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, handler.Sent);
+    }
+}
