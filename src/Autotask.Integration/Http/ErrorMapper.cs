@@ -39,6 +39,14 @@ internal static class ErrorMapper
         "permission", "not authorized", "unauthorized to", "access denied", "does not have access", "security level",
     ];
 
+    // Autotask also answers validation and business-rule failures with HTTP 500 and a message; a 500 is taken as a
+    // transient server fault only when it carries no message or one of these.
+    private static readonly string[] TransientTexts =
+    [
+        "timeout", "timed out", "deadlock", "object reference not set", "unexpected error", "internal server error",
+        "temporarily", "try again", "service unavailable",
+    ];
+
     private static readonly string[] ThresholdTexts =
     [
         "threshold", "rate limit", "too many requests", "request limit",
@@ -71,6 +79,7 @@ internal static class ErrorMapper
         {
             404 => FailureKind.NotFound,
             400 or 409 or 422 => FailureKind.Validation,
+            500 when errors.Count > 0 && !Mentions(errors, TransientTexts) => FailureKind.Validation,
             >= 500 => FailureKind.Server,
             _ => FailureKind.Other,
         };

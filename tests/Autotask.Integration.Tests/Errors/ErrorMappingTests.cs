@@ -65,6 +65,22 @@ public sealed class ErrorMappingTests : IDisposable
     }
 
     [Fact]
+    public async Task An_autotask_500_with_a_business_rule_message_is_a_validation_error_and_not_retried()
+    {
+        var error = await GetCompanyFails<AutotaskValidationException>(500,
+            Wire.Errors("When assigning a Resource, you must assign both a assignedResourceID and assignedResourceRoleID."));
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, error.StatusCode);
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Fact]
+    public async Task A_500_without_a_message_is_a_server_error_retried_for_reads()
+    {
+        await GetCompanyFails<AutotaskServerException>(500, "");
+        Assert.Equal(3, _server.LogEntries.Count());
+    }
+
+    [Fact]
     public async Task Http_404_is_a_not_found_error()
     {
         await GetCompanyFails<AutotaskNotFoundException>(404, "");

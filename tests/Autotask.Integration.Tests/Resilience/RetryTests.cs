@@ -43,7 +43,7 @@ public sealed class RetryTests : IDisposable
     public async Task Reads_are_retried_on_server_errors(int status)
     {
         GivenOnceThen("/atservicesrest/v1.0/Companies/query", "POST",
-            Response.Create().WithStatusCode(status).WithBody(Wire.Errors("temporary")), Wire.Page(Wire.Companies(1, 2), null));
+            Response.Create().WithStatusCode(status).WithBody(Wire.Errors("The service is temporarily unavailable.")), Wire.Page(Wire.Companies(1, 2), null));
         using var harness = ClientHarness.For(_server);
 
         var count = 0;
@@ -71,7 +71,7 @@ public sealed class RetryTests : IDisposable
     public async Task A_write_that_fails_with_500_is_not_retried()
     {
         GivenOnceThen("/atservicesrest/v1.0/Tickets", "POST",
-            Response.Create().WithStatusCode(500).WithBody(Wire.Errors("Something failed")), """{"itemId":99}""");
+            Response.Create().WithStatusCode(500).WithBody(Wire.Errors("An unexpected error has occurred.")), """{"itemId":99}""");
         using var harness = ClientHarness.For(_server);
 
         await Assert.ThrowsAsync<AutotaskServerException>(() => harness.Client.CreateAsync(NewTicket, TestContext.Current.CancellationToken));
