@@ -1,0 +1,158 @@
+using Autotask.Integration.Testing.Engine;
+using Autotask.Integration.Testing.Hosting;
+using NodaTime;
+
+namespace Autotask.Integration.Testing;
+
+/// <summary>
+/// A stateful, in-memory Autotask instance for tests, samples and benchmarks. Create one in process with
+/// <see cref="Create(int)"/> (an <see cref="HttpMessageHandler"/>, no sockets) or on a loopback port with
+/// <see cref="StartAsync(int, CancellationToken)"/>, then point the client at it with <see cref="AddConnection"/>
+/// and <see cref="AutotaskSimulatorExtensions.UseSimulator"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var simulator = AutotaskSimulator.Create(seed: 42);
+/// services.AddAutotaskIntegration(o =&gt; simulator.AddConnection(o, "contoso")).UseSimulator(simulator);
+/// </code>
+/// </example>
+public sealed class AutotaskSimulator : IAsyncDisposable
+{
+    /// <summary>The host suffix of the in-process simulator's made-up zone addresses (never resolvable).</summary>
+    public const string InProcessHostSuffix = "sim.autotask.invalid";
+
+    private readonly SimulatorEngine _engine;
+    private LoopbackServer? _server;
+
+    private AutotaskSimulator(AutotaskSimulatorOptions options)
+    {
+        Options = options;
+        Data = new SimulatorData();
+        Faults = new SimulatorFaults(options.Seed);
+        _engine = new SimulatorEngine(options, Data, Faults);
+        SimulatorSeeder.Seed(Data, options.DataSet, options.Seed, Instant.FromDateTimeOffset(options.TimeProvider.GetUtcNow()));
+        options.Fixtures?.Invoke(Data);
+    }
+
+    /// <summary>The options the simulator was made with.</summary>
+    public AutotaskSimulatorOptions Options { get; }
+
+    /// <summary>The instance's entities, picklists and user-defined fields.</summary>
+    public SimulatorData Data { get; }
+
+    /// <summary>Fault injection, changeable while running.</summary>
+    public SimulatorFaults Faults { get; }
+
+    /// <summary>The REST base address of the simulated zone (what zone discovery answers).</summary>
+    public Uri ZoneUrl => _engine.ZoneBase;
+
+    /// <summary>The base address to discover the zone from.</summary>
+    public Uri DiscoveryUrl => _server is null ? new Uri($"https://webservices.{InProcessHostSuffix}/atservicesrest/") : _engine.ZoneBase;
+
+    /// <summary>The loopback address when started with <see cref="StartAsync(int, CancellationToken)"/>; otherwise <c>null</c>.</summary>
+    public Uri? ListeningAddress => _server?.Address;
+
+    /// <summary>Every request received, in order. Header values are not kept.</summary>
+    public IReadOnlyList<RecordedRequest> Requests => _engine.Requests;
+
+    /// <summary>The contract service adjustments applied through the API (not the seeded ones), in order.</summary>
+    public IReadOnlyList<ContractServiceAdjustment> AppliedAdjustments => _engine.Applied;
+
+    /// <summary>Requests counted in the rolling hour, as <c>ThresholdInformation</c> reports them.</summary>
+    public int RequestsInCurrentHour => _engine.RequestsInCurrentHour;
+
+    /// <summary>Requests received per entity.</summary>
+    public IReadOnlyDictionary<string, long> RequestsByEntity => _engine.RequestsByEntity;
+
+    /// <summary>Creates an in-process simulator with the default data set.</summary>
+    /// <param name="seed">The seed of the data and of random faults.</param>
+    public static AutotaskSimulator Create(int seed = 42) => Create(new AutotaskSimulatorOptions { Seed = seed });
+
+    /// <summary>Creates an in-process simulator.</summary>
+    /// <param name="options">The options.</param>
+    public static AutotaskSimulator Create(AutotaskSimulatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new AutotaskSimulator(options);
+    }
+
+    /// <summary>Starts a simulator with the default data set on a free port of 127.0.0.1.</summary>
+    /// <param name="seed">The seed of the data and of random faults.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static Task<AutotaskSimulator> StartAsync(int seed = 42, CancellationToken cancellationToken = default) =>
+        StartAsync(new AutotaskSimulatorOptions { Seed = seed }, cancellationToken);
+
+    /// <summary>Starts a simulator on a free port of 127.0.0.1.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<AutotaskSimulator> StartAsync(AutotaskSimulatorOptions options, CancellationToken cancellationToken = default)
+    {
+        var simulator = Create(options);
+        simulator._server = await LoopbackServer.StartAsync(simulator._engine, cancellationToken).ConfigureAwait(false);
+        simulator._engine.ZoneBase = new Uri(simulator._server.Address, "/atservicesrest/");
+        return simulator;
+    }
+
+    /// <summary>A message handler that delivers requests to this simulator in process. Each call returns a new handler.</summary>
+    public HttpMessageHandler CreateHandler() => new SimulatorHandler(_engine);
+
+    /// <summary>
+    /// Adds a connection to this simulator: its credentials, zone discovery address, and the zone hosts it needs
+    /// allowed (plain http on 127.0.0.1 only for the loopback server).
+    /// </summary>
+    /// <param name="options">The SDK's options.</param>
+    /// <param name="name">The connection's name.</param>
+    /// <param name="configure">Changes more settings of the connection.</param>
+    public void AddConnection(AutotaskIntegrationOptions options, string name = "simulator", Action<AutotaskConnectionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Zones.DiscoveryUrl = DiscoveryUrl.ToString();
+        var host = _server is null ? InProcessHostSuffix : "127.0.0.1";
+        if (!options.Zones.AllowedHostSuffixes.Contains(host, StringComparer.OrdinalIgnoreCase))
+        {
+            options.Zones.AllowedHostSuffixes.Add(host);
+        }
+
+        options.Zones.AllowInsecureHttp |= _server is not null;
+        options.AddConnection(name, connection =>
+        {
+            connection.UserName = Options.UserName;
+            connection.Secret = Options.Secret;
+            connection.IntegrationCode = Options.IntegrationCode;
+            configure?.Invoke(connection);
+        });
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+            _server = null;
+        }
+    }
+}
+
+/// <summary>Points the SDK at an <see cref="AutotaskSimulator"/>.</summary>
+public static class AutotaskSimulatorExtensions
+{
+    /// <summary>
+    /// Sends the SDK's requests to the simulator in process when it was made with <see cref="AutotaskSimulator.Create(int)"/>;
+    /// a loopback simulator is reached over the network and needs nothing here.
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddAutotaskIntegration</c>.</param>
+    /// <param name="simulator">The simulator.</param>
+    /// <returns>The builder.</returns>
+    public static AutotaskIntegrationBuilder UseSimulator(this AutotaskIntegrationBuilder builder, AutotaskSimulator simulator)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(simulator);
+        if (simulator.ListeningAddress is null)
+        {
+            builder.ConfigurePrimaryHttpMessageHandler(_ => simulator.CreateHandler());
+        }
+
+        return builder;
+    }
+}

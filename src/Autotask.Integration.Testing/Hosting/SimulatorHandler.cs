@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Autotask.Integration.Testing.Engine;
+
+namespace Autotask.Integration.Testing.Hosting;
+
+/// <summary>Delivers requests to the engine in process, with no sockets, and plays transport faults as .NET would see them.</summary>
+internal sealed class SimulatorHandler(SimulatorEngine engine) : HttpMessageHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in request.Headers)
+        {
+            headers[header.Key] = string.Join(",", header.Value);
+        }
+
+        if (request.Content is not null)
+        {
+            foreach (var header in request.Content.Headers)
+            {
+                headers[header.Key] = string.Join(",", header.Value);
+            }
+        }
+
+        var answer = await engine.HandleAsync(new EngineRequest(request.Method.Method, request.RequestUri!, headers, body), cancellationToken).ConfigureAwait(false);
+        switch (answer.Fault)
+        {
+            case TransportFault.RefuseBeforeRequest:
+                throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (simulated).",
+                    new SocketException((int)SocketError.ConnectionRefused));
+            case TransportFault.DropBeforeAnswer:
+                throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely (simulated).",
+                    new IOException("The connection was closed by the server (simulated)."));
+        }
+
+        HttpContent content = answer.Fault == TransportFault.DropMidAnswer
+            ? new StreamContent(new BreakingStream(answer.Body))
+            : new ByteArrayContent(answer.Body);
+        content.Headers.ContentLength = answer.Body.Length;
+        var response = new HttpResponseMessage((HttpStatusCode)answer.Status) { RequestMessage = request, Content = content };
+        foreach (var (name, value) in answer.Headers)
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                content.Headers.ContentType = MediaTypeHeaderValue.Parse(value);
+            }
+            else
+            {
+                response.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>Gives the first half of the body, then fails as a reset connection does.</summary>
+    private sealed class BreakingStream(byte[] body) : Stream
+    {
+        private readonly int _breakAt = body.Length / 2;
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => body.Length;
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_position >= _breakAt)
+            {
+                throw new IOException("The connection was reset while the answer was read (simulated).");
+            }
+
+            var n = Math.Min(count, _breakAt - _position);
+            Array.Copy(body, _position, buffer, offset, n);
+            _position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

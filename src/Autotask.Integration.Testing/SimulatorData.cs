@@ -1,0 +1,219 @@
+using Autotask.Integration.Entities;
+using Autotask.Integration.Testing.Engine;
+using NodaTime;
+
+namespace Autotask.Integration.Testing;
+
+/// <summary>
+/// The state of a simulated Autotask instance: its entities, picklists and user-defined fields. Tests read it to
+/// check what a client did, and add fixtures to it; every change is visible to the next request. Thread-safe.
+/// </summary>
+public sealed class SimulatorData
+{
+    private readonly Dictionary<Type, IEntityTable> _byType = [];
+    private readonly Dictionary<string, IEntityTable> _byPath = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, List<PicklistValue>> _picklists = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, List<string>> _userDefinedFields = new(StringComparer.OrdinalIgnoreCase);
+    private readonly object _picklistGate = new();
+
+    internal SimulatorData()
+    {
+        Register<Company>(1);
+        Register<Contact>(30_000_001);
+        Register<Contract>(1_000_001);
+        Register<ContractService>(2_000_001);
+        Register<ContractServiceAdjustment>(3_000_001);
+        Register<Service>(4_001);
+        Register<Ticket>(5_000_001);
+        Register<TicketNote>(6_000_001);
+        Register<Resource>(29_682_885);
+        SimulatorPicklists.AddDefaults(this);
+    }
+
+    /// <summary>Every adjustment applied so far, in the order it was applied.</summary>
+    public IReadOnlyList<ContractServiceAdjustment> Adjustments => Table<ContractServiceAdjustment>().Snapshot();
+
+    /// <summary>Adds an entity, giving it the next id when its id is 0, and returns it as stored.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="entity">The entity; an explicit id must be higher than every id of its kind so far.</param>
+    public T Add<T>(T entity) where T : AutotaskEntity
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        if (entity is ContractServiceUnit)
+        {
+            throw new InvalidOperationException("Contract service units are computed from contract services and adjustments; add those instead.");
+        }
+
+        return Table<T>().Insert(entity);
+    }
+
+    /// <summary>Returns the entity with the given id, or <c>null</c>.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="id">The id.</param>
+    public T? Get<T>(long id) where T : AutotaskEntity =>
+        typeof(T) == typeof(ContractServiceUnit)
+            ? ContractServiceUnits().FirstOrDefault(u => u.Id == id) as T
+            : Table<T>().Find(id) as T;
+
+    /// <summary>Returns every entity of a kind, in id order.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    public IReadOnlyList<T> All<T>() where T : AutotaskEntity =>
+        typeof(T) == typeof(ContractServiceUnit)
+            ? (IReadOnlyList<T>)ContractServiceUnits()
+            : Table<T>().Snapshot();
+
+    /// <summary>Replaces a stored entity (same id) with a changed copy.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="entity">The changed entity.</param>
+    public void Update<T>(T entity) where T : AutotaskEntity
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        Table<T>().Replace(entity);
+    }
+
+    /// <summary>The units billed for a contract service on a day: the sum of its adjustments effective on or before it.</summary>
+    /// <param name="contractServiceId">The contract service.</param>
+    /// <param name="date">The day.</param>
+    public int UnitsOn(long contractServiceId, LocalDate date) =>
+        Adjustments.Where(a => a.ContractServiceId == contractServiceId && a.EffectiveDate <= date).Sum(a => a.UnitChange);
+
+    /// <summary>The values of a picklist field, such as <c>("Tickets", "priority")</c>.</summary>
+    /// <param name="entity">The entity path, such as <c>Tickets</c>.</param>
+    /// <param name="field">The field.</param>
+    public IReadOnlyList<PicklistValue> Picklist(string entity, string field)
+    {
+        lock (_picklistGate)
+        {
+            return _picklists.TryGetValue(entity + "." + field, out var values) ? values.ToArray() : [];
+        }
+    }
+
+    /// <summary>Adds a value to a picklist (or replaces the value with the same stored value).</summary>
+    /// <param name="entity">The entity path, such as <c>Tickets</c>.</param>
+    /// <param name="field">The field, such as <c>queueID</c>.</param>
+    /// <param name="value">The value.</param>
+    public void SetPicklistValue(string entity, string field, PicklistValue value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        lock (_picklistGate)
+        {
+            var key = entity + "." + field;
+            if (!_picklists.TryGetValue(key, out var values))
+            {
+                values = [];
+                _picklists[key] = values;
+            }
+
+            values.RemoveAll(v => v.Value == value.Value);
+            values.Add(value);
+        }
+    }
+
+    /// <summary>Declares a user-defined field on an entity, such as <c>("Companies", "Customer Code")</c>.</summary>
+    /// <param name="entity">The entity path.</param>
+    /// <param name="name">The field's name.</param>
+    public void AddUserDefinedField(string entity, string name)
+    {
+        lock (_picklistGate)
+        {
+            if (!_userDefinedFields.TryGetValue(entity, out var names))
+            {
+                names = [];
+                _userDefinedFields[entity] = names;
+            }
+
+            if (!names.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                names.Add(name);
+            }
+        }
+    }
+
+    internal IReadOnlyList<string> UserDefinedFields(string entity)
+    {
+        lock (_picklistGate)
+        {
+            return _userDefinedFields.TryGetValue(entity, out var names) ? names.ToArray() : [];
+        }
+    }
+
+    internal IReadOnlyList<string> PicklistFields(string entity)
+    {
+        lock (_picklistGate)
+        {
+            return _picklists.Keys.Where(k => k.StartsWith(entity + ".", StringComparison.OrdinalIgnoreCase))
+                .Select(k => k[(entity.Length + 1)..]).ToArray();
+        }
+    }
+
+    internal bool IsPicklistValue(string entity, string field, long value)
+    {
+        var values = Picklist(entity, field);
+        return values.Count == 0 || values.Any(v => v.Value == value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    internal IEntityTable? TableFor(string path) => _byPath.GetValueOrDefault(path);
+
+    internal EntityTable<T> Table<T>() where T : AutotaskEntity =>
+        _byType.TryGetValue(typeof(T), out var table)
+            ? (EntityTable<T>)table
+            : throw new NotSupportedException($"The simulator does not store {typeof(T).Name}.");
+
+    /// <summary>
+    /// The billed units of every contract service, as Autotask shows them: one row per month of the contract, split
+    /// at each adjustment's effective date, each row with the units in force from its first day.
+    /// </summary>
+    internal IReadOnlyList<ContractServiceUnit> ContractServiceUnits()
+    {
+        var adjustments = Adjustments.Where(a => a.ContractServiceId is not null)
+            .GroupBy(a => a.ContractServiceId!.Value)
+            .ToDictionary(g => g.Key, g => g.OrderBy(a => a.EffectiveDate).ThenBy(a => a.Id).ToArray());
+        var contracts = Table<Contract>();
+        var rows = new List<ContractServiceUnit>();
+        foreach (var service in Table<ContractService>().Snapshot())
+        {
+            if (contracts.Find(service.ContractId) is not Contract { StartDate: { } start } contract)
+            {
+                continue;
+            }
+
+            var end = contract.EndDate ?? start.PlusMonths(12).PlusDays(-1);
+            var changes = adjustments.GetValueOrDefault(service.Id) ?? [];
+            var index = 0;
+            for (var month = start; month <= end; month = month.PlusMonths(1))
+            {
+                var monthEnd = LocalDate.Min(month.PlusMonths(1).PlusDays(-1), end);
+                var cuts = changes.Select(a => a.EffectiveDate).Where(d => d > month && d <= monthEnd).Distinct().Order().ToList();
+                var from = month;
+                foreach (var to in cuts.Select(c => c.PlusDays(-1)).Append(monthEnd))
+                {
+                    var units = changes.Where(a => a.EffectiveDate <= from).Sum(a => a.UnitChange);
+                    rows.Add(new ContractServiceUnit
+                    {
+                        Id = service.Id * 1000 + index++,
+                        ContractId = service.ContractId,
+                        ContractServiceId = service.Id,
+                        ServiceId = service.ServiceId,
+                        StartDate = from,
+                        EndDate = to,
+                        Units = units,
+                        Price = service.AdjustedPrice ?? service.UnitPrice,
+                        Cost = service.UnitCost,
+                    });
+                    from = to.PlusDays(1);
+                }
+            }
+        }
+
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return rows;
+    }
+
+    private void Register<T>(long firstId) where T : AutotaskEntity
+    {
+        var descriptor = EntityDescriptor<T>.Instance;
+        var table = new EntityTable<T>(descriptor.Path, descriptor.TypeInfo, firstId);
+        _byType[typeof(T)] = table;
+        _byPath[descriptor.Path] = table;
+    }
+}
