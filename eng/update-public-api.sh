@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Records every public symbol the compiler reports as undeclared (RS0016) in the project's PublicAPI.Unshipped.txt.
+# Run after a deliberate change to the public surface; review the diff like any other change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for project in src/Autotask.Integration.Abstractions src/Autotask.Integration src/Autotask.Integration.Testing; do
+  log=$(mktemp)
+  dotnet build "$project" -f net10.0 -p:TreatWarningsAsErrors=false > "$log" 2>&1 || true
+  file="$project/PublicAPI.Unshipped.txt"
+  {
+    grep -v '^#nullable enable$' "$file" || true
+    grep -oE "RS0016: Symbol '.*' is not part of the declared public API" "$log" \
+      | sed -E "s/^RS0016: Symbol '(.*)' is not part of the declared public API$/\1/" || true
+  } | sort -u > "$file.new"
+  { echo '#nullable enable'; cat "$file.new"; } > "$file"
+  rm -f "$file.new" "$log"
+  echo "$file: $(($(wc -l < "$file") - 1)) symbols"
+done
