@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for project in src/Autotask.Integration.Abstractions src/Autotask.Integration src/Autotask.Integration.Testing; do
   log=$(mktemp)
-  dotnet build "$project" -f net10.0 -p:TreatWarningsAsErrors=false > "$log" 2>&1 || true
+  name=$(basename "$project")
+  dotnet build "$project" -f net10.0 --no-incremental -p:TreatWarningsAsErrors=false > "$log" 2>&1 || true
   file="$project/PublicAPI.Unshipped.txt"
   {
     grep -v '^#nullable enable$' "$file" || true
-    grep -oE "RS0016: Symbol '.*' is not part of the declared public API" "$log" \
+    grep "/$name.csproj" "$log" | grep -oE "RS0016: Symbol '.*' is not part of the declared public API" \
       | sed -E "s/^RS0016: Symbol '(.*)' is not part of the declared public API$/\1/" || true
   } | sort -u > "$file.new"
   { echo '#nullable enable'; cat "$file.new"; } > "$file"

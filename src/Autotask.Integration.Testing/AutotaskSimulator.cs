@@ -93,6 +93,18 @@ public sealed class AutotaskSimulator : IAsyncDisposable
         return simulator;
     }
 
+    /// <summary>
+    /// Takes an access right away from the API user's security level, as an Autotask administrator might: requests
+    /// that need it are refused with Autotask's permission error, and <c>entityInformation</c> reports it missing.
+    /// </summary>
+    /// <param name="entity">The entity, such as <c>Contracts</c>.</param>
+    /// <param name="access">The access right.</param>
+    public void DenyAccess(string entity, SimulatorAccess access)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(entity);
+        _engine.Deny(entity, access);
+    }
+
     /// <summary>A message handler that delivers requests to this simulator in process. Each call returns a new handler.</summary>
     public HttpMessageHandler CreateHandler() => new SimulatorHandler(_engine);
 

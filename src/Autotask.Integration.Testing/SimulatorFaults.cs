@@ -165,3 +165,16 @@ public sealed record RecordedRequest(
     /// <param name="name">The header name.</param>
     public bool HasHeader(string name) => HeaderNames.Contains(name, StringComparer.OrdinalIgnoreCase);
 }
+
+/// <summary>An access right of the simulated API user's security level.</summary>
+public enum SimulatorAccess
+{
+    /// <summary>Query and read.</summary>
+    Read,
+
+    /// <summary>Create.</summary>
+    Create,
+
+    /// <summary>Update.</summary>
+    Update,
+}

@@ -55,6 +55,7 @@ internal sealed class SimulatorEngine
     private readonly Dictionary<string, long> _perEntity = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<RecordedRequest> _requests = [];
     private readonly List<ContractServiceAdjustment> _applied = [];
+    private readonly HashSet<(string Entity, SimulatorAccess Access)> _denied = [];
     private int _ticketSequence;
 
     public SimulatorEngine(AutotaskSimulatorOptions options, SimulatorData data, SimulatorFaults faults)
@@ -114,6 +115,31 @@ internal sealed class SimulatorEngine
     }
 
     private Instant Now => Instant.FromDateTimeOffset(_time.GetUtcNow());
+
+    public void Deny(string entity, SimulatorAccess access)
+    {
+        lock (_gate)
+        {
+            _denied.Add((entity.ToUpperInvariant(), access));
+        }
+    }
+
+    private bool IsDenied(string entity, SimulatorAccess access)
+    {
+        lock (_gate)
+        {
+            return _denied.Contains((entity.ToUpperInvariant(), access));
+        }
+    }
+
+    private void Require(string entity, SimulatorAccess access)
+    {
+        if (IsDenied(entity, access))
+        {
+            var verb = access switch { SimulatorAccess.Read => "query", SimulatorAccess.Create => "create", _ => "update" };
+            throw new SimulatorException(HttpStatusCode.InternalServerError, $"User does not have permission to {verb} {entity}.");
+        }
+    }
 
     public async Task<EngineResponse> HandleAsync(EngineRequest request, CancellationToken cancellationToken)
     {
@@ -215,6 +241,7 @@ internal sealed class SimulatorEngine
             if (segments.Length == 3 && long.TryParse(segments[1], out var parentId) &&
                 ChildRoutes.TryGetValue((Canonical(segments[0]), Canonical(segments[2], segments[0])), out var childPath))
             {
+                Require(childPath, request.Method == "POST" ? SimulatorAccess.Create : SimulatorAccess.Update);
                 return request.Method switch
                 {
                     "POST" => Create(childPath, request.Body, parentId),
@@ -227,6 +254,12 @@ internal sealed class SimulatorEngine
             if (_data.TableFor(path) is null && !path.Equals("ContractServiceUnits", StringComparison.OrdinalIgnoreCase))
             {
                 return Error(HttpStatusCode.NotFound, "The requested resource does not exist.");
+            }
+
+            var isMetadata = segments.Length >= 2 && segments[1].Equals("entityInformation", StringComparison.OrdinalIgnoreCase);
+            if (!isMetadata)
+            {
+                Require(path, request.Method switch { "POST" when segments.Length == 1 => SimulatorAccess.Create, "PATCH" => SimulatorAccess.Update, _ => SimulatorAccess.Read });
             }
 
             switch (segments.Length)
@@ -537,9 +570,9 @@ internal sealed class SimulatorEngine
                 w.WriteStartObject();
                 w.WriteStartObject("info");
                 w.WriteString("name", path);
-                w.WriteBoolean("canCreate", !readOnly && path != "Resources");
-                w.WriteBoolean("canUpdate", !readOnly && path != "ContractServiceAdjustments");
-                w.WriteBoolean("canQuery", path != "ContractServiceAdjustments");
+                w.WriteBoolean("canCreate", !readOnly && path != "Resources" && !IsDenied(path, SimulatorAccess.Create));
+                w.WriteBoolean("canUpdate", !readOnly && path != "ContractServiceAdjustments" && !IsDenied(path, SimulatorAccess.Update));
+                w.WriteBoolean("canQuery", path != "ContractServiceAdjustments" && !IsDenied(path, SimulatorAccess.Read));
                 w.WriteBoolean("canDelete", false);
                 w.WriteBoolean("hasUserDefinedFields", _data.UserDefinedFields(path).Count > 0);
                 w.WriteBoolean("supportsWebhookCallouts", path is "Companies" or "Contacts" or "Tickets");
@@ -732,7 +765,7 @@ internal sealed class SimulatorEngine
     private static EngineResponse Throttled(TimeSpan retryAfter, string message)
     {
         var response = Error((HttpStatusCode)429, message);
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        var seconds = Math.Max(0, (int)Math.Ceiling(retryAfter.TotalSeconds));
         return response with { Headers = [.. response.Headers, new("Retry-After", seconds.ToString(CultureInfo.InvariantCulture))] };
     }
 

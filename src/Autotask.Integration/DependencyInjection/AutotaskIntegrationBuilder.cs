@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Autotask.Integration;
 
@@ -29,6 +30,49 @@ public sealed class AutotaskIntegrationBuilder
         ArgumentNullException.ThrowIfNull(createHandler);
         ApiHttpClient.ConfigurePrimaryHttpMessageHandler(createHandler);
         ZoneDiscoveryHttpClient.ConfigurePrimaryHttpMessageHandler(createHandler);
+        return this;
+    }
+
+    /// <summary>Keeps mappings and sync state in the given store instead of the in-memory default.</summary>
+    /// <typeparam name="TStore">The store type, registered as a singleton.</typeparam>
+    /// <returns>This builder.</returns>
+    public AutotaskIntegrationBuilder UseMappingStore<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TStore>()
+        where TStore : class, IMappingStore
+    {
+        Services.RemoveAll<IMappingStore>();
+        Services.AddSingleton<IMappingStore, TStore>();
+        return this;
+    }
+
+    /// <summary>Keeps mappings and sync state in the given store instance instead of the in-memory default.</summary>
+    /// <param name="store">The store.</param>
+    /// <returns>This builder.</returns>
+    public AutotaskIntegrationBuilder UseMappingStore(IMappingStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Services.RemoveAll<IMappingStore>();
+        Services.AddSingleton(store);
+        return this;
+    }
+
+    /// <summary>Sends audit events to the given sink only, instead of the logging default.</summary>
+    /// <param name="sink">The sink.</param>
+    /// <returns>This builder.</returns>
+    public AutotaskIntegrationBuilder UseAuditSink(IAuditSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        Services.RemoveAll<IAuditSink>();
+        Services.AddSingleton(sink);
+        return this;
+    }
+
+    /// <summary>Sends audit events to the given sink as well as to those already registered.</summary>
+    /// <param name="sink">The sink.</param>
+    /// <returns>This builder.</returns>
+    public AutotaskIntegrationBuilder AddAuditSink(IAuditSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        Services.AddSingleton(sink);
         return this;
     }
 }

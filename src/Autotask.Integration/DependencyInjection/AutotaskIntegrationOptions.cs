@@ -87,6 +87,12 @@ public sealed class AutotaskConnectionOptions
     /// <summary>The ISO 4217 code of the currency this connection transacts in, for multi-currency instances.</summary>
     public string? Currency { get; set; }
 
+    /// <summary>
+    /// The IANA time zone of the Autotask instance (such as <c>America/New_York</c>), in which calendar dates such as
+    /// effective dates and due dates are computed. Default: <c>Etc/UTC</c>. The instance's zone is not the server's.
+    /// </summary>
+    public string TimeZone { get; set; } = "Etc/UTC";
+
     /// <summary>The most requests a rolling hour before the client makes callers wait. Default: 10,000, Autotask's limit per database.</summary>
     public int HourlyRequestBudget { get; set; } = 10_000;
 

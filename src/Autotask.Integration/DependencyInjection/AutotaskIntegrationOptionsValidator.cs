@@ -92,6 +92,11 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
                 failures.Add($"{prefix} Currency '{currency}' is not an ISO 4217 code of three capital letters, such as EUR.");
             }
 
+            if (NodaTime.DateTimeZoneProviders.Tzdb.GetZoneOrNull(connection.TimeZone ?? "") is null)
+            {
+                failures.Add($"{prefix} TimeZone '{connection.TimeZone}' is not an IANA time zone id, such as America/New_York or Europe/London.");
+            }
+
             Range(failures, prefix, nameof(connection.HourlyRequestBudget), connection.HourlyRequestBudget, 1, int.MaxValue);
             Range(failures, prefix, nameof(connection.MaxConcurrentRequestsPerEntity), connection.MaxConcurrentRequestsPerEntity, 1, 100);
             Range(failures, prefix, nameof(connection.MaxRetryAttempts), connection.MaxRetryAttempts, 0, 10);

@@ -1,4 +1,5 @@
 using Autotask.Integration;
+using Autotask.Integration.Auditing;
 using Autotask.Integration.Http;
 using Autotask.Integration.Zones;
 using Microsoft.Extensions.Configuration;
@@ -70,6 +71,16 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton<IAutotaskClientFactory>(sp => sp.GetRequiredService<AutotaskClientFactory>());
         services.TryAddSingleton<IAutotaskClient>(sp => sp.GetRequiredService<AutotaskClientFactory>().GetSingleClient());
         services.TryAddTransient<CredentialsHandler>();
+
+        // The mapping and sync engine, with an in-memory store and a logging audit sink unless others are chosen.
+        services.TryAddSingleton<IMappingStore, InMemoryMappingStore>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuditSink, LoggerAuditSink>());
+        services.TryAddSingleton<AuditTrail>();
+        services.TryAddSingleton(sp => new AutotaskConnectionTester(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<AuditTrail>()));
+        services.TryAddSingleton(sp => new MappingEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+        services.TryAddSingleton(sp => new QuantitySyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
 
         // The factory's own request loggers keep the raw header values in their log state, where a structured log
         // sink could write the secret out; the client logs each request itself, without headers.

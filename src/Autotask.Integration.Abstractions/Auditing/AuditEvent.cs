@@ -1,0 +1,88 @@
+using NodaTime;
+
+namespace Autotask.Integration;
+
+/// <summary>The outcome of an audited operation.</summary>
+public enum AuditStatus
+{
+    /// <summary>It did what was asked.</summary>
+    Succeeded,
+
+    /// <summary>It failed; <see cref="AuditEvent.Details"/> says why.</summary>
+    Failed,
+
+    /// <summary>Nothing needed doing (for example the quantity was already right).</summary>
+    Skipped,
+}
+
+/// <summary>The names of the audited operations, as a vendor's audit-log page shows them.</summary>
+public static class AuditOperations
+{
+    /// <summary>A connection was tested before it was saved.</summary>
+    public const string CreateConnectorConnection = "Create Connector Connection";
+
+    /// <summary>A vendor customer was mapped to a company.</summary>
+    public const string CreateConnectionCustomerMapping = "Create Connection Customer Mapping";
+
+    /// <summary>A customer mapping was removed.</summary>
+    public const string DeleteConnectionCustomerMapping = "Delete Connection Customer Mapping";
+
+    /// <summary>A vendor offer was mapped to a service.</summary>
+    public const string CreateOfferMapping = "Create Offer Mapping";
+
+    /// <summary>An offer mapping was removed.</summary>
+    public const string DeleteOfferMapping = "Delete Offer Mapping";
+
+    /// <summary>A vendor subscription was mapped to a contract service.</summary>
+    public const string CreateSubscriptionMapping = "Create Subscription Mapping";
+
+    /// <summary>A subscription mapping was removed.</summary>
+    public const string DeleteSubscriptionMapping = "Delete Subscription Mapping";
+
+    /// <summary>A service was added to a contract for a subscription.</summary>
+    public const string AddContractService = "Add Contract Service";
+
+    /// <summary>A subscription's quantity was synced to Autotask.</summary>
+    public const string UpdateSubscriptionQuantity = "Update Subscription Quantity";
+}
+
+/// <summary>One audited operation: what was done, for which connection and ids, with what outcome. Never a credential.</summary>
+public sealed record AuditEvent
+{
+    /// <summary>A unique id of the event.</summary>
+    public required string EventId { get; init; }
+
+    /// <summary>The operation, one of <see cref="AuditOperations"/> or an operation of your own.</summary>
+    public required string Operation { get; init; }
+
+    /// <summary>The connection.</summary>
+    public required string Connection { get; init; }
+
+    /// <summary>The outcome.</summary>
+    public required AuditStatus Status { get; init; }
+
+    /// <summary>The vendor's ids involved, by kind (for example <c>customer</c>, <c>subscription</c>).</summary>
+    public IReadOnlyDictionary<string, string> VendorIds { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The Autotask ids involved, by kind (for example <c>company</c>, <c>contractService</c>).</summary>
+    public IReadOnlyDictionary<string, long> AutotaskIds { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>What happened, in words for the audit-log page.</summary>
+    public string? Details { get; init; }
+
+    /// <summary>When the operation started.</summary>
+    public required Instant StartedAt { get; init; }
+
+    /// <summary>When it ended.</summary>
+    public required Instant CompletedAt { get; init; }
+}
+
+/// <summary>Receives the audit events of every externally visible operation.</summary>
+/// <remarks>A sink that fails never loses the operation's result: the engine logs the failure and goes on.</remarks>
+public interface IAuditSink
+{
+    /// <summary>Records an event.</summary>
+    /// <param name="auditEvent">The event.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default);
+}

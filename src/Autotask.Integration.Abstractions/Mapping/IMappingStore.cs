@@ -1,0 +1,244 @@
+using NodaTime;
+
+namespace Autotask.Integration;
+
+/// <summary>
+/// Where the mappings and the sync state of every connection are kept. The contract, which every implementation
+/// must keep (the conformance suite checks it):
+/// <list type="bullet">
+/// <item>Map once: a vendor customer maps to one company and a company to one vendor customer per connection; an
+/// offer maps once; a subscription maps once. A second mapping of either side throws <see cref="MappingConflictException"/>,
+/// even when two processes race.</item>
+/// <item>Optimistic concurrency: removing a mapping names the version read; a stale version throws
+/// <see cref="MappingConcurrencyException"/>.</item>
+/// <item>At most one pending ledger entry per subscription and connection.</item>
+/// <item>Connections are isolated: nothing of one connection is visible through another.</item>
+/// </list>
+/// All methods are thread-safe.
+/// </summary>
+public interface IMappingStore
+{
+    /// <summary>Finds the mapping of a vendor customer.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorCustomerId">The vendor customer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<CustomerMapping?> FindCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds the mapping of an Autotask company.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="companyId">The company.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<CustomerMapping?> FindCustomerByCompanyAsync(string connection, long companyId, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a customer mapping and returns it as stored (with its version).</summary>
+    /// <param name="mapping">The mapping.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingConflictException">The vendor customer or the company is mapped already.</exception>
+    Task<CustomerMapping> AddCustomerAsync(CustomerMapping mapping, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a customer mapping.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorCustomerId">The vendor customer.</param>
+    /// <param name="expectedVersion">The version read before; the removal fails if it changed since.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><c>false</c> when there was no such mapping.</returns>
+    /// <exception cref="MappingConcurrencyException">The mapping changed since it was read.</exception>
+    Task<bool> RemoveCustomerAsync(string connection, string vendorCustomerId, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the customer mappings of a connection.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<CustomerMapping>> ListCustomersAsync(string connection, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds the mapping of a vendor offer.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorOfferId">The offer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<OfferMapping?> FindOfferAsync(string connection, string vendorOfferId, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds an offer mapping and returns it as stored.</summary>
+    /// <param name="mapping">The mapping.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingConflictException">The offer is mapped already.</exception>
+    Task<OfferMapping> AddOfferAsync(OfferMapping mapping, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes an offer mapping.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorOfferId">The offer.</param>
+    /// <param name="expectedVersion">The version read before.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingConcurrencyException">The mapping changed since it was read.</exception>
+    Task<bool> RemoveOfferAsync(string connection, string vendorOfferId, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds the mapping of a vendor subscription.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorSubscriptionId">The subscription.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<SubscriptionMapping?> FindSubscriptionAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds the mappings of many subscriptions at once; subscriptions that are not mapped are left out.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorSubscriptionIds">The subscriptions.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyDictionary<string, SubscriptionMapping>> FindSubscriptionsAsync(string connection, IReadOnlyCollection<string> vendorSubscriptionIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the subscription mappings of a connection, optionally of one vendor customer.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorCustomerId">Only this customer's subscriptions, when given.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<SubscriptionMapping>> ListSubscriptionsAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a subscription mapping and returns it as stored.</summary>
+    /// <param name="mapping">The mapping.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingConflictException">The subscription is mapped already.</exception>
+    Task<SubscriptionMapping> AddSubscriptionAsync(SubscriptionMapping mapping, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a subscription mapping.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorSubscriptionId">The subscription.</param>
+    /// <param name="expectedVersion">The version read before.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingConcurrencyException">The mapping changed since it was read.</exception>
+    Task<bool> RemoveSubscriptionAsync(string connection, string vendorSubscriptionId, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Records an adjustment about to be written, unless one is pending for the subscription already.</summary>
+    /// <param name="entry">The entry, in state <see cref="AdjustmentState.Pending"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><c>false</c> when another entry is pending for the subscription: someone else is adjusting it.</returns>
+    Task<bool> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>Settles a pending adjustment.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="operationId">The entry's operation id.</param>
+    /// <param name="state"><see cref="AdjustmentState.Applied"/> or <see cref="AdjustmentState.NotApplied"/>.</param>
+    /// <param name="adjustmentId">The Autotask id of the adjustment, when known.</param>
+    /// <param name="settledAt">When it was settled.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="InvalidOperationException">No pending entry has that operation id.</exception>
+    Task SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, Instant settledAt, CancellationToken cancellationToken = default);
+
+    /// <summary>The pending ledger entries of some subscriptions (of all, when <paramref name="vendorSubscriptionIds"/> is <c>null</c>).</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorSubscriptionIds">The subscriptions, or <c>null</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<AdjustmentLedgerEntry>> GetPendingAdjustmentsAsync(string connection, IReadOnlyCollection<string>? vendorSubscriptionIds = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The ledger of a subscription, oldest first.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorSubscriptionId">The subscription.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<AdjustmentLedgerEntry>> GetLedgerAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a value of sync state (such as a watermark), with its version; <c>null</c> when unset.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<SyncStateValue?> GetStateAsync(string connection, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes a value of sync state if its version is still <paramref name="expectedVersion"/> (0 when unset).</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="expectedVersion">The version read before, or 0 when there was none.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The new version.</returns>
+    /// <exception cref="MappingConcurrencyException">The value changed since it was read.</exception>
+    Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A value of sync state with its version.</summary>
+/// <param name="Value">The value.</param>
+/// <param name="Version">The version, for optimistic concurrency.</param>
+public sealed record SyncStateValue(string Value, long Version);
+
+/// <summary>What kind of mapping rule was broken.</summary>
+public enum MappingError
+{
+    /// <summary>The vendor customer, offer or subscription, or the Autotask company, is mapped already.</summary>
+    AlreadyMapped,
+
+    /// <summary>The Autotask company does not exist.</summary>
+    CompanyNotFound,
+
+    /// <summary>The Autotask company is not of type Customer.</summary>
+    CompanyNotCustomer,
+
+    /// <summary>The Autotask company is inactive.</summary>
+    CompanyInactive,
+
+    /// <summary>The Autotask service does not exist or is inactive.</summary>
+    ServiceNotFound,
+
+    /// <summary>The service's billing period does not match the offer's term.</summary>
+    TermMismatch,
+
+    /// <summary>The contract does not exist.</summary>
+    ContractNotFound,
+
+    /// <summary>The contract belongs to another company.</summary>
+    ContractOfAnotherCompany,
+
+    /// <summary>The contract is not a Recurring Service contract.</summary>
+    ContractNotRecurringService,
+
+    /// <summary>The contract is not active.</summary>
+    ContractInactive,
+
+    /// <summary>The contract service does not exist on the contract, or is for another service than the offer's.</summary>
+    ContractServiceMismatch,
+
+    /// <summary>The vendor customer is not mapped.</summary>
+    CustomerNotMapped,
+
+    /// <summary>The vendor offer is not mapped.</summary>
+    OfferNotMapped,
+
+    /// <summary>The subscription's currency is not the connection's.</summary>
+    CurrencyMismatch,
+
+    /// <summary>The mapping is still used by other mappings (a customer with subscriptions).</summary>
+    InUse,
+
+    /// <summary>An id or value given is not valid.</summary>
+    InvalidInput,
+}
+
+/// <summary>A mapping was refused: the message says which rule and what to do.</summary>
+public class MappingException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="error">The rule that was broken.</param>
+    /// <param name="message">What went wrong and what to do.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    public MappingException(MappingError error, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Error = error;
+    }
+
+    /// <summary>The rule that was broken.</summary>
+    public MappingError Error { get; }
+}
+
+/// <summary>A second mapping of something mapped already ("map once").</summary>
+public sealed class MappingConflictException : MappingException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What is mapped already, and to what.</param>
+    public MappingConflictException(string message)
+        : base(MappingError.AlreadyMapped, message)
+    {
+    }
+}
+
+/// <summary>A mapping or state value changed since it was read: read it again and decide afresh.</summary>
+public sealed class MappingConcurrencyException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What changed.</param>
+    public MappingConcurrencyException(string message)
+        : base(message)
+    {
+    }
+}

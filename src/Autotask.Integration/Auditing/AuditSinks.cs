@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Autotask.Integration;
+
+/// <summary>Keeps audit events in memory, for tests, samples and an in-process audit-log page.</summary>
+public sealed class InMemoryAuditSink : IAuditSink
+{
+    private readonly ConcurrentQueue<AuditEvent> _events = new();
+
+    /// <summary>The events received, in order.</summary>
+    public IReadOnlyList<AuditEvent> Events => _events.ToArray();
+
+    /// <inheritdoc />
+    public Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(auditEvent);
+        _events.Enqueue(auditEvent);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Writes audit events to an <see cref="ILogger"/> (category <c>Autotask.Integration.Audit</c>).</summary>
+public sealed partial class LoggerAuditSink : IAuditSink
+{
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the sink.</summary>
+    /// <param name="loggerFactory">The logger factory.</param>
+    public LoggerAuditSink(ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _logger = loggerFactory.CreateLogger("Autotask.Integration.Audit");
+    }
+
+    /// <inheritdoc />
+    public Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(auditEvent);
+        Audit(_logger, auditEvent.Operation, auditEvent.Connection, auditEvent.Status,
+            string.Join(", ", auditEvent.VendorIds.Select(p => $"{p.Key}={p.Value}")),
+            string.Join(", ", auditEvent.AutotaskIds.Select(p => $"{p.Key}={p.Value}")),
+            auditEvent.Details);
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(1400, LogLevel.Information, "Audit: {Operation} for connection {Connection}: {Status} (vendor {VendorIds}; Autotask {AutotaskIds}) {Details}")]
+    private static partial void Audit(ILogger logger, string operation, string connection, AuditStatus status, string vendorIds, string autotaskIds, string? details);
+}

@@ -1,0 +1,309 @@
+using NodaTime;
+
+namespace Autotask.Integration;
+
+/// <summary>
+/// An <see cref="IMappingStore"/> in memory: for tests, samples and single-process tools. Everything is lost when
+/// the process ends; use a durable store in production.
+/// </summary>
+public sealed class InMemoryMappingStore : IMappingStore
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<(string, string), CustomerMapping> _customers = [];
+    private readonly Dictionary<(string, long), string> _companies = [];
+    private readonly Dictionary<(string, string), OfferMapping> _offers = [];
+    private readonly Dictionary<(string, string), SubscriptionMapping> _subscriptions = [];
+    private readonly List<AdjustmentLedgerEntry> _ledger = [];
+    private readonly Dictionary<(string, string), SyncStateValue> _state = [];
+    private long _version;
+
+    /// <inheritdoc />
+    public Task<CustomerMapping?> FindCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_customers.GetValueOrDefault((Key(connection), vendorCustomerId)));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<CustomerMapping?> FindCustomerByCompanyAsync(string connection, long companyId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_companies.TryGetValue((Key(connection), companyId), out var customer)
+                ? _customers.GetValueOrDefault((Key(connection), customer))
+                : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<CustomerMapping> AddCustomerAsync(CustomerMapping mapping, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        lock (_gate)
+        {
+            var connection = Key(mapping.Connection);
+            if (_customers.TryGetValue((connection, mapping.VendorCustomerId), out var existing))
+            {
+                throw new MappingConflictException($"Vendor customer '{mapping.VendorCustomerId}' is mapped already, to company {existing.CompanyId}.");
+            }
+
+            if (_companies.TryGetValue((connection, mapping.CompanyId), out var other))
+            {
+                throw new MappingConflictException($"Company {mapping.CompanyId} is mapped already, to vendor customer '{other}'.");
+            }
+
+            var stored = mapping with { Version = ++_version };
+            _customers[(connection, mapping.VendorCustomerId)] = stored;
+            _companies[(connection, mapping.CompanyId)] = mapping.VendorCustomerId;
+            return Task.FromResult(stored);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RemoveCustomerAsync(string connection, string vendorCustomerId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_customers.TryGetValue((Key(connection), vendorCustomerId), out var existing))
+            {
+                return Task.FromResult(false);
+            }
+
+            CheckVersion(existing.Version, expectedVersion, $"customer mapping '{vendorCustomerId}'");
+            _customers.Remove((Key(connection), vendorCustomerId));
+            _companies.Remove((Key(connection), existing.CompanyId));
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<CustomerMapping>> ListCustomersAsync(string connection, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<CustomerMapping>>(
+                _customers.Where(p => p.Key.Item1 == Key(connection)).Select(p => p.Value).OrderBy(m => m.VendorCustomerId, StringComparer.Ordinal).ToArray());
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<OfferMapping?> FindOfferAsync(string connection, string vendorOfferId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_offers.GetValueOrDefault((Key(connection), vendorOfferId)));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<OfferMapping> AddOfferAsync(OfferMapping mapping, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        lock (_gate)
+        {
+            if (_offers.TryGetValue((Key(mapping.Connection), mapping.VendorOfferId), out var existing))
+            {
+                throw new MappingConflictException($"Vendor offer '{mapping.VendorOfferId}' is mapped already, to service {existing.ServiceId}.");
+            }
+
+            var stored = mapping with { Version = ++_version };
+            _offers[(Key(mapping.Connection), mapping.VendorOfferId)] = stored;
+            return Task.FromResult(stored);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RemoveOfferAsync(string connection, string vendorOfferId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_offers.TryGetValue((Key(connection), vendorOfferId), out var existing))
+            {
+                return Task.FromResult(false);
+            }
+
+            CheckVersion(existing.Version, expectedVersion, $"offer mapping '{vendorOfferId}'");
+            _offers.Remove((Key(connection), vendorOfferId));
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<SubscriptionMapping?> FindSubscriptionAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_subscriptions.GetValueOrDefault((Key(connection), vendorSubscriptionId)));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, SubscriptionMapping>> FindSubscriptionsAsync(
+        string connection, IReadOnlyCollection<string> vendorSubscriptionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(vendorSubscriptionIds);
+        lock (_gate)
+        {
+            var found = new Dictionary<string, SubscriptionMapping>(StringComparer.Ordinal);
+            foreach (var id in vendorSubscriptionIds)
+            {
+                if (_subscriptions.TryGetValue((Key(connection), id), out var mapping))
+                {
+                    found[id] = mapping;
+                }
+            }
+
+            return Task.FromResult<IReadOnlyDictionary<string, SubscriptionMapping>>(found);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<SubscriptionMapping>> ListSubscriptionsAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<SubscriptionMapping>>(_subscriptions
+                .Where(p => p.Key.Item1 == Key(connection) && (vendorCustomerId is null || p.Value.VendorCustomerId == vendorCustomerId))
+                .Select(p => p.Value).OrderBy(m => m.VendorSubscriptionId, StringComparer.Ordinal).ToArray());
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<SubscriptionMapping> AddSubscriptionAsync(SubscriptionMapping mapping, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        lock (_gate)
+        {
+            if (_subscriptions.TryGetValue((Key(mapping.Connection), mapping.VendorSubscriptionId), out var existing))
+            {
+                throw new MappingConflictException($"Vendor subscription '{mapping.VendorSubscriptionId}' is mapped already, to contract service {existing.ContractServiceId}.");
+            }
+
+            var stored = mapping with { Version = ++_version };
+            _subscriptions[(Key(mapping.Connection), mapping.VendorSubscriptionId)] = stored;
+            return Task.FromResult(stored);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RemoveSubscriptionAsync(string connection, string vendorSubscriptionId, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_subscriptions.TryGetValue((Key(connection), vendorSubscriptionId), out var existing))
+            {
+                return Task.FromResult(false);
+            }
+
+            CheckVersion(existing.Version, expectedVersion, $"subscription mapping '{vendorSubscriptionId}'");
+            _subscriptions.Remove((Key(connection), vendorSubscriptionId));
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.State != AdjustmentState.Pending)
+        {
+            throw new ArgumentException("A new ledger entry must be pending.", nameof(entry));
+        }
+
+        lock (_gate)
+        {
+            if (_ledger.Any(e => e.State == AdjustmentState.Pending && Key(e.Connection) == Key(entry.Connection) && e.VendorSubscriptionId == entry.VendorSubscriptionId))
+            {
+                return Task.FromResult(false);
+            }
+
+            if (_ledger.Any(e => e.OperationId == entry.OperationId))
+            {
+                throw new ArgumentException($"A ledger entry with operation id {entry.OperationId} exists already.", nameof(entry));
+            }
+
+            _ledger.Add(entry);
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, Instant settledAt, CancellationToken cancellationToken = default)
+    {
+        if (state == AdjustmentState.Pending)
+        {
+            throw new ArgumentException("Settle to Applied or NotApplied.", nameof(state));
+        }
+
+        lock (_gate)
+        {
+            var index = _ledger.FindIndex(e => e.OperationId == operationId && Key(e.Connection) == Key(connection) && e.State == AdjustmentState.Pending);
+            if (index < 0)
+            {
+                throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
+            }
+
+            _ledger[index] = _ledger[index] with { State = state, AdjustmentId = adjustmentId, SettledAt = settledAt };
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<AdjustmentLedgerEntry>> GetPendingAdjustmentsAsync(
+        string connection, IReadOnlyCollection<string>? vendorSubscriptionIds = null, CancellationToken cancellationToken = default)
+    {
+        var wanted = vendorSubscriptionIds is null ? null : new HashSet<string>(vendorSubscriptionIds, StringComparer.Ordinal);
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<AdjustmentLedgerEntry>>(_ledger
+                .Where(e => e.State == AdjustmentState.Pending && Key(e.Connection) == Key(connection) && (wanted is null || wanted.Contains(e.VendorSubscriptionId)))
+                .ToArray());
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<AdjustmentLedgerEntry>> GetLedgerAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<AdjustmentLedgerEntry>>(_ledger
+                .Where(e => Key(e.Connection) == Key(connection) && e.VendorSubscriptionId == vendorSubscriptionId).ToArray());
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<SyncStateValue?> GetStateAsync(string connection, string key, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_state.GetValueOrDefault((Key(connection), key)));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        lock (_gate)
+        {
+            var current = _state.GetValueOrDefault((Key(connection), key));
+            CheckVersion(current?.Version ?? 0, expectedVersion, $"sync state '{key}'");
+            var version = ++_version;
+            _state[(Key(connection), key)] = new SyncStateValue(value, version);
+            return Task.FromResult(version);
+        }
+    }
+
+    // Connection names are case-insensitive everywhere in the SDK.
+    private static string Key(string connection) => connection.ToUpperInvariant();
+
+    private static void CheckVersion(long actual, long expected, string what)
+    {
+        if (actual != expected)
+        {
+            throw new MappingConcurrencyException($"The {what} changed since it was read (version {expected}, now {actual}); read it again.");
+        }
+    }
+}

@@ -1,0 +1,354 @@
+using System.Globalization;
+using Autotask.Integration.Auditing;
+using Microsoft.Extensions.Options;
+using NodaTime;
+
+namespace Autotask.Integration;
+
+/// <summary>
+/// Keeps the units Autotask bills equal to the quantities the vendor states, level-triggered: it reads what Autotask
+/// bills on the effective date, writes only the difference as a contract service adjustment, and records what it
+/// wrote in the store's ledger. Running the same input twice writes nothing the second time. After a write whose
+/// outcome is unknown it reads the units back before deciding to write again, so an adjustment is never applied
+/// twice and never lost. Each item is audited as <see cref="AuditOperations.UpdateSubscriptionQuantity"/>.
+/// </summary>
+public sealed class QuantitySyncEngine
+{
+    private readonly IAutotaskClientFactory _clients;
+    private readonly IMappingStore _store;
+    private readonly AuditTrail _audit;
+    private readonly AutotaskIntegrationOptions _options;
+
+    internal QuantitySyncEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, IOptions<AutotaskIntegrationOptions> options)
+    {
+        _clients = clients;
+        _store = store;
+        _audit = audit;
+        _options = options.Value;
+    }
+
+    /// <summary>
+    /// Syncs a batch of desired quantities. Bad items are reported per item and never stop the rest of the batch.
+    /// Several changes of one subscription collapse to the latest (by <see cref="QuantityChange.AsOf"/>, then by order).
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="changes">The desired quantities.</param>
+    /// <param name="options">How to run; default: apply, effective on the day of each change.</param>
+    /// <param name="cancellationToken">Cancels the sync; what was written stays recorded in the ledger.</param>
+    /// <returns>One result per input item.</returns>
+    /// <exception cref="AutotaskException">Autotask could not be read at all; nothing was written.</exception>
+    public async Task<QuantitySyncReport> SyncAsync(
+        string connection, IEnumerable<QuantityChange> changes, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        options ??= new QuantitySyncOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrentWrites, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxWriteAttempts, 1);
+        var client = _clients.GetClient(connection);
+        var name = client.ConnectionName;
+        var settings = _options.Connections[name];
+        var zone = DateTimeZoneProviders.Tzdb[settings.TimeZone];
+        var started = _audit.Now;
+
+        // 1. Check every item; the latest change of a subscription wins.
+        var input = changes.ToList();
+        var results = new QuantitySyncItem?[input.Count];
+        var latest = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < input.Count; i++)
+        {
+            var change = input[i];
+            var problem = change switch
+            {
+                null => "The item is empty.",
+                { VendorSubscriptionId: var id } when string.IsNullOrWhiteSpace(id) => "The subscription id is empty.",
+                { Quantity: < 0 } => $"The quantity {change.Quantity} is negative; use 0 to cancel.",
+                { Currency: { } currency } when settings.Currency is { } own && !string.Equals(currency, own, StringComparison.OrdinalIgnoreCase) =>
+                    $"The subscription is in {currency}, but connection '{name}' transacts in {own}.",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                results[i] = new QuantitySyncItem { Index = i, VendorSubscriptionId = change?.VendorSubscriptionId, Status = QuantitySyncStatus.Invalid, DesiredUnits = change?.Quantity ?? 0, Reason = problem };
+                continue;
+            }
+
+            if (latest.TryGetValue(change!.VendorSubscriptionId, out var earlier))
+            {
+                var keepNew = change.AsOf >= input[earlier].AsOf;
+                var superseded = keepNew ? earlier : i;
+                results[superseded] = new QuantitySyncItem
+                {
+                    Index = superseded,
+                    VendorSubscriptionId = change.VendorSubscriptionId,
+                    Status = QuantitySyncStatus.Superseded,
+                    DesiredUnits = input[superseded].Quantity,
+                    Reason = "A later change of the same subscription in this batch replaced it.",
+                };
+                if (!keepNew)
+                {
+                    continue;
+                }
+            }
+
+            latest[change.VendorSubscriptionId] = i;
+        }
+
+        // 2. Resolve the mappings.
+        var mappings = latest.Count == 0
+            ? new Dictionary<string, SubscriptionMapping>()
+            : await _store.FindSubscriptionsAsync(name, latest.Keys.ToArray(), cancellationToken).ConfigureAwait(false);
+        var work = new List<WorkItem>();
+        foreach (var (subscription, index) in latest)
+        {
+            var change = input[index];
+            if (!mappings.TryGetValue(subscription, out var mapping))
+            {
+                results[index] = new QuantitySyncItem { Index = index, VendorSubscriptionId = subscription, Status = QuantitySyncStatus.Unmapped, DesiredUnits = change.Quantity, Reason = "The subscription is not mapped to a contract service." };
+                continue;
+            }
+
+            if (change.Currency is { } currency && mapping.Currency is { } mapped && !string.Equals(currency, mapped, StringComparison.OrdinalIgnoreCase))
+            {
+                results[index] = new QuantitySyncItem { Index = index, VendorSubscriptionId = subscription, Status = QuantitySyncStatus.Invalid, DesiredUnits = change.Quantity, ContractServiceId = mapping.ContractServiceId, Reason = $"The subscription was mapped in {mapped}, not {currency}." };
+                continue;
+            }
+
+            work.Add(new WorkItem(index, change, mapping, options.EffectiveDate.EffectiveDate(change.AsOf, zone)));
+        }
+
+        // 3. Read what Autotask bills, with as few paged queries as possible, and settle earlier writes of unknown outcome.
+        var pending = work.Count == 0 || options.DryRun
+            ? []
+            : await _store.GetPendingAdjustmentsAsync(name, work.Select(w => w.Mapping.VendorSubscriptionId).ToArray(), cancellationToken).ConfigureAwait(false);
+        var billed = await BilledUnits.ReadAsync(client,
+            work.Select(w => w.Mapping.ContractServiceId).Concat(pending.Select(p => p.ContractServiceId)).Distinct().ToArray(),
+            work.Select(w => w.EffectiveDate).Concat(pending.Select(p => p.EffectiveDate)).ToArray(), cancellationToken).ConfigureAwait(false);
+        foreach (var entry in pending)
+        {
+            var units = billed.On(entry.ContractServiceId, entry.EffectiveDate);
+            await _store.SettleAdjustmentAsync(name, entry.OperationId, units == entry.UnitsAfter ? AdjustmentState.Applied : AdjustmentState.NotApplied,
+                null, _audit.Now, cancellationToken).ConfigureAwait(false);
+        }
+
+        // 4. Decide, then write the differences with bounded concurrency.
+        var writes = new List<(WorkItem Item, int Current)>();
+        foreach (var item in work)
+        {
+            var current = billed.On(item.Mapping.ContractServiceId, item.EffectiveDate);
+            var baseResult = new QuantitySyncItem
+            {
+                Index = item.Index,
+                VendorSubscriptionId = item.Mapping.VendorSubscriptionId,
+                Status = QuantitySyncStatus.Unchanged,
+                DesiredUnits = item.Change.Quantity,
+                UnitsBefore = current,
+                EffectiveDate = item.EffectiveDate,
+                ContractServiceId = item.Mapping.ContractServiceId,
+            };
+            if (current is null)
+            {
+                results[item.Index] = baseResult with
+                {
+                    Status = QuantitySyncStatus.Invalid,
+                    Reason = $"The effective date {item.EffectiveDate:uuuu-MM-dd} is outside the billing periods of contract service {item.Mapping.ContractServiceId}.",
+                };
+            }
+            else if (current == item.Change.Quantity)
+            {
+                results[item.Index] = baseResult;
+            }
+            else if (options.DryRun)
+            {
+                results[item.Index] = baseResult with { Status = QuantitySyncStatus.Planned, UnitChange = item.Change.Quantity - current };
+            }
+            else
+            {
+                writes.Add((item, current.Value));
+            }
+        }
+
+        await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentWrites, CancellationToken = cancellationToken },
+            async (write, ct) => results[write.Item.Index] = await WriteAsync(client, write.Item, write.Current, options.MaxWriteAttempts, ct).ConfigureAwait(false)).ConfigureAwait(false);
+
+        var report = new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _audit.Now };
+        if (!options.DryRun)
+        {
+            foreach (var item in report.Items)
+            {
+                await AuditAsync(name, item, started).ConfigureAwait(false);
+            }
+        }
+
+        return report;
+    }
+
+    private async Task<QuantitySyncItem> WriteAsync(IAutotaskClient client, WorkItem item, int current, int maxAttempts, CancellationToken cancellationToken)
+    {
+        var name = client.ConnectionName;
+        var desired = item.Change.Quantity;
+        var result = new QuantitySyncItem
+        {
+            Index = item.Index,
+            VendorSubscriptionId = item.Mapping.VendorSubscriptionId,
+            Status = QuantitySyncStatus.Failed,
+            DesiredUnits = desired,
+            UnitsBefore = current,
+            EffectiveDate = item.EffectiveDate,
+            ContractServiceId = item.Mapping.ContractServiceId,
+        };
+
+        for (var attempt = 1; attempt <= maxAttempts; attempt++)
+        {
+            var entry = new AdjustmentLedgerEntry
+            {
+                OperationId = Guid.NewGuid().ToString("N"),
+                Connection = name,
+                VendorSubscriptionId = item.Mapping.VendorSubscriptionId,
+                ContractId = item.Mapping.ContractId,
+                ContractServiceId = item.Mapping.ContractServiceId,
+                EffectiveDate = item.EffectiveDate,
+                UnitsBefore = current,
+                UnitsAfter = desired,
+                RecordedAt = _audit.Now,
+            };
+            if (!await _store.TryBeginAdjustmentAsync(entry, cancellationToken).ConfigureAwait(false))
+            {
+                return result with { Reason = "Another sync of this subscription is in progress (a ledger entry is pending); it was left to that sync." };
+            }
+
+            try
+            {
+                var id = await client.CreateAsync(new ContractServiceAdjustment
+                {
+                    ContractId = item.Mapping.ContractId,
+                    ContractServiceId = item.Mapping.ContractServiceId,
+                    EffectiveDate = item.EffectiveDate,
+                    UnitChange = desired - current,
+                }, cancellationToken).ConfigureAwait(false);
+                await _store.SettleAdjustmentAsync(name, entry.OperationId, AdjustmentState.Applied, id, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+                return result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current, AdjustmentId = id };
+            }
+            catch (Exception ex) when (ex is AutotaskCommunicationException { RequestMayHaveBeenApplied: true } or AutotaskServerException)
+            {
+                // The outcome is unknown: read the units back before deciding anything.
+                int? now;
+                try
+                {
+                    now = (await BilledUnits.ReadAsync(client, [item.Mapping.ContractServiceId], [item.EffectiveDate], cancellationToken).ConfigureAwait(false))
+                        .On(item.Mapping.ContractServiceId, item.EffectiveDate);
+                }
+                catch (AutotaskException readFailure)
+                {
+                    // Left pending: the next sync reads the units and settles it.
+                    return result with { Reason = $"The write's outcome is unknown ({ex.Message}) and the units could not be read back ({readFailure.Message}); the next sync settles it." };
+                }
+
+                if (now == desired)
+                {
+                    await _store.SettleAdjustmentAsync(name, entry.OperationId, AdjustmentState.Applied, null, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+                    return result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current };
+                }
+
+                await _store.SettleAdjustmentAsync(name, entry.OperationId, AdjustmentState.NotApplied, null, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+                if (now is null)
+                {
+                    return result with { Reason = "The contract service's billing periods could not be read back." };
+                }
+
+                result = result with { Reason = ex.Message };
+                current = now.Value;
+            }
+            catch (AutotaskException ex)
+            {
+                await _store.SettleAdjustmentAsync(name, entry.OperationId, AdjustmentState.NotApplied, null, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+                return result with { Reason = ex.Message };
+            }
+
+            // A cancellation mid-write leaves the entry pending: its outcome is unknown, and the next sync settles it.
+        }
+
+        return result with { Reason = $"Not applied after {maxAttempts} attempts. Last failure: {result.Reason}" };
+    }
+
+    private Task AuditAsync(string connection, QuantitySyncItem item, Instant started)
+    {
+        var (status, details) = item.Status switch
+        {
+            QuantitySyncStatus.Applied => (AuditStatus.Succeeded,
+                string.Create(CultureInfo.InvariantCulture, $"Units {item.UnitsBefore} -> {item.DesiredUnits} ({item.UnitChange:+#;-#;0}) from {item.EffectiveDate:uuuu-MM-dd}.")),
+            QuantitySyncStatus.Unchanged => (AuditStatus.Skipped, string.Create(CultureInfo.InvariantCulture, $"Autotask already bills {item.DesiredUnits} units.")),
+            QuantitySyncStatus.Superseded => (AuditStatus.Skipped, item.Reason),
+            _ => (AuditStatus.Failed, $"{item.Status}: {item.Reason}"),
+        };
+        var vendorIds = item.VendorSubscriptionId is { Length: > 0 } id ? new Dictionary<string, string> { ["subscription"] = id } : null;
+        var autotaskIds = new Dictionary<string, long>();
+        if (item.ContractServiceId is { } line)
+        {
+            autotaskIds["contractService"] = line;
+        }
+
+        if (item.AdjustmentId is { } adjustment)
+        {
+            autotaskIds["adjustment"] = adjustment;
+        }
+
+        return _audit.WriteAsync(AuditOperations.UpdateSubscriptionQuantity, connection, status, started, details, vendorIds, autotaskIds);
+    }
+
+    private sealed record WorkItem(int Index, QuantityChange Change, SubscriptionMapping Mapping, LocalDate EffectiveDate);
+}
+
+/// <summary>The units billed per contract service and period, read with <c>in</c> filters of up to 500 ids a query.</summary>
+internal sealed class BilledUnits
+{
+    private readonly Dictionary<long, List<ContractServiceUnit>> _byLine;
+
+    private BilledUnits(Dictionary<long, List<ContractServiceUnit>> byLine) => _byLine = byLine;
+
+    public static async Task<BilledUnits> ReadAsync(IAutotaskClient client, IReadOnlyList<long> contractServiceIds, IReadOnlyList<LocalDate> dates, CancellationToken cancellationToken)
+    {
+        var byLine = contractServiceIds.ToDictionary(id => id, _ => new List<ContractServiceUnit>());
+        if (contractServiceIds.Count == 0)
+        {
+            return new BilledUnits(byLine);
+        }
+
+        var from = dates.Min();
+        var to = dates.Max();
+        foreach (var chunk in contractServiceIds.Chunk(QueryFilter.MaxListValues))
+        {
+            var query = new AutotaskQuery<ContractServiceUnit>().Where(
+                Filter<ContractServiceUnit>.In(u => u.ContractServiceId, chunk),
+                Filter<ContractServiceUnit>.Lte(u => u.StartDate, to),
+                Filter<ContractServiceUnit>.Gte(u => u.EndDate, from));
+            await foreach (var unit in client.QueryAsync(query, cancellationToken).ConfigureAwait(false))
+            {
+                if (byLine.TryGetValue(unit.ContractServiceId, out var list))
+                {
+                    list.Add(unit);
+                }
+            }
+        }
+
+        return new BilledUnits(byLine);
+    }
+
+    /// <summary>The units billed on a day, or <c>null</c> when no billing period of the line covers it.</summary>
+    public int? On(long contractServiceId, LocalDate date)
+    {
+        if (!_byLine.TryGetValue(contractServiceId, out var units))
+        {
+            return null;
+        }
+
+        foreach (var unit in units)
+        {
+            if (unit.StartDate <= date && (unit.EndDate is null || unit.EndDate >= date))
+            {
+                return unit.Units;
+            }
+        }
+
+        return null;
+    }
+}

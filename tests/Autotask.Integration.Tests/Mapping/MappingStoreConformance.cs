@@ -1,0 +1,224 @@
+using NodaTime;
+
+namespace Autotask.Integration.Tests.Mapping;
+
+/// <summary>
+/// The contract every <see cref="IMappingStore"/> must keep. A store implementation's tests derive from this class
+/// and create a fresh, empty store in <see cref="CreateStoreAsync"/>.
+/// </summary>
+public abstract class MappingStoreConformance : IAsyncLifetime
+{
+    private static readonly Instant Now = Instant.FromUtc(2026, 11, 25, 12, 0);
+
+    protected IMappingStore Store { get; private set; } = null!;
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Creates a fresh, empty store.</summary>
+    protected abstract Task<IMappingStore> CreateStoreAsync();
+
+    /// <summary>Releases the store.</summary>
+    protected virtual ValueTask DisposeStoreAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask InitializeAsync() => Store = await CreateStoreAsync();
+
+    public ValueTask DisposeAsync() => DisposeStoreAsync();
+
+    protected static CustomerMapping Customer(string vendor, long company, string connection = "a") =>
+        new() { Connection = connection, VendorCustomerId = vendor, CompanyId = company, CompanyName = $"Company {company}", MappedAt = Now };
+
+    protected static SubscriptionMapping Subscription(string id, string customer = "cust-1", string connection = "a") => new()
+    {
+        Connection = connection,
+        VendorSubscriptionId = id,
+        VendorCustomerId = customer,
+        VendorOfferId = "offer-1",
+        CompanyId = 10,
+        ContractId = 20,
+        ContractServiceId = 30,
+        ServiceId = 40,
+        Currency = "EUR",
+        MappedAt = Now,
+    };
+
+    protected static AdjustmentLedgerEntry Pending(string subscription, string? operation = null, string connection = "a") => new()
+    {
+        OperationId = operation ?? Guid.NewGuid().ToString("N"),
+        Connection = connection,
+        VendorSubscriptionId = subscription,
+        ContractId = 20,
+        ContractServiceId = 30,
+        EffectiveDate = new LocalDate(2026, 12, 1),
+        UnitsBefore = 5,
+        UnitsAfter = 8,
+        RecordedAt = Now,
+    };
+
+    [Fact]
+    public async Task A_customer_mapping_is_stored_and_found_from_both_sides()
+    {
+        var stored = await Store.AddCustomerAsync(Customer("cust-1", 100), Ct);
+
+        Assert.True(stored.Version > 0);
+        Assert.Equal(stored, await Store.FindCustomerAsync("a", "cust-1", Ct));
+        Assert.Equal(stored, await Store.FindCustomerByCompanyAsync("a", 100, Ct));
+        Assert.Null(await Store.FindCustomerAsync("a", "cust-2", Ct));
+        Assert.Equal([stored], await Store.ListCustomersAsync("a", Ct));
+    }
+
+    [Fact]
+    public async Task A_customer_and_a_company_each_map_once()
+    {
+        await Store.AddCustomerAsync(Customer("cust-1", 100), Ct);
+
+        await Assert.ThrowsAsync<MappingConflictException>(() => Store.AddCustomerAsync(Customer("cust-1", 101), Ct));
+        await Assert.ThrowsAsync<MappingConflictException>(() => Store.AddCustomerAsync(Customer("cust-2", 100), Ct));
+        Assert.Single(await Store.ListCustomersAsync("a", Ct));
+        Assert.Null(await Store.FindCustomerAsync("a", "cust-2", Ct));
+    }
+
+    [Fact]
+    public async Task Connections_are_isolated_and_names_ignore_case()
+    {
+        await Store.AddCustomerAsync(Customer("cust-1", 100, "a"), Ct);
+        await Store.AddCustomerAsync(Customer("cust-1", 100, "b"), Ct);
+
+        Assert.NotNull(await Store.FindCustomerAsync("A", "cust-1", Ct));
+        Assert.Single(await Store.ListCustomersAsync("b", Ct));
+        Assert.Empty(await Store.ListCustomersAsync("c", Ct));
+    }
+
+    [Fact]
+    public async Task Racing_writers_map_a_customer_exactly_once()
+    {
+        var attempts = Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await Store.AddCustomerAsync(Customer(i % 2 == 0 ? "cust-1" : $"cust-{i}", i % 2 == 0 ? 100 + i : 100), Ct);
+                return true;
+            }
+            catch (MappingConflictException)
+            {
+                return false;
+            }
+        }, Ct));
+
+        var outcomes = await Task.WhenAll(attempts);
+
+        var mappings = await Store.ListCustomersAsync("a", Ct);
+        Assert.Equal(mappings.Count, outcomes.Count(o => o));
+        Assert.Equal(mappings.Count, mappings.Select(m => m.VendorCustomerId).Distinct().Count());
+        Assert.Equal(mappings.Count, mappings.Select(m => m.CompanyId).Distinct().Count());
+        Assert.Single(mappings, m => m.VendorCustomerId == "cust-1");
+        Assert.Single(mappings, m => m.CompanyId == 100);
+    }
+
+    [Fact]
+    public async Task Removing_needs_the_version_that_was_read()
+    {
+        var stored = await Store.AddCustomerAsync(Customer("cust-1", 100), Ct);
+
+        await Assert.ThrowsAsync<MappingConcurrencyException>(() => Store.RemoveCustomerAsync("a", "cust-1", stored.Version + 1, Ct));
+        Assert.NotNull(await Store.FindCustomerAsync("a", "cust-1", Ct));
+        Assert.True(await Store.RemoveCustomerAsync("a", "cust-1", stored.Version, Ct));
+        Assert.False(await Store.RemoveCustomerAsync("a", "cust-1", stored.Version, Ct));
+        Assert.Null(await Store.FindCustomerByCompanyAsync("a", 100, Ct));
+        // Once removed, both sides can be mapped again.
+        await Store.AddCustomerAsync(Customer("cust-2", 100), Ct);
+    }
+
+    [Fact]
+    public async Task Offers_map_once_and_remove_with_their_version()
+    {
+        var offer = await Store.AddOfferAsync(new OfferMapping { Connection = "a", VendorOfferId = "o-1", Term = BillingTerm.Annual, ServiceId = 5, MappedAt = Now }, Ct);
+
+        await Assert.ThrowsAsync<MappingConflictException>(() =>
+            Store.AddOfferAsync(new OfferMapping { Connection = "a", VendorOfferId = "o-1", Term = BillingTerm.Monthly, ServiceId = 6 }, Ct));
+        Assert.Equal(BillingTerm.Annual, (await Store.FindOfferAsync("a", "o-1", Ct))!.Term);
+        await Assert.ThrowsAsync<MappingConcurrencyException>(() => Store.RemoveOfferAsync("a", "o-1", offer.Version + 7, Ct));
+        Assert.True(await Store.RemoveOfferAsync("a", "o-1", offer.Version, Ct));
+    }
+
+    [Fact]
+    public async Task Subscriptions_map_once_and_are_found_in_bulk()
+    {
+        var first = await Store.AddSubscriptionAsync(Subscription("sub-1"), Ct);
+        await Store.AddSubscriptionAsync(Subscription("sub-2", customer: "cust-2"), Ct);
+
+        await Assert.ThrowsAsync<MappingConflictException>(() => Store.AddSubscriptionAsync(Subscription("sub-1"), Ct));
+        var found = await Store.FindSubscriptionsAsync("a", ["sub-1", "sub-2", "sub-3"], Ct);
+        Assert.Equal(["sub-1", "sub-2"], found.Keys.Order());
+        Assert.Equal(first, found["sub-1"]);
+        Assert.Equal(["sub-2"], (await Store.ListSubscriptionsAsync("a", "cust-2", Ct)).Select(s => s.VendorSubscriptionId));
+        Assert.Equal(2, (await Store.ListSubscriptionsAsync("a", cancellationToken: Ct)).Count);
+        Assert.True(await Store.RemoveSubscriptionAsync("a", "sub-1", first.Version, Ct));
+        Assert.Null(await Store.FindSubscriptionAsync("a", "sub-1", Ct));
+    }
+
+    [Fact]
+    public async Task Only_one_adjustment_per_subscription_is_pending_at_a_time()
+    {
+        var first = Pending("sub-1");
+
+        Assert.True(await Store.TryBeginAdjustmentAsync(first, Ct));
+        Assert.False(await Store.TryBeginAdjustmentAsync(Pending("sub-1"), Ct));
+        Assert.True(await Store.TryBeginAdjustmentAsync(Pending("sub-2"), Ct));
+        Assert.True(await Store.TryBeginAdjustmentAsync(Pending("sub-1", connection: "b"), Ct));
+
+        await Store.SettleAdjustmentAsync("a", first.OperationId, AdjustmentState.Applied, 777, Now, Ct);
+
+        Assert.True(await Store.TryBeginAdjustmentAsync(Pending("sub-1"), Ct));
+        var ledger = await Store.GetLedgerAsync("a", "sub-1", Ct);
+        Assert.Equal(2, ledger.Count);
+        Assert.Equal(AdjustmentState.Applied, ledger[0].State);
+        Assert.Equal(777, ledger[0].AdjustmentId);
+        Assert.Equal(3, ledger[0].UnitChange);
+        Assert.Equal(AdjustmentState.Pending, ledger[1].State);
+    }
+
+    [Fact]
+    public async Task Racing_writers_begin_one_adjustment_per_subscription()
+    {
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => Store.TryBeginAdjustmentAsync(Pending("sub-1"), Ct), Ct)));
+
+        Assert.Equal(1, outcomes.Count(o => o));
+        Assert.Single(await Store.GetPendingAdjustmentsAsync("a", ["sub-1"], Ct));
+    }
+
+    [Fact]
+    public async Task Pending_entries_are_listed_and_settled_once()
+    {
+        var entry = Pending("sub-1");
+        await Store.TryBeginAdjustmentAsync(entry, Ct);
+        await Store.TryBeginAdjustmentAsync(Pending("sub-2"), Ct);
+
+        Assert.Equal(2, (await Store.GetPendingAdjustmentsAsync("a", cancellationToken: Ct)).Count);
+        Assert.Equal(["sub-1"], (await Store.GetPendingAdjustmentsAsync("a", ["sub-1"], Ct)).Select(e => e.VendorSubscriptionId));
+
+        await Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.NotApplied, null, Now, Ct);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.Applied, null, Now, Ct));
+        Assert.Equal(["sub-2"], (await Store.GetPendingAdjustmentsAsync("a", cancellationToken: Ct)).Select(e => e.VendorSubscriptionId));
+    }
+
+    [Fact]
+    public async Task Sync_state_is_versioned()
+    {
+        Assert.Null(await Store.GetStateAsync("a", "watermark", Ct));
+
+        var v1 = await Store.SetStateAsync("a", "watermark", "2026-11-25T00:00:00Z", 0, Ct);
+        await Assert.ThrowsAsync<MappingConcurrencyException>(() => Store.SetStateAsync("a", "watermark", "x", 0, Ct));
+        var v2 = await Store.SetStateAsync("a", "watermark", "2026-11-26T00:00:00Z", v1, Ct);
+
+        Assert.NotEqual(v1, v2);
+        Assert.Equal(new SyncStateValue("2026-11-26T00:00:00Z", v2), await Store.GetStateAsync("a", "watermark", Ct));
+        Assert.Null(await Store.GetStateAsync("b", "watermark", Ct));
+    }
+}
+
+/// <summary>The in-memory store passes the conformance suite.</summary>
+public sealed class InMemoryMappingStoreTests : MappingStoreConformance
+{
+    protected override Task<IMappingStore> CreateStoreAsync() => Task.FromResult<IMappingStore>(new InMemoryMappingStore());
+}

@@ -1,0 +1,255 @@
+using Autotask.Integration.Testing;
+using Autotask.Integration.Tests.Support;
+using NodaTime;
+
+namespace Autotask.Integration.Tests.Sync;
+
+public sealed class QuantitySyncTests : IAsyncLifetime
+{
+    private SyncHarness _sync = null!;
+    private List<SubscriptionMapping> _subs = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Instant Now => SyncHarness.Today;
+
+    private static LocalDate Today => SyncHarness.TodayUtc;
+
+    public async ValueTask InitializeAsync()
+    {
+        _sync = SyncHarness.Create();
+        _subs = await _sync.MapSubscriptionsAsync(6);
+    }
+
+    public async ValueTask DisposeAsync() => await _sync.DisposeAsync();
+
+    private Task<QuantitySyncReport> Sync(params QuantityChange[] changes) => _sync.Sync.SyncAsync(SyncHarness.Connection, changes, cancellationToken: Ct);
+
+    private int Units(int sub) => _sync.UnitsOn(_subs[sub], Today);
+
+    [Fact]
+    public async Task A_new_quantity_is_written_as_the_difference_and_recorded()
+    {
+        var before = Units(0);
+
+        var report = await Sync(new QuantityChange("sub-1", before + 5, Now));
+
+        var item = Assert.Single(report.Items);
+        Assert.Equal(QuantitySyncStatus.Applied, item.Status);
+        Assert.Equal(before, item.UnitsBefore);
+        Assert.Equal(5, item.UnitChange);
+        Assert.Equal(Today, item.EffectiveDate);
+        Assert.Equal(before + 5, Units(0));
+        var adjustment = Assert.Single(_sync.Simulator.AppliedAdjustments);
+        Assert.Equal(item.AdjustmentId, adjustment.Id);
+        var ledger = Assert.Single(await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct));
+        Assert.Equal(AdjustmentState.Applied, ledger.State);
+        Assert.Equal(before + 5, ledger.UnitsAfter);
+        var audit = Assert.Single(_sync.Audit.Events);
+        Assert.Equal(AuditOperations.UpdateSubscriptionQuantity, audit.Operation);
+        Assert.Equal(AuditStatus.Succeeded, audit.Status);
+    }
+
+    [Fact]
+    public async Task Running_the_same_input_twice_writes_nothing_the_second_time()
+    {
+        var changes = _subs.Select((s, i) => new QuantityChange(s.VendorSubscriptionId, 10 + i, Now)).ToArray();
+
+        var first = await Sync(changes);
+        var writes = _sync.Simulator.AppliedAdjustments.Count;
+        var second = await Sync(changes);
+
+        Assert.All(second.Items, i => Assert.Equal(QuantitySyncStatus.Unchanged, i.Status));
+        Assert.Equal(writes, _sync.Simulator.AppliedAdjustments.Count);
+        Assert.Equal(first.Count(QuantitySyncStatus.Applied), writes);
+        Assert.All(second.Items, i => Assert.Equal(AuditStatus.Skipped, _sync.Audit.Events.Last(e => e.VendorIds["subscription"] == i.VendorSubscriptionId).Status));
+    }
+
+    [Fact]
+    public async Task A_dry_run_reports_the_plan_and_writes_nothing()
+    {
+        var before = Units(0);
+
+        var report = await _sync.Sync.SyncAsync(SyncHarness.Connection,
+            [new QuantityChange("sub-1", before + 3, Now), new QuantityChange("sub-2", Units(1), Now)], new QuantitySyncOptions { DryRun = true }, Ct);
+
+        Assert.True(report.DryRun);
+        Assert.Equal([QuantitySyncStatus.Planned, QuantitySyncStatus.Unchanged], report.Items.Select(i => i.Status));
+        Assert.Equal(3, report.Items[0].UnitChange);
+        Assert.Empty(_sync.Simulator.AppliedAdjustments);
+        Assert.Empty(await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct));
+        Assert.Empty(_sync.Audit.Events);
+        Assert.DoesNotContain(_sync.Simulator.Requests, r => r.Method == "POST" && r.Entity == "Contracts");
+    }
+
+    [Fact]
+    public async Task Several_changes_of_one_subscription_collapse_to_the_latest()
+    {
+        var report = await Sync(
+            new QuantityChange("sub-1", 30, Now.Plus(Duration.FromMinutes(2))),
+            new QuantityChange("sub-1", 20, Now),
+            new QuantityChange("sub-1", 40, Now.Plus(Duration.FromMinutes(5))),
+            new QuantityChange("sub-1", 50, Now.Plus(Duration.FromMinutes(1))));
+
+        Assert.Equal([QuantitySyncStatus.Superseded, QuantitySyncStatus.Superseded, QuantitySyncStatus.Applied, QuantitySyncStatus.Superseded], report.Items.Select(i => i.Status));
+        Assert.Equal(40, Units(0));
+        Assert.Single(_sync.Simulator.AppliedAdjustments);
+    }
+
+    [Fact]
+    public async Task Cancelling_is_zero_units()
+    {
+        await Sync(new QuantityChange("sub-1", 0, Now));
+
+        Assert.Equal(0, Units(0));
+    }
+
+    [Fact]
+    public async Task Bad_items_are_reported_one_by_one_and_never_stop_the_batch()
+    {
+        await using var sync = SyncHarness.Create(connection: c => c.Currency = "EUR");
+        await sync.MapSubscriptionsAsync(2);
+
+        var report = await sync.Sync.SyncAsync(SyncHarness.Connection,
+        [
+            new QuantityChange("sub-1", -4, Now),
+            new QuantityChange("", 4, Now),
+            new QuantityChange("sub-unknown", 4, Now),
+            new QuantityChange("sub-1", 4, Now) { Currency = "USD" },
+            new QuantityChange("sub-2", 77, Now),
+            null!,
+        ], cancellationToken: Ct);
+
+        Assert.Equal(
+            [QuantitySyncStatus.Invalid, QuantitySyncStatus.Invalid, QuantitySyncStatus.Unmapped, QuantitySyncStatus.Invalid, QuantitySyncStatus.Applied, QuantitySyncStatus.Invalid],
+            report.Items.Select(i => i.Status));
+        Assert.Contains("negative", report.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("USD", report.Items[3].Reason, StringComparison.Ordinal);
+        Assert.Equal(77, sync.Simulator.Data.UnitsOn(sync.Simulator.Data.All<ContractService>()[1].Id, Today));
+        Assert.Equal(6, sync.Audit.Events.Count);
+        Assert.Equal(5, sync.Audit.Events.Count(e => e.Status == AuditStatus.Failed));
+    }
+
+    [Fact]
+    public async Task An_effective_date_outside_the_contract_is_invalid()
+    {
+        var report = await Sync(new QuantityChange("sub-1", 99, Instant.FromUtc(2031, 1, 1, 0, 0)));
+
+        Assert.Equal(QuantitySyncStatus.Invalid, Assert.Single(report.Items).Status);
+        Assert.Empty(_sync.Simulator.AppliedAdjustments);
+    }
+
+    [Fact]
+    public async Task Effective_dates_are_computed_in_the_instance_time_zone_by_the_policy()
+    {
+        await using var berlin = SyncHarness.Create(connection: c => c.TimeZone = "Europe/Berlin");
+        await berlin.MapSubscriptionsAsync(1);
+        var lateEvening = Instant.FromUtc(2026, 11, 30, 23, 30);
+
+        var dayOfChange = await berlin.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", 101, lateEvening)], cancellationToken: Ct);
+        var nextMonth = await berlin.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", 102, lateEvening)],
+            new QuantitySyncOptions { EffectiveDate = EffectiveDatePolicy.FirstOfNextMonth }, Ct);
+
+        Assert.Equal(new LocalDate(2026, 12, 1), dayOfChange.Items[0].EffectiveDate);
+        Assert.Equal(new LocalDate(2027, 1, 1), nextMonth.Items[0].EffectiveDate);
+        Assert.Equal(new LocalDate(2026, 12, 1), berlin.Simulator.AppliedAdjustments[0].EffectiveDate);
+    }
+
+    [Theory]
+    [InlineData(SimulatorFault.AmbiguousWrite)]
+    [InlineData(SimulatorFault.DroppedConnection)]
+    public async Task A_write_whose_answer_is_lost_is_read_back_and_never_applied_twice(SimulatorFault fault)
+    {
+        var before = Units(0);
+        _sync.Simulator.Faults.Next(fault, when: r => r.IsWrite && r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
+
+        var report = await Sync(new QuantityChange("sub-1", before + 4, Now));
+
+        Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
+        Assert.Single(_sync.Simulator.AppliedAdjustments);
+        Assert.Equal(before + 4, Units(0));
+        Assert.Equal(AdjustmentState.Applied, Assert.Single(await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).State);
+    }
+
+    [Theory]
+    [InlineData(SimulatorFault.ServerError)]
+    [InlineData(SimulatorFault.ServiceUnavailable)]
+    public async Task A_write_that_failed_on_the_server_is_read_back_then_written_again(SimulatorFault fault)
+    {
+        var before = Units(0);
+        _sync.Simulator.Faults.Next(fault, when: r => r.IsWrite && r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
+
+        var report = await Sync(new QuantityChange("sub-1", before + 4, Now));
+
+        Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
+        Assert.Single(_sync.Simulator.AppliedAdjustments);
+        var ledger = await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct);
+        Assert.Equal([AdjustmentState.NotApplied, AdjustmentState.Applied], ledger.Select(e => e.State));
+    }
+
+    [Fact]
+    public async Task After_a_crash_the_next_sync_settles_the_pending_write_instead_of_repeating_it()
+    {
+        // A process wrote the adjustment, then died before recording the outcome.
+        var before = Units(0);
+        var entry = new AdjustmentLedgerEntry
+        {
+            OperationId = "crashed-op",
+            Connection = SyncHarness.Connection,
+            VendorSubscriptionId = "sub-1",
+            ContractId = _subs[0].ContractId,
+            ContractServiceId = _subs[0].ContractServiceId,
+            EffectiveDate = Today,
+            UnitsBefore = before,
+            UnitsAfter = before + 6,
+        };
+        Assert.True(await _sync.Store.TryBeginAdjustmentAsync(entry, Ct));
+        await _sync.Client.CreateAsync(new ContractServiceAdjustment { ContractId = entry.ContractId, ContractServiceId = entry.ContractServiceId, EffectiveDate = Today, UnitChange = 6 }, Ct);
+
+        var report = await Sync(new QuantityChange("sub-1", before + 6, Now));
+
+        Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(report.Items).Status);
+        Assert.Single(_sync.Simulator.AppliedAdjustments);
+        Assert.Equal(AdjustmentState.Applied, (await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct))[0].State);
+        Assert.Empty(await _sync.Store.GetPendingAdjustmentsAsync(SyncHarness.Connection, cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task After_a_crash_before_the_write_landed_the_next_sync_writes_it()
+    {
+        var before = Units(0);
+        await _sync.Store.TryBeginAdjustmentAsync(new AdjustmentLedgerEntry
+        {
+            OperationId = "never-sent",
+            Connection = SyncHarness.Connection,
+            VendorSubscriptionId = "sub-1",
+            ContractId = _subs[0].ContractId,
+            ContractServiceId = _subs[0].ContractServiceId,
+            EffectiveDate = Today,
+            UnitsBefore = before,
+            UnitsAfter = before + 6,
+        }, Ct);
+
+        var report = await Sync(new QuantityChange("sub-1", before + 6, Now));
+
+        Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
+        Assert.Equal(before + 6, Units(0));
+        Assert.Equal([AdjustmentState.NotApplied, AdjustmentState.Applied], (await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
+    }
+
+    [Fact]
+    public async Task A_refused_write_fails_the_item_only()
+    {
+        _sync.Simulator.DenyAccess("ContractServiceAdjustments", SimulatorAccess.Create);
+
+        var report = await Sync(new QuantityChange("sub-1", Units(0) + 1, Now), new QuantityChange("sub-2", Units(1), Now));
+
+        Assert.Equal([QuantitySyncStatus.Failed, QuantitySyncStatus.Unchanged], report.Items.Select(i => i.Status));
+        Assert.Contains("permission", report.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Equal(AdjustmentState.NotApplied, Assert.Single(await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).State);
+    }
+
+    [Fact]
+    public async Task An_unknown_connection_is_refused() =>
+        await Assert.ThrowsAsync<ArgumentException>(() => _sync.Sync.SyncAsync("nope", [], cancellationToken: Ct));
+}
