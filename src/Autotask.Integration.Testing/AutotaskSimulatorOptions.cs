@@ -65,6 +65,15 @@ public sealed record SimulatorDataSet
     /// <summary>Catalogue services (monthly and yearly).</summary>
     public int Services { get; init; } = 8;
 
+    /// <summary>How many service lines each customer's contract gets; <c>null</c> for one to three, by the seed.</summary>
+    public int? LinesPerContract { get; init; }
+
+    /// <summary>A data set of active customers whose contracts have a fixed number of lines, for subscription sync tests and benchmarks.</summary>
+    /// <param name="customers">The number of active customers, each with one Recurring Service contract.</param>
+    /// <param name="linesPerContract">The service lines per contract (at most <see cref="Services"/>, 8).</param>
+    public static SimulatorDataSet Subscriptions(int customers, int linesPerContract) =>
+        Default with { ActiveCustomers = customers, InactiveCustomers = 0, OtherCompanies = 0, LinesPerContract = linesPerContract };
+
     /// <summary>Whether each active customer gets a recurring service contract with services, units and a contact.</summary>
     public bool ContractsForCustomers { get; init; } = true;
 }

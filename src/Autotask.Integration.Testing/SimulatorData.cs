@@ -15,6 +15,10 @@ public sealed class SimulatorData
     private readonly Dictionary<string, List<PicklistValue>> _picklists = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, List<string>> _userDefinedFields = new(StringComparer.OrdinalIgnoreCase);
     private readonly object _picklistGate = new();
+    private readonly object _unitsGate = new();
+    private readonly Dictionary<long, List<ContractServiceAdjustment>> _adjustmentsByLine = [];
+    private long _version;
+    private (long Version, IReadOnlyList<ContractServiceUnit> Rows)? _units;
 
     internal SimulatorData()
     {
@@ -44,7 +48,29 @@ public sealed class SimulatorData
             throw new InvalidOperationException("Contract service units are computed from contract services and adjustments; add those instead.");
         }
 
-        return Table<T>().Insert(entity);
+        return (T)Insert(Table<T>(), entity);
+    }
+
+    /// <summary>Stores a new entity in its table, keeping the units bookkeeping up to date.</summary>
+    internal AutotaskEntity Insert(IEntityTable table, AutotaskEntity entity)
+    {
+        var stored = table.Insert(entity);
+        lock (_unitsGate)
+        {
+            _version++;
+            if (stored is ContractServiceAdjustment { ContractServiceId: { } line } adjustment)
+            {
+                if (!_adjustmentsByLine.TryGetValue(line, out var list))
+                {
+                    list = [];
+                    _adjustmentsByLine[line] = list;
+                }
+
+                list.Add(adjustment);
+            }
+        }
+
+        return stored;
     }
 
     /// <summary>Returns the entity with the given id, or <c>null</c>.</summary>
@@ -68,14 +94,34 @@ public sealed class SimulatorData
     public void Update<T>(T entity) where T : AutotaskEntity
     {
         ArgumentNullException.ThrowIfNull(entity);
-        Table<T>().Replace(entity);
+        Replace(Table<T>(), entity);
+    }
+
+    /// <summary>Replaces an entity in its table, keeping the units bookkeeping up to date.</summary>
+    internal void Replace(IEntityTable table, AutotaskEntity entity)
+    {
+        table.Replace(entity);
+        lock (_unitsGate)
+        {
+            _version++;
+        }
     }
 
     /// <summary>The units billed for a contract service on a day: the sum of its adjustments effective on or before it.</summary>
     /// <param name="contractServiceId">The contract service.</param>
     /// <param name="date">The day.</param>
     public int UnitsOn(long contractServiceId, LocalDate date) =>
-        Adjustments.Where(a => a.ContractServiceId == contractServiceId && a.EffectiveDate <= date).Sum(a => a.UnitChange);
+        AdjustmentsOf(contractServiceId).Where(a => a.EffectiveDate <= date).Sum(a => a.UnitChange);
+
+    /// <summary>The adjustments of one contract service, in the order they were applied.</summary>
+    /// <param name="contractServiceId">The contract service.</param>
+    public IReadOnlyList<ContractServiceAdjustment> AdjustmentsOf(long contractServiceId)
+    {
+        lock (_unitsGate)
+        {
+            return _adjustmentsByLine.TryGetValue(contractServiceId, out var list) ? list.ToArray() : [];
+        }
+    }
 
     /// <summary>The values of a picklist field, such as <c>("Tickets", "priority")</c>.</summary>
     /// <param name="entity">The entity path, such as <c>Tickets</c>.</param>
@@ -165,9 +211,19 @@ public sealed class SimulatorData
     /// </summary>
     internal IReadOnlyList<ContractServiceUnit> ContractServiceUnits()
     {
-        var adjustments = Adjustments.Where(a => a.ContractServiceId is not null)
-            .GroupBy(a => a.ContractServiceId!.Value)
-            .ToDictionary(g => g.Key, g => g.OrderBy(a => a.EffectiveDate).ThenBy(a => a.Id).ToArray());
+        long version;
+        Dictionary<long, ContractServiceAdjustment[]> adjustments;
+        lock (_unitsGate)
+        {
+            if (_units is { } cached && cached.Version == _version)
+            {
+                return cached.Rows;
+            }
+
+            version = _version;
+            adjustments = _adjustmentsByLine.ToDictionary(p => p.Key, p => p.Value.OrderBy(a => a.EffectiveDate).ThenBy(a => a.Id).ToArray());
+        }
+
         var contracts = Table<Contract>();
         var rows = new List<ContractServiceUnit>();
         foreach (var service in Table<ContractService>().Snapshot())
@@ -183,11 +239,21 @@ public sealed class SimulatorData
             for (var month = start; month <= end; month = month.PlusMonths(1))
             {
                 var monthEnd = LocalDate.Min(month.PlusMonths(1).PlusDays(-1), end);
-                var cuts = changes.Select(a => a.EffectiveDate).Where(d => d > month && d <= monthEnd).Distinct().Order().ToList();
                 var from = month;
+                var cuts = changes.Select(a => a.EffectiveDate).Where(d => d > month && d <= monthEnd).Distinct().Order();
                 foreach (var to in cuts.Select(c => c.PlusDays(-1)).Append(monthEnd))
                 {
-                    var units = changes.Where(a => a.EffectiveDate <= from).Sum(a => a.UnitChange);
+                    var units = 0;
+                    foreach (var change in changes)
+                    {
+                        if (change.EffectiveDate > from)
+                        {
+                            break;
+                        }
+
+                        units += change.UnitChange;
+                    }
+
                     rows.Add(new ContractServiceUnit
                     {
                         Id = service.Id * 1000 + index++,
@@ -206,6 +272,14 @@ public sealed class SimulatorData
         }
 
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        lock (_unitsGate)
+        {
+            if (_version == version)
+            {
+                _units = (version, rows);
+            }
+        }
+
         return rows;
     }
 

@@ -208,7 +208,7 @@ internal static class EntityRules
         }
 
         // Units may never fall below zero on any day from the effective date on.
-        var changes = data.Adjustments.Where(a => a.ContractServiceId == line.Id).Append(adjustment with { ContractServiceId = line.Id }).ToArray();
+        var changes = data.AdjustmentsOf(line.Id).Append(adjustment with { ContractServiceId = line.Id }).ToArray();
         foreach (var day in changes.Select(a => a.EffectiveDate).Where(d => d >= adjustment.EffectiveDate).Distinct())
         {
             if (changes.Where(a => a.EffectiveDate <= day).Sum(a => a.UnitChange) < 0)

@@ -681,7 +681,7 @@ internal sealed class SimulatorEngine
         {
             // One writer at a time, so that validation and insertion see the same state.
             entity = EntityRules.PrepareCreate(entity, parentId, _data, Now, ref _ticketSequence);
-            var stored = table.Insert(entity);
+            var stored = _data.Insert(table, entity);
             if (stored is ContractServiceAdjustment adjustment)
             {
                 _applied.Add(adjustment);
@@ -750,7 +750,7 @@ internal sealed class SimulatorEngine
             }
 
             updated = EntityRules.PrepareUpdate(updated, existing, parentId, _data, Now);
-            table.Replace(updated);
+            _data.Replace(table, updated);
             return ItemId(id);
         }
     }

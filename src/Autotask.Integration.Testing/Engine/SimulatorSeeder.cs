@@ -112,7 +112,7 @@ internal static class SimulatorSeeder
                 EstimatedRevenue = 0,
                 LastModifiedDateTime = now,
             });
-            var lines = 1 + random.Next(3);
+            var lines = set.LinesPerContract ?? 1 + random.Next(3);
             foreach (var service in services.OrderBy(_ => random.Next()).Take(lines))
             {
                 var line = data.Add(new ContractService
