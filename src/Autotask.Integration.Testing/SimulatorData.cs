@@ -17,7 +17,10 @@ public sealed class SimulatorData
     private readonly object _picklistGate = new();
     private readonly object _unitsGate = new();
     private readonly Dictionary<long, List<ContractServiceAdjustment>> _adjustmentsByLine = [];
+    private readonly Dictionary<long, long> _lineVersions = [];
+    private readonly Dictionary<long, (long Structure, long Line, ContractServiceUnit[] Rows)> _unitsByLine = [];
     private long _version;
+    private long _structureVersion;
     private (long Version, IReadOnlyList<ContractServiceUnit> Rows)? _units;
 
     internal SimulatorData()
@@ -58,8 +61,14 @@ public sealed class SimulatorData
         lock (_unitsGate)
         {
             _version++;
+            if (stored is not ContractServiceAdjustment)
+            {
+                _structureVersion++;
+            }
+
             if (stored is ContractServiceAdjustment { ContractServiceId: { } line } adjustment)
             {
+                _lineVersions[line] = _lineVersions.GetValueOrDefault(line) + 1;
                 if (!_adjustmentsByLine.TryGetValue(line, out var list))
                 {
                     list = [];
@@ -104,6 +113,7 @@ public sealed class SimulatorData
         lock (_unitsGate)
         {
             _version++;
+            _structureVersion++;
         }
     }
 
@@ -212,7 +222,7 @@ public sealed class SimulatorData
     internal IReadOnlyList<ContractServiceUnit> ContractServiceUnits()
     {
         long version;
-        Dictionary<long, ContractServiceAdjustment[]> adjustments;
+        long structure;
         lock (_unitsGate)
         {
             if (_units is { } cached && cached.Version == _version)
@@ -221,54 +231,36 @@ public sealed class SimulatorData
             }
 
             version = _version;
-            adjustments = _adjustmentsByLine.ToDictionary(p => p.Key, p => p.Value.OrderBy(a => a.EffectiveDate).ThenBy(a => a.Id).ToArray());
+            structure = _structureVersion;
         }
 
         var contracts = Table<Contract>();
         var rows = new List<ContractServiceUnit>();
         foreach (var service in Table<ContractService>().Snapshot())
         {
-            if (contracts.Find(service.ContractId) is not Contract { StartDate: { } start } contract)
+            ContractServiceAdjustment[] changes;
+            long lineVersion;
+            lock (_unitsGate)
             {
-                continue;
-            }
-
-            var end = contract.EndDate ?? start.PlusMonths(12).PlusDays(-1);
-            var changes = adjustments.GetValueOrDefault(service.Id) ?? [];
-            var index = 0;
-            for (var month = start; month <= end; month = month.PlusMonths(1))
-            {
-                var monthEnd = LocalDate.Min(month.PlusMonths(1).PlusDays(-1), end);
-                var from = month;
-                var cuts = changes.Select(a => a.EffectiveDate).Where(d => d > month && d <= monthEnd).Distinct().Order();
-                foreach (var to in cuts.Select(c => c.PlusDays(-1)).Append(monthEnd))
+                lineVersion = _lineVersions.GetValueOrDefault(service.Id);
+                if (_unitsByLine.TryGetValue(service.Id, out var line) && line.Structure == structure && line.Line == lineVersion)
                 {
-                    var units = 0;
-                    foreach (var change in changes)
-                    {
-                        if (change.EffectiveDate > from)
-                        {
-                            break;
-                        }
-
-                        units += change.UnitChange;
-                    }
-
-                    rows.Add(new ContractServiceUnit
-                    {
-                        Id = service.Id * 1000 + index++,
-                        ContractId = service.ContractId,
-                        ContractServiceId = service.Id,
-                        ServiceId = service.ServiceId,
-                        StartDate = from,
-                        EndDate = to,
-                        Units = units,
-                        Price = service.AdjustedPrice ?? service.UnitPrice,
-                        Cost = service.UnitCost,
-                    });
-                    from = to.PlusDays(1);
+                    rows.AddRange(line.Rows);
+                    continue;
                 }
+
+                changes = _adjustmentsByLine.TryGetValue(service.Id, out var list)
+                    ? list.OrderBy(a => a.EffectiveDate).ThenBy(a => a.Id).ToArray()
+                    : [];
             }
+
+            var computed = contracts.Find(service.ContractId) is Contract contract ? UnitsOf(service, contract, changes) : [];
+            lock (_unitsGate)
+            {
+                _unitsByLine[service.Id] = (structure, lineVersion, computed);
+            }
+
+            rows.AddRange(computed);
         }
 
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
@@ -281,6 +273,54 @@ public sealed class SimulatorData
         }
 
         return rows;
+    }
+
+    /// <summary>One row per month of the contract, split at each effective date, with the units in force from its first day.</summary>
+    private static ContractServiceUnit[] UnitsOf(ContractService service, Contract contract, ContractServiceAdjustment[] changes)
+    {
+        if (contract.StartDate is not { } start)
+        {
+            return [];
+        }
+
+        var end = contract.EndDate ?? start.PlusMonths(12).PlusDays(-1);
+        var rows = new List<ContractServiceUnit>();
+        var index = 0;
+        for (var month = start; month <= end; month = month.PlusMonths(1))
+        {
+            var monthEnd = LocalDate.Min(month.PlusMonths(1).PlusDays(-1), end);
+            var from = month;
+            var cuts = changes.Select(a => a.EffectiveDate).Where(d => d > month && d <= monthEnd).Distinct().Order();
+            foreach (var to in cuts.Select(c => c.PlusDays(-1)).Append(monthEnd))
+            {
+                var units = 0;
+                foreach (var change in changes)
+                {
+                    if (change.EffectiveDate > from)
+                    {
+                        break;
+                    }
+
+                    units += change.UnitChange;
+                }
+
+                rows.Add(new ContractServiceUnit
+                {
+                    Id = service.Id * 1000 + index++,
+                    ContractId = service.ContractId,
+                    ContractServiceId = service.Id,
+                    ServiceId = service.ServiceId,
+                    StartDate = from,
+                    EndDate = to,
+                    Units = units,
+                    Price = service.AdjustedPrice ?? service.UnitPrice,
+                    Cost = service.UnitCost,
+                });
+                from = to.PlusDays(1);
+            }
+        }
+
+        return [.. rows];
     }
 
     private void Register<T>(long firstId) where T : AutotaskEntity

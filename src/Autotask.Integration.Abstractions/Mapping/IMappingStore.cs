@@ -242,3 +242,15 @@ public sealed class MappingConcurrencyException : Exception
     {
     }
 }
+
+/// <summary>A mapping store cannot be used: its database is missing, corrupt, of another application or of a newer schema. The message says what to do.</summary>
+public sealed class MappingStoreException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What is wrong and what to do.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    public MappingStoreException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}

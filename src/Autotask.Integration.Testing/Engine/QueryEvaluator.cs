@@ -146,9 +146,23 @@ internal static class QueryEvaluator
                 }
 
                 var options = list.EnumerateArray().Select(e => e.Clone()).ToArray();
+                Func<object, bool> contains;
+                if (options.All(o => o.ValueKind == JsonValueKind.Number))
+                {
+                    // Whole-number lists (ids) are the common case: look them up instead of comparing each.
+                    var numbers = options.Select(o => o.GetDecimal()).ToHashSet();
+                    contains = v => v is long or int or short or decimal
+                        ? numbers.Contains(Convert.ToDecimal(v, CultureInfo.InvariantCulture))
+                        : options.Any(o => Compare(v, o, field) == 0);
+                }
+                else
+                {
+                    contains = v => options.Any(o => Compare(v, o, field) == 0);
+                }
+
                 return op == "in"
-                    ? entity => read(entity) is { } v && options.Any(o => Compare(v, o, field) == 0)
-                    : entity => read(entity) is not { } v || options.All(o => Compare(v, o, field) != 0);
+                    ? entity => read(entity) is { } v && contains(v)
+                    : entity => read(entity) is not { } v || !contains(v);
         }
 
         if (value is not { } expected || expected.ValueKind == JsonValueKind.Null)

@@ -1,0 +1,175 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Autotask.Integration;
+
+/// <summary>
+/// A durable <see cref="IMappingStore"/> and <see cref="IAuditSink"/> in a PostgreSQL schema, for several instances of
+/// an integration service sharing one database. The schema is created and migrated on first use under an advisory
+/// lock; a schema holding another application's tables is refused with a clear error. Map-once and
+/// one-pending-adjustment rules are unique constraints, so two instances racing end with exactly one winner.
+/// </summary>
+public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
+{
+    /// <summary>The schema version this release writes.</summary>
+    internal const int SchemaVersion = 1;
+
+    private const string Application = "Autotask.Integration";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _schema;
+    private Task? _schemaReady;
+
+    /// <summary>Creates a store in the given schema of the database the connection string names.</summary>
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="schema">The schema that holds the store's tables; created when missing. Default <c>autotask_integration</c>.</param>
+    public PostgreSqlMappingStore(string connectionString, string schema = "autotask_integration")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentException.ThrowIfNullOrWhiteSpace(schema);
+        if (!schema.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            throw new ArgumentException("The schema name may hold only letters, digits and underscores.", nameof(schema));
+        }
+
+        _schema = schema;
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+    }
+
+    /// <summary>The schema that holds the store's tables.</summary>
+    public string Schema => _schema;
+
+    private partial string Table(string name) => $"\"{_schema}\".{name}";
+
+    private static partial bool IsUniqueViolation(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    private partial async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        await SchemaAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private Task SchemaAsync()
+    {
+        var current = Volatile.Read(ref _schemaReady);
+        if (current is { IsFaulted: false, IsCanceled: false })
+        {
+            return current;
+        }
+
+        var attempt = Task.Run(EnsureSchemaAsync);
+        return Interlocked.CompareExchange(ref _schemaReady, attempt, current) == current ? attempt : _schemaReady!;
+    }
+
+    private async Task EnsureSchemaAsync()
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+
+        // Instances starting together migrate one at a time.
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock(hashtext('autotask_integration_schema:{_schema}'));").ConfigureAwait(false);
+        await ExecuteAsync(connection, $"CREATE SCHEMA IF NOT EXISTS \"{_schema}\";").ConfigureAwait(false);
+        var hasVersionTable = (bool)(await ScalarAsync(connection,
+            $"SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = '{_schema}' AND table_name = 'schema_version');").ConfigureAwait(false))!;
+        var tables = (long)(await ScalarAsync(connection,
+            $"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{_schema}';").ConfigureAwait(false))!;
+        var version = 0;
+        if (hasVersionTable)
+        {
+            var row = await ScalarAsync(connection, $"SELECT version FROM \"{_schema}\".schema_version WHERE application = '{Application}';").ConfigureAwait(false);
+            if (row is null)
+            {
+                throw new MappingStoreException($"The schema '{_schema}' holds a schema_version table of another application. Use a schema of its own for the Autotask.Integration store.");
+            }
+
+            version = (int)row;
+        }
+        else if (tables > 0)
+        {
+            throw new MappingStoreException($"The schema '{_schema}' holds {tables} table(s) of another application. Use a schema of its own for the Autotask.Integration store.");
+        }
+
+        if (version > SchemaVersion)
+        {
+            throw new MappingStoreException($"The schema '{_schema}' has version {version}, written by a newer Autotask.Integration; this release knows up to {SchemaVersion}. Upgrade the package.");
+        }
+
+        if (version < 1)
+        {
+            await ExecuteAsync(connection, Migration1()).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync().ConfigureAwait(false);
+    }
+
+    private string Migration1()
+    {
+        var s = $"\"{_schema}\"";
+        return $"""
+            CREATE TABLE {s}.schema_version (application TEXT PRIMARY KEY, version INTEGER NOT NULL);
+            INSERT INTO {s}.schema_version (application, version) VALUES ('{Application}', 1);
+            CREATE TABLE {s}.customers (
+                connection_key TEXT NOT NULL, connection_name TEXT NOT NULL, vendor_customer_id TEXT NOT NULL, company_id BIGINT NOT NULL,
+                company_name TEXT, mapped_at BIGINT NOT NULL, version BIGINT NOT NULL,
+                PRIMARY KEY (connection_key, vendor_customer_id), UNIQUE (connection_key, company_id));
+            CREATE TABLE {s}.offers (
+                connection_key TEXT NOT NULL, connection_name TEXT NOT NULL, vendor_offer_id TEXT NOT NULL, term TEXT NOT NULL, service_id BIGINT NOT NULL,
+                service_name TEXT, mapped_at BIGINT NOT NULL, version BIGINT NOT NULL,
+                PRIMARY KEY (connection_key, vendor_offer_id));
+            CREATE TABLE {s}.subscriptions (
+                connection_key TEXT NOT NULL, connection_name TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, vendor_customer_id TEXT NOT NULL,
+                vendor_offer_id TEXT NOT NULL, company_id BIGINT NOT NULL, contract_id BIGINT NOT NULL, contract_service_id BIGINT NOT NULL,
+                service_id BIGINT NOT NULL, currency TEXT, mapped_at BIGINT NOT NULL, version BIGINT NOT NULL,
+                PRIMARY KEY (connection_key, vendor_subscription_id));
+            CREATE INDEX ON {s}.subscriptions (connection_key, vendor_customer_id);
+            CREATE TABLE {s}.ledger (
+                sequence BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, connection_key TEXT NOT NULL, operation_id TEXT NOT NULL UNIQUE,
+                connection_name TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, contract_id BIGINT NOT NULL, contract_service_id BIGINT NOT NULL,
+                effective_date TEXT NOT NULL, units_before INTEGER NOT NULL, units_after INTEGER NOT NULL, state TEXT NOT NULL, adjustment_id BIGINT,
+                recorded_at BIGINT NOT NULL, settled_at BIGINT, pending_key TEXT UNIQUE);
+            CREATE INDEX ON {s}.ledger (connection_key, vendor_subscription_id);
+            CREATE INDEX ON {s}.ledger (connection_key, state);
+            CREATE TABLE {s}.sync_state (
+                connection_key TEXT NOT NULL, state_key TEXT NOT NULL, state_value TEXT NOT NULL, version BIGINT NOT NULL,
+                PRIMARY KEY (connection_key, state_key));
+            CREATE TABLE {s}.audit_events (
+                event_id TEXT PRIMARY KEY, operation TEXT NOT NULL, connection_name TEXT NOT NULL, status TEXT NOT NULL, vendor_ids TEXT NOT NULL,
+                autotask_ids TEXT NOT NULL, details TEXT, started_at BIGINT NOT NULL, completed_at BIGINT NOT NULL);
+            CREATE INDEX ON {s}.audit_events (connection_name, completed_at);
+            """;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>Registers the PostgreSQL store.</summary>
+public static class PostgreSqlAutotaskIntegrationBuilderExtensions
+{
+    /// <summary>Keeps mappings, sync state and the audit trail in a PostgreSQL database.</summary>
+    /// <param name="builder">The builder from <c>AddAutotaskIntegration</c>.</param>
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="schema">The schema for the store's tables. Default <c>autotask_integration</c>.</param>
+    /// <returns>The builder.</returns>
+    public static AutotaskIntegrationBuilder UsePostgreSqlStore(this AutotaskIntegrationBuilder builder, string connectionString, string schema = "autotask_integration")
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var store = new PostgreSqlMappingStore(connectionString, schema);
+        builder.UseMappingStore(store);
+        builder.AddAuditSink(store);
+        return builder;
+    }
+}

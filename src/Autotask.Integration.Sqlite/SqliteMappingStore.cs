@@ -1,0 +1,188 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Autotask.Integration;
+
+/// <summary>
+/// A durable <see cref="IMappingStore"/> and <see cref="IAuditSink"/> in one SQLite file. The schema is created and
+/// migrated on first use; the file is marked as this store's, and a file of another application, or one that is not
+/// a database, is refused with a clear error. Several processes on one machine may share the file: the map-once and
+/// one-pending-adjustment rules are unique constraints, so the database settles their races.
+/// </summary>
+public sealed partial class SqliteMappingStore
+{
+    /// <summary>The <c>application_id</c> written into the file's header: "ATI1".</summary>
+    internal const int ApplicationId = 0x41544931;
+
+    /// <summary>The schema version this release writes.</summary>
+    internal const int SchemaVersion = 1;
+
+    private static readonly string[] Migrations =
+    [
+        // Version 1.
+        """
+        CREATE TABLE autotask_customers (
+            connection_key TEXT NOT NULL, connection_name TEXT NOT NULL, vendor_customer_id TEXT NOT NULL, company_id INTEGER NOT NULL,
+            company_name TEXT, mapped_at INTEGER NOT NULL, version INTEGER NOT NULL,
+            PRIMARY KEY (connection_key, vendor_customer_id), UNIQUE (connection_key, company_id));
+        CREATE TABLE autotask_offers (
+            connection_key TEXT NOT NULL, connection_name TEXT NOT NULL, vendor_offer_id TEXT NOT NULL, term TEXT NOT NULL, service_id INTEGER NOT NULL,
+            service_name TEXT, mapped_at INTEGER NOT NULL, version INTEGER NOT NULL,
+            PRIMARY KEY (connection_key, vendor_offer_id));
+        CREATE TABLE autotask_subscriptions (
+            connection_key TEXT NOT NULL, connection_name TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, vendor_customer_id TEXT NOT NULL,
+            vendor_offer_id TEXT NOT NULL, company_id INTEGER NOT NULL, contract_id INTEGER NOT NULL, contract_service_id INTEGER NOT NULL,
+            service_id INTEGER NOT NULL, currency TEXT, mapped_at INTEGER NOT NULL, version INTEGER NOT NULL,
+            PRIMARY KEY (connection_key, vendor_subscription_id));
+        CREATE INDEX autotask_subscriptions_customer ON autotask_subscriptions (connection_key, vendor_customer_id);
+        CREATE TABLE autotask_ledger (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT, connection_key TEXT NOT NULL, operation_id TEXT NOT NULL UNIQUE, connection_name TEXT NOT NULL,
+            vendor_subscription_id TEXT NOT NULL, contract_id INTEGER NOT NULL, contract_service_id INTEGER NOT NULL, effective_date TEXT NOT NULL,
+            units_before INTEGER NOT NULL, units_after INTEGER NOT NULL, state TEXT NOT NULL, adjustment_id INTEGER, recorded_at INTEGER NOT NULL,
+            settled_at INTEGER, pending_key TEXT UNIQUE);
+        CREATE INDEX autotask_ledger_subscription ON autotask_ledger (connection_key, vendor_subscription_id);
+        CREATE INDEX autotask_ledger_state ON autotask_ledger (connection_key, state);
+        CREATE TABLE autotask_sync_state (
+            connection_key TEXT NOT NULL, state_key TEXT NOT NULL, state_value TEXT NOT NULL, version INTEGER NOT NULL,
+            PRIMARY KEY (connection_key, state_key));
+        CREATE TABLE autotask_audit_events (
+            event_id TEXT PRIMARY KEY, operation TEXT NOT NULL, connection_name TEXT NOT NULL, status TEXT NOT NULL, vendor_ids TEXT NOT NULL,
+            autotask_ids TEXT NOT NULL, details TEXT, started_at INTEGER NOT NULL, completed_at INTEGER NOT NULL);
+        CREATE INDEX autotask_audit_connection ON autotask_audit_events (connection_name, completed_at);
+        """,
+    ];
+
+    private readonly string _connectionString;
+    private readonly string _tablePrefix = "autotask_";
+    private Task? _schema;
+
+    /// <summary>Creates a store on the file at <paramref name="path"/>, created when it does not exist.</summary>
+    /// <param name="path">The database file's path.</param>
+    public SqliteMappingStore(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = System.IO.Path.GetFullPath(path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The database file's full path.</summary>
+    public string Path { get; }
+
+    private partial string Table(string name) => _tablePrefix + name;
+
+    private static partial bool IsUniqueViolation(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT: unique, primary key
+
+    private partial async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, "PRAGMA busy_timeout = 10000;", cancellationToken).ConfigureAwait(false);
+            await SchemaAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 26 or 11) // SQLITE_NOTADB, SQLITE_CORRUPT
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new MappingStoreException($"The file '{Path}' is not a readable SQLite database (it is corrupt, encrypted or of another format). Restore it from a backup or point the store at a new file.", ex);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Creates or migrates the schema once per store; a failed attempt is tried again by the next caller.</summary>
+    private Task SchemaAsync()
+    {
+        var current = Volatile.Read(ref _schema);
+        if (current is { IsFaulted: false, IsCanceled: false })
+        {
+            return current;
+        }
+
+        var attempt = Task.Run(EnsureSchemaAsync);
+        return Interlocked.CompareExchange(ref _schema, attempt, current) == current ? attempt : _schema!;
+    }
+
+    private async Task EnsureSchemaAsync()
+    {
+        var cancellationToken = CancellationToken.None;
+        await using var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, "PRAGMA busy_timeout = 10000;", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
+
+            // One writer at a time across processes: BEGIN IMMEDIATE takes the write lock before the version is read.
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+            var applicationId = Convert.ToInt32(await ScalarAsync(connection, "PRAGMA application_id;", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            var version = Convert.ToInt32(await ScalarAsync(connection, "PRAGMA user_version;", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            var tables = Convert.ToInt64(await ScalarAsync(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table';", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            if (applicationId != ApplicationId && (applicationId != 0 || tables > 0))
+            {
+                throw new MappingStoreException($"The file '{Path}' is a database of another application (it has {tables} table(s) and is not marked as an Autotask.Integration store). Point the store at its own file.");
+            }
+
+            if (version > SchemaVersion)
+            {
+                throw new MappingStoreException($"The file '{Path}' has schema version {version}, written by a newer Autotask.Integration; this release knows up to {SchemaVersion}. Upgrade the package.");
+            }
+
+            for (var next = version + 1; next <= SchemaVersion; next++)
+            {
+                await ExecuteAsync(connection, Migrations[next - 1], cancellationToken).ConfigureAwait(false);
+            }
+
+            await ExecuteAsync(connection, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};", cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 26 or 11) // SQLITE_NOTADB, SQLITE_CORRUPT
+        {
+            throw new MappingStoreException($"The file '{Path}' is not a readable SQLite database (it is corrupt, encrypted or of another format). Restore it from a backup or point the store at a new file.", ex);
+        }
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>Registers the SQLite store.</summary>
+public static class SqliteAutotaskIntegrationBuilderExtensions
+{
+    /// <summary>Keeps mappings, sync state and the audit trail in the SQLite file at <paramref name="path"/>.</summary>
+    /// <param name="builder">The builder from <c>AddAutotaskIntegration</c>.</param>
+    /// <param name="path">The database file's path; created when missing.</param>
+    /// <returns>The builder.</returns>
+    public static AutotaskIntegrationBuilder UseSqliteStore(this AutotaskIntegrationBuilder builder, string path)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var store = new SqliteMappingStore(path);
+        builder.UseMappingStore(store);
+        builder.AddAuditSink(store);
+        return builder;
+    }
+}

@@ -1,0 +1,437 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using NodaTime;
+
+namespace Autotask.Integration;
+
+// The SQL behind the durable stores, shared by the SQLite and PostgreSQL packages (this file is compiled into each):
+// map-once and one-pending-adjustment rules are unique constraints, so the database itself settles races between
+// processes; versions are random 63-bit numbers, so a removed and re-added row never passes for the old one.
+#if SQLITE_STORE
+public sealed partial class SqliteMappingStore : IMappingStore, IAuditSink
+#else
+public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
+#endif
+{
+    /// <summary>Opens a connection with the schema in place.</summary>
+    private partial Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether the exception is a unique-constraint violation.</summary>
+    private static partial bool IsUniqueViolation(Exception exception);
+
+    /// <summary>The name of a table, qualified as the database needs.</summary>
+    private partial string Table(string name);
+
+    private static string Key(string connection) => connection.ToUpperInvariant();
+
+    private static long NewVersion() => Random.Shared.NextInt64(1, long.MaxValue);
+
+    /// <inheritdoc />
+    public async Task<CustomerMapping?> FindCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default) =>
+        (await QueryAsync($"SELECT connection_name, vendor_customer_id, company_id, company_name, mapped_at, version FROM {Table("customers")} WHERE connection_key = @c AND vendor_customer_id = @v",
+            ReadCustomer, cancellationToken, ("c", Key(connection)), ("v", vendorCustomerId)).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public async Task<CustomerMapping?> FindCustomerByCompanyAsync(string connection, long companyId, CancellationToken cancellationToken = default) =>
+        (await QueryAsync($"SELECT connection_name, vendor_customer_id, company_id, company_name, mapped_at, version FROM {Table("customers")} WHERE connection_key = @c AND company_id = @id",
+            ReadCustomer, cancellationToken, ("c", Key(connection)), ("id", companyId)).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public async Task<CustomerMapping> AddCustomerAsync(CustomerMapping mapping, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var stored = mapping with { Version = NewVersion() };
+        try
+        {
+            await ExecuteAsync($"INSERT INTO {Table("customers")} (connection_key, connection_name, vendor_customer_id, company_id, company_name, mapped_at, version) VALUES (@k, @n, @v, @id, @name, @at, @ver)",
+                cancellationToken, ("k", Key(mapping.Connection)), ("n", mapping.Connection), ("v", mapping.VendorCustomerId), ("id", mapping.CompanyId),
+                ("name", mapping.CompanyName), ("at", mapping.MappedAt.ToUnixTimeTicks()), ("ver", stored.Version)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUniqueViolation(ex))
+        {
+            var byCustomer = await FindCustomerAsync(mapping.Connection, mapping.VendorCustomerId, cancellationToken).ConfigureAwait(false);
+            throw new MappingConflictException(byCustomer is not null
+                ? $"Vendor customer '{mapping.VendorCustomerId}' is mapped already, to company {byCustomer.CompanyId}."
+                : $"Company {mapping.CompanyId} is mapped already, to vendor customer '{(await FindCustomerByCompanyAsync(mapping.Connection, mapping.CompanyId, cancellationToken).ConfigureAwait(false))?.VendorCustomerId}'.");
+        }
+
+        return stored;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RemoveCustomerAsync(string connection, string vendorCustomerId, long expectedVersion, CancellationToken cancellationToken = default) =>
+        RemoveAsync("customers", "vendor_customer_id", connection, vendorCustomerId, expectedVersion, $"customer mapping '{vendorCustomerId}'", cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<CustomerMapping>> ListCustomersAsync(string connection, CancellationToken cancellationToken = default) =>
+        await QueryAsync($"SELECT connection_name, vendor_customer_id, company_id, company_name, mapped_at, version FROM {Table("customers")} WHERE connection_key = @c ORDER BY vendor_customer_id",
+            ReadCustomer, cancellationToken, ("c", Key(connection))).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<OfferMapping?> FindOfferAsync(string connection, string vendorOfferId, CancellationToken cancellationToken = default) =>
+        (await QueryAsync($"SELECT connection_name, vendor_offer_id, term, service_id, service_name, mapped_at, version FROM {Table("offers")} WHERE connection_key = @c AND vendor_offer_id = @v",
+            r => new OfferMapping
+            {
+                Connection = r.GetString(0),
+                VendorOfferId = r.GetString(1),
+                Term = Enum.Parse<BillingTerm>(r.GetString(2)),
+                ServiceId = r.GetInt64(3),
+                ServiceName = r.IsDBNull(4) ? null : r.GetString(4),
+                MappedAt = Instant.FromUnixTimeTicks(r.GetInt64(5)),
+                Version = r.GetInt64(6),
+            }, cancellationToken, ("c", Key(connection)), ("v", vendorOfferId)).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public async Task<OfferMapping> AddOfferAsync(OfferMapping mapping, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var stored = mapping with { Version = NewVersion() };
+        try
+        {
+            await ExecuteAsync($"INSERT INTO {Table("offers")} (connection_key, connection_name, vendor_offer_id, term, service_id, service_name, mapped_at, version) VALUES (@k, @n, @v, @t, @s, @name, @at, @ver)",
+                cancellationToken, ("k", Key(mapping.Connection)), ("n", mapping.Connection), ("v", mapping.VendorOfferId), ("t", mapping.Term.ToString()),
+                ("s", mapping.ServiceId), ("name", mapping.ServiceName), ("at", mapping.MappedAt.ToUnixTimeTicks()), ("ver", stored.Version)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUniqueViolation(ex))
+        {
+            throw new MappingConflictException($"Vendor offer '{mapping.VendorOfferId}' is mapped already.");
+        }
+
+        return stored;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RemoveOfferAsync(string connection, string vendorOfferId, long expectedVersion, CancellationToken cancellationToken = default) =>
+        RemoveAsync("offers", "vendor_offer_id", connection, vendorOfferId, expectedVersion, $"offer mapping '{vendorOfferId}'", cancellationToken);
+
+    private const string SubscriptionColumns = "connection_name, vendor_subscription_id, vendor_customer_id, vendor_offer_id, company_id, contract_id, contract_service_id, service_id, currency, mapped_at, version";
+
+    /// <inheritdoc />
+    public async Task<SubscriptionMapping?> FindSubscriptionAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default) =>
+        (await QueryAsync($"SELECT {SubscriptionColumns} FROM {Table("subscriptions")} WHERE connection_key = @c AND vendor_subscription_id = @v",
+            ReadSubscription, cancellationToken, ("c", Key(connection)), ("v", vendorSubscriptionId)).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, SubscriptionMapping>> FindSubscriptionsAsync(
+        string connection, IReadOnlyCollection<string> vendorSubscriptionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(vendorSubscriptionIds);
+        var found = new Dictionary<string, SubscriptionMapping>(StringComparer.Ordinal);
+        foreach (var chunk in vendorSubscriptionIds.Distinct().Chunk(500))
+        {
+            var parameters = new List<(string, object?)> { ("c", Key(connection)) };
+            var names = new StringBuilder();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                names.Append(i == 0 ? "@s" : ", @s").Append(i.ToString(CultureInfo.InvariantCulture));
+                parameters.Add(("s" + i.ToString(CultureInfo.InvariantCulture), chunk[i]));
+            }
+
+            foreach (var mapping in await QueryAsync($"SELECT {SubscriptionColumns} FROM {Table("subscriptions")} WHERE connection_key = @c AND vendor_subscription_id IN ({names})",
+                ReadSubscription, cancellationToken, [.. parameters]).ConfigureAwait(false))
+            {
+                found[mapping.VendorSubscriptionId] = mapping;
+            }
+        }
+
+        return found;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SubscriptionMapping>> ListSubscriptionsAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default) =>
+        vendorCustomerId is null
+            ? await QueryAsync($"SELECT {SubscriptionColumns} FROM {Table("subscriptions")} WHERE connection_key = @c ORDER BY vendor_subscription_id",
+                ReadSubscription, cancellationToken, ("c", Key(connection))).ConfigureAwait(false)
+            : await QueryAsync($"SELECT {SubscriptionColumns} FROM {Table("subscriptions")} WHERE connection_key = @c AND vendor_customer_id = @v ORDER BY vendor_subscription_id",
+                ReadSubscription, cancellationToken, ("c", Key(connection)), ("v", vendorCustomerId)).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<SubscriptionMapping> AddSubscriptionAsync(SubscriptionMapping mapping, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var stored = mapping with { Version = NewVersion() };
+        try
+        {
+            await ExecuteAsync($"INSERT INTO {Table("subscriptions")} (connection_key, {SubscriptionColumns}) VALUES (@k, @n, @v, @cu, @o, @co, @ct, @cs, @s, @cur, @at, @ver)",
+                cancellationToken, ("k", Key(mapping.Connection)), ("n", mapping.Connection), ("v", mapping.VendorSubscriptionId), ("cu", mapping.VendorCustomerId),
+                ("o", mapping.VendorOfferId), ("co", mapping.CompanyId), ("ct", mapping.ContractId), ("cs", mapping.ContractServiceId), ("s", mapping.ServiceId),
+                ("cur", mapping.Currency), ("at", mapping.MappedAt.ToUnixTimeTicks()), ("ver", stored.Version)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUniqueViolation(ex))
+        {
+            throw new MappingConflictException($"Vendor subscription '{mapping.VendorSubscriptionId}' is mapped already.");
+        }
+
+        return stored;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RemoveSubscriptionAsync(string connection, string vendorSubscriptionId, long expectedVersion, CancellationToken cancellationToken = default) =>
+        RemoveAsync("subscriptions", "vendor_subscription_id", connection, vendorSubscriptionId, expectedVersion, $"subscription mapping '{vendorSubscriptionId}'", cancellationToken);
+
+    private const string LedgerColumns = "operation_id, connection_name, vendor_subscription_id, contract_id, contract_service_id, effective_date, units_before, units_after, state, adjustment_id, recorded_at, settled_at";
+
+    /// <inheritdoc />
+    public async Task<bool> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.State != AdjustmentState.Pending)
+        {
+            throw new ArgumentException("A new ledger entry must be pending.", nameof(entry));
+        }
+
+        try
+        {
+            await ExecuteAsync($"INSERT INTO {Table("ledger")} (connection_key, {LedgerColumns}, pending_key) VALUES (@k, @op, @n, @v, @ct, @cs, @d, @b, @a, @st, NULL, @at, NULL, @pk)",
+                cancellationToken, ("k", Key(entry.Connection)), ("op", entry.OperationId), ("n", entry.Connection), ("v", entry.VendorSubscriptionId),
+                ("ct", entry.ContractId), ("cs", entry.ContractServiceId), ("d", entry.EffectiveDate.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture)),
+                ("b", entry.UnitsBefore), ("a", entry.UnitsAfter), ("st", nameof(AdjustmentState.Pending)), ("at", entry.RecordedAt.ToUnixTimeTicks()),
+                ("pk", Key(entry.Connection) + "|" + entry.VendorSubscriptionId)).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (IsUniqueViolation(ex))
+        {
+            if ((await QueryAsync($"SELECT operation_id FROM {Table("ledger")} WHERE operation_id = @op", r => r.GetString(0), cancellationToken, ("op", entry.OperationId)).ConfigureAwait(false)).Count > 0)
+            {
+                throw new ArgumentException($"A ledger entry with operation id {entry.OperationId} exists already.", nameof(entry), ex);
+            }
+
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, Instant settledAt, CancellationToken cancellationToken = default)
+    {
+        if (state == AdjustmentState.Pending)
+        {
+            throw new ArgumentException("Settle to Applied or NotApplied.", nameof(state));
+        }
+
+        // Clearing pending_key frees the subscription for its next adjustment.
+        var rows = await ExecuteAsync($"UPDATE {Table("ledger")} SET state = @st, adjustment_id = @id, settled_at = @at, pending_key = NULL WHERE connection_key = @k AND operation_id = @op AND state = @pending",
+            cancellationToken, ("st", state.ToString()), ("id", adjustmentId), ("at", settledAt.ToUnixTimeTicks()), ("k", Key(connection)), ("op", operationId),
+            ("pending", nameof(AdjustmentState.Pending))).ConfigureAwait(false);
+        if (rows == 0)
+        {
+            throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AdjustmentLedgerEntry>> GetPendingAdjustmentsAsync(
+        string connection, IReadOnlyCollection<string>? vendorSubscriptionIds = null, CancellationToken cancellationToken = default)
+    {
+        var pending = await QueryAsync($"SELECT {LedgerColumns} FROM {Table("ledger")} WHERE connection_key = @k AND state = @st ORDER BY recorded_at",
+            ReadLedger, cancellationToken, ("k", Key(connection)), ("st", nameof(AdjustmentState.Pending))).ConfigureAwait(false);
+        if (vendorSubscriptionIds is null)
+        {
+            return pending;
+        }
+
+        var wanted = new HashSet<string>(vendorSubscriptionIds, StringComparer.Ordinal);
+        return pending.Where(p => wanted.Contains(p.VendorSubscriptionId)).ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AdjustmentLedgerEntry>> GetLedgerAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default) =>
+        await QueryAsync($"SELECT {LedgerColumns} FROM {Table("ledger")} WHERE connection_key = @k AND vendor_subscription_id = @v ORDER BY sequence",
+            ReadLedger, cancellationToken, ("k", Key(connection)), ("v", vendorSubscriptionId)).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<SyncStateValue?> GetStateAsync(string connection, string key, CancellationToken cancellationToken = default) =>
+        (await QueryAsync($"SELECT state_value, version FROM {Table("sync_state")} WHERE connection_key = @k AND state_key = @s",
+            r => new SyncStateValue(r.GetString(0), r.GetInt64(1)), cancellationToken, ("k", Key(connection)), ("s", key)).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public async Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var version = NewVersion();
+        int rows;
+        if (expectedVersion == 0)
+        {
+            try
+            {
+                rows = await ExecuteAsync($"INSERT INTO {Table("sync_state")} (connection_key, state_key, state_value, version) VALUES (@k, @s, @val, @ver)",
+                    cancellationToken, ("k", Key(connection)), ("s", key), ("val", value), ("ver", version)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsUniqueViolation(ex))
+            {
+                rows = 0;
+            }
+        }
+        else
+        {
+            rows = await ExecuteAsync($"UPDATE {Table("sync_state")} SET state_value = @val, version = @ver WHERE connection_key = @k AND state_key = @s AND version = @old",
+                cancellationToken, ("val", value), ("ver", version), ("k", Key(connection)), ("s", key), ("old", expectedVersion)).ConfigureAwait(false);
+        }
+
+        if (rows == 0)
+        {
+            throw new MappingConcurrencyException($"The sync state '{key}' changed since it was read (expected version {expectedVersion}); read it again.");
+        }
+
+        return version;
+    }
+
+    /// <inheritdoc />
+    public async Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(auditEvent);
+        await ExecuteAsync($"INSERT INTO {Table("audit_events")} (event_id, operation, connection_name, status, vendor_ids, autotask_ids, details, started_at, completed_at) VALUES (@id, @op, @c, @st, @v, @a, @d, @s, @e)",
+            cancellationToken, ("id", auditEvent.EventId), ("op", auditEvent.Operation), ("c", auditEvent.Connection), ("st", auditEvent.Status.ToString()),
+            ("v", ToJson(auditEvent.VendorIds.Select(p => (p.Key, (object)p.Value)))), ("a", ToJson(auditEvent.AutotaskIds.Select(p => (p.Key, (object)p.Value)))),
+            ("d", auditEvent.Details), ("s", auditEvent.StartedAt.ToUnixTimeTicks()), ("e", auditEvent.CompletedAt.ToUnixTimeTicks())).ConfigureAwait(false);
+    }
+
+    /// <summary>The audit events of a connection, newest first, for an audit-log page.</summary>
+    /// <param name="connection">The connection's name, as the events carry it.</param>
+    /// <param name="take">How many events, at least 1.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<IReadOnlyList<AuditEvent>> ReadAuditAsync(string connection, int take, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(take, 1);
+        return await QueryAsync($"SELECT event_id, operation, connection_name, status, vendor_ids, autotask_ids, details, started_at, completed_at FROM {Table("audit_events")} WHERE connection_name = @c ORDER BY completed_at DESC, event_id LIMIT @take",
+            r => new AuditEvent
+            {
+                EventId = r.GetString(0),
+                Operation = r.GetString(1),
+                Connection = r.GetString(2),
+                Status = Enum.Parse<AuditStatus>(r.GetString(3)),
+                VendorIds = FromJson(r.GetString(4), e => e.GetString()!),
+                AutotaskIds = FromJson(r.GetString(5), e => e.GetInt64()),
+                Details = r.IsDBNull(6) ? null : r.GetString(6),
+                StartedAt = Instant.FromUnixTimeTicks(r.GetInt64(7)),
+                CompletedAt = Instant.FromUnixTimeTicks(r.GetInt64(8)),
+            }, cancellationToken, ("c", connection), ("take", take)).ConfigureAwait(false);
+    }
+
+    private async Task<bool> RemoveAsync(string table, string idColumn, string connection, string id, long expectedVersion, string what, CancellationToken cancellationToken)
+    {
+        var rows = await ExecuteAsync($"DELETE FROM {Table(table)} WHERE connection_key = @k AND {idColumn} = @v AND version = @ver",
+            cancellationToken, ("k", Key(connection)), ("v", id), ("ver", expectedVersion)).ConfigureAwait(false);
+        if (rows > 0)
+        {
+            return true;
+        }
+
+        var current = await QueryAsync($"SELECT version FROM {Table(table)} WHERE connection_key = @k AND {idColumn} = @v", r => r.GetInt64(0),
+            cancellationToken, ("k", Key(connection)), ("v", id)).ConfigureAwait(false);
+        return current.Count == 0
+            ? false
+            : throw new MappingConcurrencyException($"The {what} changed since it was read (version {expectedVersion}); read it again.");
+    }
+
+    private static CustomerMapping ReadCustomer(DbDataReader r) => new()
+    {
+        Connection = r.GetString(0),
+        VendorCustomerId = r.GetString(1),
+        CompanyId = r.GetInt64(2),
+        CompanyName = r.IsDBNull(3) ? null : r.GetString(3),
+        MappedAt = Instant.FromUnixTimeTicks(r.GetInt64(4)),
+        Version = r.GetInt64(5),
+    };
+
+    private static SubscriptionMapping ReadSubscription(DbDataReader r) => new()
+    {
+        Connection = r.GetString(0),
+        VendorSubscriptionId = r.GetString(1),
+        VendorCustomerId = r.GetString(2),
+        VendorOfferId = r.GetString(3),
+        CompanyId = r.GetInt64(4),
+        ContractId = r.GetInt64(5),
+        ContractServiceId = r.GetInt64(6),
+        ServiceId = r.GetInt64(7),
+        Currency = r.IsDBNull(8) ? null : r.GetString(8),
+        MappedAt = Instant.FromUnixTimeTicks(r.GetInt64(9)),
+        Version = r.GetInt64(10),
+    };
+
+    private static AdjustmentLedgerEntry ReadLedger(DbDataReader r) => new()
+    {
+        OperationId = r.GetString(0),
+        Connection = r.GetString(1),
+        VendorSubscriptionId = r.GetString(2),
+        ContractId = r.GetInt64(3),
+        ContractServiceId = r.GetInt64(4),
+        EffectiveDate = NodaTime.Text.LocalDatePattern.Iso.Parse(r.GetString(5)).Value,
+        UnitsBefore = r.GetInt32(6),
+        UnitsAfter = r.GetInt32(7),
+        State = Enum.Parse<AdjustmentState>(r.GetString(8)),
+        AdjustmentId = r.IsDBNull(9) ? null : r.GetInt64(9),
+        RecordedAt = Instant.FromUnixTimeTicks(r.GetInt64(10)),
+        SettledAt = r.IsDBNull(11) ? null : Instant.FromUnixTimeTicks(r.GetInt64(11)),
+    };
+
+    private static string ToJson(IEnumerable<(string Key, object Value)> pairs)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in pairs)
+            {
+                if (value is long number)
+                {
+                    writer.WriteNumber(key, number);
+                }
+                else
+                {
+                    writer.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture));
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static Dictionary<string, T> FromJson<T>(string json, Func<JsonElement, T> read)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => read(p.Value));
+    }
+
+    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var results = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            results.Add(read(reader));
+        }
+
+        return results;
+    }
+
+    private static DbCommand Command(DbConnection connection, string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+#pragma warning disable CA2100 // Table names come from the store itself; every value is a parameter.
+        command.CommandText = sql;
+#pragma warning restore CA2100
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            // A null takes its type from the column it is written to.
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+}

@@ -1,0 +1,186 @@
+using Autotask.Integration.Testing;
+using Autotask.Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Autotask.Integration.Tests.Mapping;
+
+public sealed class SqliteMappingStoreTests : MappingStoreConformance, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("autotask-sqlite-").FullName;
+
+    private string File(string name = "store.db") => Path.Combine(_directory, name);
+
+    protected override Task<IMappingStore> CreateStoreAsync() => Task.FromResult<IMappingStore>(new SqliteMappingStore(File()));
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Mappings_survive_a_new_store_on_the_same_file()
+    {
+        await Store.AddCustomerAsync(Customer("cust-1", 100), Ct);
+        await Store.SetStateAsync("a", "watermark", "w1", 0, Ct);
+
+        var reopened = new SqliteMappingStore(File());
+
+        Assert.Equal(100, (await reopened.FindCustomerAsync("a", "cust-1", Ct))!.CompanyId);
+        Assert.Equal("w1", (await reopened.GetStateAsync("a", "watermark", Ct))!.Value);
+        await Assert.ThrowsAsync<MappingConflictException>(() => reopened.AddCustomerAsync(Customer("cust-2", 100), Ct));
+    }
+
+    [Fact]
+    public async Task Two_stores_on_one_file_racing_to_map_end_with_exactly_one()
+    {
+        var other = new SqliteMappingStore(File());
+        var stores = new IMappingStore[] { Store, other };
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await stores[i % 2].AddCustomerAsync(Customer($"cust-{i}", 100), Ct);
+                return true;
+            }
+            catch (MappingConflictException)
+            {
+                return false;
+            }
+        }, Ct)));
+        var pending = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() => stores[i % 2].TryBeginAdjustmentAsync(Pending("sub-1"), Ct), Ct)));
+
+        Assert.Equal(1, outcomes.Count(o => o));
+        Assert.Equal(1, pending.Count(o => o));
+        Assert.Single(await other.ListCustomersAsync("a", Ct));
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_database_is_refused_clearly()
+    {
+        await System.IO.File.WriteAllBytesAsync(File("corrupt.db"), Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray(), Ct);
+        var store = new SqliteMappingStore(File("corrupt.db"));
+
+        var error = await Assert.ThrowsAsync<MappingStoreException>(() => store.FindCustomerAsync("a", "x", Ct));
+        Assert.Contains("not a readable SQLite database", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_database_of_another_application_is_refused_clearly()
+    {
+        await using (var connection = new SqliteConnection($"Data Source={File("foreign.db")}"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);";
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var error = await Assert.ThrowsAsync<MappingStoreException>(() => new SqliteMappingStore(File("foreign.db")).FindCustomerAsync("a", "x", Ct));
+        Assert.Contains("another application", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_audit_trail_is_kept_and_read_back_newest_first()
+    {
+        var sqlite = (SqliteMappingStore)Store;
+        await using var simulator = AutotaskSimulator.Create();
+        var first = simulator.Data.All<Company>()[0];
+        var services = new ServiceCollection();
+        services.AddAutotaskIntegration(o => simulator.AddConnection(o, "a")).UseSimulator(simulator).UseSqliteStore(sqlite.Path);
+        await using var provider = services.BuildServiceProvider();
+        var engine = provider.GetRequiredService<MappingEngine>();
+
+        await engine.MapCustomerAsync("a", "cust-1", first.Id, Ct);
+        await Assert.ThrowsAsync<MappingConflictException>(() => engine.MapCustomerAsync("a", "cust-2", first.Id, Ct));
+
+        var events = await sqlite.ReadAuditAsync("a", 10, Ct);
+        Assert.Equal([AuditStatus.Failed, AuditStatus.Succeeded], events.Select(e => e.Status));
+        Assert.Equal(first.Id, events[1].AutotaskIds["company"]);
+        Assert.Equal("cust-1", events[1].VendorIds["customer"]);
+    }
+}
+
+public sealed class PostgreSqlMappingStoreTests(PostgreSqlServer server) : MappingStoreConformance
+{
+    private readonly string _schema = PostgreSqlServer.NewSchema();
+
+    protected override Task<IMappingStore> CreateStoreAsync() => Task.FromResult<IMappingStore>(new PostgreSqlMappingStore(server.ConnectionString, _schema));
+
+    protected override async ValueTask DisposeStoreAsync()
+    {
+        await ((PostgreSqlMappingStore)Store).DisposeAsync();
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task Two_instances_racing_to_map_and_to_adjust_end_with_exactly_one_each()
+    {
+        await using var other = new PostgreSqlMappingStore(server.ConnectionString, _schema);
+        var stores = new IMappingStore[] { Store, other };
+
+        var mapped = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await stores[i % 2].AddSubscriptionAsync(Subscription("sub-1"), Ct);
+                return true;
+            }
+            catch (MappingConflictException)
+            {
+                return false;
+            }
+        }, Ct)));
+        var begun = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() => stores[i % 2].TryBeginAdjustmentAsync(Pending("sub-1"), Ct), Ct)));
+
+        Assert.Equal(1, mapped.Count(m => m));
+        Assert.Equal(1, begun.Count(b => b));
+    }
+
+    [Fact]
+    public async Task Instances_starting_together_create_the_schema_once()
+    {
+        var schema = PostgreSqlServer.NewSchema();
+        var stores = Enumerable.Range(0, 6).Select(_ => new PostgreSqlMappingStore(server.ConnectionString, schema)).ToArray();
+        try
+        {
+            await Task.WhenAll(stores.Select(s => s.ListCustomersAsync("a", Ct)));
+            await stores[0].AddCustomerAsync(Customer("c", 1), Ct);
+            Assert.Single(await stores[5].ListCustomersAsync("a", Ct));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+
+            await using var connection = new NpgsqlConnection(server.ConnectionString);
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE", connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+    }
+
+    [Fact]
+    public async Task A_schema_of_another_application_is_refused_clearly()
+    {
+        var schema = PostgreSqlServer.NewSchema();
+        await using (var connection = new NpgsqlConnection(server.ConnectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand($"CREATE SCHEMA \"{schema}\"; CREATE TABLE \"{schema}\".invoices (id int);", connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var store = new PostgreSqlMappingStore(server.ConnectionString, schema);
+        var error = await Assert.ThrowsAsync<MappingStoreException>(() => store.FindCustomerAsync("a", "x", Ct));
+        Assert.Contains("another application", error.Message, StringComparison.Ordinal);
+    }
+}
