@@ -14,6 +14,8 @@ public sealed class InMemoryMappingStore : IMappingStore
     private readonly Dictionary<(string, string), OfferMapping> _offers = [];
     private readonly Dictionary<(string, string), SubscriptionMapping> _subscriptions = [];
     private readonly List<AdjustmentLedgerEntry> _ledger = [];
+    private readonly Dictionary<string, int> _ledgerByOperation = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string), int> _pending = [];
     private readonly Dictionary<(string, string), SyncStateValue> _state = [];
     private long _version;
 
@@ -214,16 +216,18 @@ public sealed class InMemoryMappingStore : IMappingStore
 
         lock (_gate)
         {
-            if (_ledger.Any(e => e.State == AdjustmentState.Pending && Key(e.Connection) == Key(entry.Connection) && e.VendorSubscriptionId == entry.VendorSubscriptionId))
+            if (_pending.ContainsKey((Key(entry.Connection), entry.VendorSubscriptionId)))
             {
                 return Task.FromResult(false);
             }
 
-            if (_ledger.Any(e => e.OperationId == entry.OperationId))
+            if (_ledgerByOperation.ContainsKey(entry.OperationId))
             {
                 throw new ArgumentException($"A ledger entry with operation id {entry.OperationId} exists already.", nameof(entry));
             }
 
+            _ledgerByOperation[entry.OperationId] = _ledger.Count;
+            _pending[(Key(entry.Connection), entry.VendorSubscriptionId)] = _ledger.Count;
             _ledger.Add(entry);
             return Task.FromResult(true);
         }
@@ -239,13 +243,15 @@ public sealed class InMemoryMappingStore : IMappingStore
 
         lock (_gate)
         {
-            var index = _ledger.FindIndex(e => e.OperationId == operationId && Key(e.Connection) == Key(connection) && e.State == AdjustmentState.Pending);
-            if (index < 0)
+            if (!_ledgerByOperation.TryGetValue(operationId, out var index) ||
+                _ledger[index].State != AdjustmentState.Pending || Key(_ledger[index].Connection) != Key(connection))
             {
                 throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
             }
 
-            _ledger[index] = _ledger[index] with { State = state, AdjustmentId = adjustmentId, SettledAt = settledAt };
+            var entry = _ledger[index];
+            _ledger[index] = entry with { State = state, AdjustmentId = adjustmentId, SettledAt = settledAt };
+            _pending.Remove((Key(entry.Connection), entry.VendorSubscriptionId));
             return Task.CompletedTask;
         }
     }
@@ -257,9 +263,9 @@ public sealed class InMemoryMappingStore : IMappingStore
         var wanted = vendorSubscriptionIds is null ? null : new HashSet<string>(vendorSubscriptionIds, StringComparer.Ordinal);
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<AdjustmentLedgerEntry>>(_ledger
-                .Where(e => e.State == AdjustmentState.Pending && Key(e.Connection) == Key(connection) && (wanted is null || wanted.Contains(e.VendorSubscriptionId)))
-                .ToArray());
+            return Task.FromResult<IReadOnlyList<AdjustmentLedgerEntry>>(_pending
+                .Where(p => p.Key.Item1 == Key(connection) && (wanted is null || wanted.Contains(p.Key.Item2)))
+                .Select(p => _ledger[p.Value]).OrderBy(e => e.RecordedAt).ToArray());
         }
     }
 

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using NodaTime;
+
+namespace Autotask.Integration.Benchmarks;
+
+/// <summary>
+/// Mapping look-ups and ledger writes (begin + settle) per store, each category against the in-memory store in the
+/// same run. PostgreSQL is a throwaway server on 127.0.0.1 started with eng/postgres-test-server.sh, or the one named
+/// by AUTOTASK_POSTGRES_TEST_CONNECTION.
+/// </summary>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+[SimpleJob(warmupCount: 2, iterationCount: 8)]
+public class StoreBenchmarks
+{
+    private const string Connection = "bench";
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "autotask-store-bench-" + Guid.NewGuid().ToString("N")[..8]);
+    private InMemoryMappingStore _memory = null!;
+    private SqliteMappingStore _sqlite = null!;
+    private PostgreSqlMappingStore _postgres = null!;
+    private string? _ownServer;
+    private int _next;
+
+    [GlobalSetup]
+    public async Task Setup()
+    {
+        Directory.CreateDirectory(_directory);
+        var connection = Environment.GetEnvironmentVariable("AUTOTASK_POSTGRES_TEST_CONNECTION");
+        if (string.IsNullOrEmpty(connection))
+        {
+            _ownServer = Path.Combine(_directory, "pg");
+            connection = Run("start", _ownServer, "55433").Trim().Split('\n')[^1];
+        }
+
+        _memory = new InMemoryMappingStore();
+        _sqlite = new SqliteMappingStore(Path.Combine(_directory, "store.db"));
+        _postgres = new PostgreSqlMappingStore(connection, "bench_" + Guid.NewGuid().ToString("N")[..8]);
+        foreach (var store in new IMappingStore[] { _memory, _sqlite, _postgres })
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                await store.AddSubscriptionAsync(new SubscriptionMapping
+                {
+                    Connection = Connection, VendorSubscriptionId = $"sub-{i}", VendorCustomerId = $"c-{i / 4}", VendorOfferId = "o",
+                    CompanyId = i / 4, ContractId = i / 4, ContractServiceId = i, ServiceId = 1,
+                });
+            }
+        }
+    }
+
+    [GlobalCleanup]
+    public async Task Cleanup()
+    {
+        await _postgres.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_ownServer is not null)
+        {
+            Run("stop", _ownServer);
+        }
+
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Look-up")]
+    public Task<SubscriptionMapping?> LookupInMemory() => Lookup(_memory);
+
+    [Benchmark, BenchmarkCategory("Look-up")]
+    public Task<SubscriptionMapping?> LookupSqlite() => Lookup(_sqlite);
+
+    [Benchmark, BenchmarkCategory("Look-up")]
+    public Task<SubscriptionMapping?> LookupPostgreSql() => Lookup(_postgres);
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Ledger write")]
+    public Task LedgerInMemory() => Ledger(_memory);
+
+    [Benchmark, BenchmarkCategory("Ledger write")]
+    public Task LedgerSqlite() => Ledger(_sqlite);
+
+    [Benchmark, BenchmarkCategory("Ledger write")]
+    public Task LedgerPostgreSql() => Ledger(_postgres);
+
+    private Task<SubscriptionMapping?> Lookup(IMappingStore store) => store.FindSubscriptionAsync(Connection, $"sub-{Interlocked.Increment(ref _next) % 1000}");
+
+    private static async Task Ledger(IMappingStore store)
+    {
+        var entry = new AdjustmentLedgerEntry
+        {
+            OperationId = Guid.NewGuid().ToString("N"), Connection = Connection, VendorSubscriptionId = "sub-" + Guid.NewGuid().ToString("N"),
+            ContractId = 1, ContractServiceId = 1, EffectiveDate = new LocalDate(2026, 12, 1), UnitsBefore = 1, UnitsAfter = 2,
+        };
+        await store.TryBeginAdjustmentAsync(entry);
+        await store.SettleAdjustmentAsync(Connection, entry.OperationId, AdjustmentState.Applied, 1, Instant.FromUtc(2026, 12, 1, 0, 0));
+    }
+
+    private static string Run(params string[] arguments)
+    {
+        var root = AppContext.BaseDirectory;
+        while (root is not null && !File.Exists(Path.Combine(root, "Autotask.Integration.sln")))
+        {
+            root = Path.GetDirectoryName(root);
+        }
+
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(root!, "eng", "postgres-test-server.sh"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException("eng/postgres-test-server.sh failed: " + output);
+    }
+}
