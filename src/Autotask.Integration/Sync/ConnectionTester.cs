@@ -137,11 +137,13 @@ public sealed class AutotaskConnectionTester
 {
     private readonly IAutotaskClientFactory _clients;
     private readonly AuditTrail _audit;
+    private readonly IEnumerable<IConnectionCheck> _checks;
 
-    internal AutotaskConnectionTester(IAutotaskClientFactory clients, AuditTrail audit)
+    internal AutotaskConnectionTester(IAutotaskClientFactory clients, AuditTrail audit, IEnumerable<IConnectionCheck> checks)
     {
         _clients = clients;
         _audit = audit;
+        _checks = checks;
     }
 
     /// <summary>Tests a connection.</summary>
@@ -165,6 +167,10 @@ public sealed class AutotaskConnectionTester
             }
 
             problems.AddRange(checks.Where(c => !c.Granted).Select(c => c.Problem!));
+            foreach (var check in _checks)
+            {
+                problems.AddRange(await check.CheckAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false));
+            }
         }
         catch (AutotaskAuthenticationException ex)
         {

@@ -31,12 +31,20 @@ internal sealed class SyncHarness : IAsyncDisposable
 
     public AutotaskConnectionTester Tester => Services.GetRequiredService<AutotaskConnectionTester>();
 
+    public AlertTicketEngine Alerts => Services.GetRequiredService<AlertTicketEngine>();
+
+    public InboundSyncEngine Inbound => Services.GetRequiredService<InboundSyncEngine>();
+
+    public AutotaskWebhookReceiver Webhooks => Services.GetRequiredService<AutotaskWebhookReceiver>();
+
     public IAutotaskClient Client => Services.GetRequiredService<IAutotaskClient>();
 
-    public static SyncHarness Create(AutotaskSimulatorOptions? options = null, Action<AutotaskConnectionOptions>? connection = null, IAuditSink? extraSink = null) =>
-        For(AutotaskSimulator.Create(options ?? new AutotaskSimulatorOptions()), connection, extraSink);
+    public static SyncHarness Create(AutotaskSimulatorOptions? options = null, Action<AutotaskConnectionOptions>? connection = null, IAuditSink? extraSink = null,
+        Action<AutotaskIntegrationBuilder>? configure = null) =>
+        For(AutotaskSimulator.Create(options ?? new AutotaskSimulatorOptions()), connection, extraSink, configure);
 
-    public static SyncHarness For(AutotaskSimulator simulator, Action<AutotaskConnectionOptions>? connection = null, IAuditSink? extraSink = null)
+    public static SyncHarness For(AutotaskSimulator simulator, Action<AutotaskConnectionOptions>? connection = null, IAuditSink? extraSink = null,
+        Action<AutotaskIntegrationBuilder>? configure = null)
     {
         var audit = new InMemoryAuditSink();
         var services = new ServiceCollection();
@@ -50,6 +58,8 @@ internal sealed class SyncHarness : IAsyncDisposable
         {
             builder.AddAuditSink(extraSink);
         }
+
+        configure?.Invoke(builder);
 
         return new SyncHarness(simulator, services.BuildServiceProvider(), audit);
     }

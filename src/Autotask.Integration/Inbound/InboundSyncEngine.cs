@@ -1,0 +1,404 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using NodaTime;
+using NodaTime.Text;
+
+namespace Autotask.Integration;
+
+/// <summary>
+/// Pulls active customers and their contracts out of Autotask for a channel platform, incrementally: the first run
+/// delivers everything; later runs deliver only what changed since a watermark kept in the store (created, edited,
+/// reactivated, and going inactive or leaving the Customer type as a removal). The watermark moves only after the
+/// whole run was delivered, so a crash mid-run delivers again rather than skipping: at-least-once, with a stable
+/// <c>ChangeKey</c> to deduplicate on.
+/// </summary>
+public sealed class InboundSyncEngine
+{
+    /// <summary>The vendor name of contracts whose services record no vendor.</summary>
+    public const string DefaultVendorName = "MSP Managed Services";
+
+    private const string CustomerWatermark = "inbound:customers:watermark";
+    private const string ContractWatermark = "inbound:contracts:watermark";
+
+    private readonly IAutotaskClientFactory _clients;
+    private readonly IMappingStore _store;
+
+    internal InboundSyncEngine(IAutotaskClientFactory clients, IMappingStore store)
+    {
+        _clients = clients;
+        _store = store;
+    }
+
+    /// <summary>Delivers every customer change since the last run to <paramref name="deliver"/>, then moves the watermark.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="deliver">Receives each change; an exception stops the run without moving the watermark.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    public Task<InboundSyncResult> SyncCustomersAsync(string connection, Func<CustomerChange, CancellationToken, ValueTask> deliver, CancellationToken cancellationToken = default) =>
+        RunAsync(connection, CustomerWatermark, deliver, ReadCustomersAsync, cancellationToken);
+
+    /// <summary>Delivers every contract change since the last run to <paramref name="deliver"/>, then moves the watermark.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="deliver">Receives each change; an exception stops the run without moving the watermark.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    public Task<InboundSyncResult> SyncContractsAsync(string connection, Func<ContractChange, CancellationToken, ValueTask> deliver, CancellationToken cancellationToken = default) =>
+        RunAsync(connection, ContractWatermark, deliver, ReadContractsAsync, cancellationToken);
+
+    /// <summary>
+    /// Streams the customer changes since the last run; the watermark moves when the enumeration has been read to its end.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    public IAsyncEnumerable<CustomerChange> ReadCustomerChangesAsync(string connection, CancellationToken cancellationToken = default) =>
+        StreamAsync(connection, CustomerWatermark, ReadCustomersAsync, cancellationToken);
+
+    /// <summary>
+    /// Streams the contract changes since the last run; the watermark moves when the enumeration has been read to its end.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    public IAsyncEnumerable<ContractChange> ReadContractChangesAsync(string connection, CancellationToken cancellationToken = default) =>
+        StreamAsync(connection, ContractWatermark, ReadContractsAsync, cancellationToken);
+
+    /// <summary>The change one company's current state makes: an upsert for an active customer, otherwise a removal.</summary>
+    internal static async Task<CustomerChange> CustomerChangeAsync(IAutotaskClient client, long companyId, CancellationToken cancellationToken)
+    {
+        var company = await client.GetAsync<Company>(companyId, cancellationToken).ConfigureAwait(false);
+        if (company is null)
+        {
+            return new CustomerChange { Kind = ChangeKind.Removal, CompanyId = companyId, ChangeKey = $"company:{companyId}:deleted" };
+        }
+
+        var emails = await EmailsAsync(client, [company.Id], cancellationToken).ConfigureAwait(false);
+        return CustomerChangeOf(company, emails);
+    }
+
+    /// <summary>The change one contract's current state makes.</summary>
+    internal static async Task<ContractChange> ContractChangeAsync(IAutotaskClient client, long contractId, CancellationToken cancellationToken)
+    {
+        var contract = await client.GetAsync<Contract>(contractId, cancellationToken).ConfigureAwait(false);
+        if (contract is null)
+        {
+            return new ContractChange { Kind = ChangeKind.Removal, ContractId = contractId, ChangeKey = $"contract:{contractId}:deleted" };
+        }
+
+        var changes = await ContractChangesAsync(client, [contract], incremental: true, cancellationToken).ConfigureAwait(false);
+        return changes.Single()!;
+    }
+
+    private async Task<InboundSyncResult> RunAsync<T>(
+        string connection, string key, Func<T, CancellationToken, ValueTask> deliver, Reader<T> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deliver);
+        var client = _clients.GetClient(connection);
+        var state = await _store.GetStateAsync(client.ConnectionName, key, cancellationToken).ConfigureAwait(false);
+        var watermark = Watermark.Parse(state?.Value);
+        var next = watermark.Copy();
+        var delivered = 0;
+        await foreach (var (change, id, changedAt) in read(client, watermark.At, cancellationToken).ConfigureAwait(false))
+        {
+            if (watermark.Covers(id, changedAt))
+            {
+                continue;
+            }
+
+            if (change is not null)
+            {
+                await deliver(change, cancellationToken).ConfigureAwait(false);
+                delivered++;
+            }
+
+            next.Add(id, changedAt);
+        }
+
+        await SaveAsync(client.ConnectionName, key, state, watermark, next, cancellationToken).ConfigureAwait(false);
+        return new InboundSyncResult(delivered, next.At, state is null);
+    }
+
+    private async IAsyncEnumerable<T> StreamAsync<T>(string connection, string key, Reader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var client = _clients.GetClient(connection);
+        var state = await _store.GetStateAsync(client.ConnectionName, key, cancellationToken).ConfigureAwait(false);
+        var watermark = Watermark.Parse(state?.Value);
+        var next = watermark.Copy();
+        await foreach (var (change, id, changedAt) in read(client, watermark.At, cancellationToken).ConfigureAwait(false))
+        {
+            if (watermark.Covers(id, changedAt))
+            {
+                continue;
+            }
+
+            if (change is not null)
+            {
+                yield return change;
+            }
+
+            next.Add(id, changedAt);
+        }
+
+        await SaveAsync(client.ConnectionName, key, state, watermark, next, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SaveAsync(string connection, string key, SyncStateValue? state, Watermark before, Watermark after, CancellationToken cancellationToken)
+    {
+        if (after.At is not null && !after.SameAs(before))
+        {
+            await _store.SetStateAsync(connection, key, after.ToString(), state?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private delegate IAsyncEnumerable<(T? Change, long Id, Instant? ChangedAt)> Reader<T>(IAutotaskClient client, Instant? since, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Where the last run stopped: the newest change time delivered and the ids delivered at exactly that time, so that
+    /// the next run can query from that time inclusive without delivering those again, and without missing others
+    /// changed in the same millisecond.
+    /// </summary>
+    private sealed class Watermark
+    {
+        private readonly HashSet<long> _ids;
+
+        private Watermark(Instant? at, HashSet<long> ids)
+        {
+            At = at;
+            _ids = ids;
+        }
+
+        public Instant? At { get; private set; }
+
+        public static Watermark Parse(string? text)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return new Watermark(null, []);
+            }
+
+            var parts = text.Split('|');
+            var ids = parts.Length > 1 && parts[1].Length > 0
+                ? parts[1].Split(',').Select(i => long.Parse(i, CultureInfo.InvariantCulture)).ToHashSet()
+                : [];
+            return new Watermark(InstantPattern.ExtendedIso.Parse(parts[0]).Value, ids);
+        }
+
+        public Watermark Copy() => new(At, [.. _ids]);
+
+        public bool Covers(long id, Instant? changedAt) => changedAt is { } at && At is { } mark && (at < mark || (at == mark && _ids.Contains(id)));
+
+        public void Add(long id, Instant? changedAt)
+        {
+            if (changedAt is not { } at)
+            {
+                return;
+            }
+
+            if (At is null || at > At)
+            {
+                At = at;
+                _ids.Clear();
+            }
+
+            if (at == At)
+            {
+                _ids.Add(id);
+            }
+        }
+
+        public bool SameAs(Watermark other) => At == other.At && _ids.SetEquals(other._ids);
+
+        public override string ToString() => InstantPattern.ExtendedIso.Format(At!.Value) + "|" + string.Join(",", _ids.Order());
+    }
+
+    private static async IAsyncEnumerable<(CustomerChange? Change, long Id, Instant? ChangedAt)> ReadCustomersAsync(IAutotaskClient client, Instant? watermark, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Every company changed since the watermark (all of them the first time); on the first run only the active
+        // customers are delivered, the others are merely counted into the watermark.
+        var query = watermark is { } since
+            ? new AutotaskQuery<Company>().Where(Filter<Company>.Gte(c => c.LastTrackedModifiedDateTime, since))
+            : new AutotaskQuery<Company>();
+        var batch = new List<Company>(QueryFilter.MaxListValues);
+        await foreach (var company in client.QueryAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            batch.Add(company);
+            if (batch.Count == QueryFilter.MaxListValues)
+            {
+                foreach (var item in await CustomerChangesAsync(client, batch, cancellationToken).ConfigureAwait(false))
+                {
+                    yield return watermark is null && item.Change.Kind == ChangeKind.Removal ? (null, item.Id, item.ChangedAt) : item;
+                }
+
+                batch.Clear();
+            }
+        }
+
+        foreach (var item in await CustomerChangesAsync(client, batch, cancellationToken).ConfigureAwait(false))
+        {
+            yield return watermark is null && item.Change.Kind == ChangeKind.Removal ? (null, item.Id, item.ChangedAt) : item;
+        }
+    }
+
+    private static async Task<IReadOnlyList<(CustomerChange Change, long Id, Instant? ChangedAt)>> CustomerChangesAsync(IAutotaskClient client, List<Company> companies, CancellationToken cancellationToken)
+    {
+        if (companies.Count == 0)
+        {
+            return [];
+        }
+
+        var active = companies.Where(IsActiveCustomer).Select(c => c.Id).ToArray();
+        var emails = await EmailsAsync(client, active, cancellationToken).ConfigureAwait(false);
+        return companies.Select(c => (CustomerChangeOf(c, emails), c.Id, c.LastTrackedModifiedDateTime ?? c.CreateDate)).ToArray();
+    }
+
+    private static CustomerChange CustomerChangeOf(Company company, IReadOnlyDictionary<long, List<string>> emails)
+    {
+        var version = (company.LastTrackedModifiedDateTime ?? company.CreateDate)?.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture) ?? "0";
+        if (!IsActiveCustomer(company))
+        {
+            return new CustomerChange { Kind = ChangeKind.Removal, CompanyId = company.Id, ChangeKey = $"company:{company.Id}:{version}:removal" };
+        }
+
+        return new CustomerChange
+        {
+            Kind = ChangeKind.Upsert,
+            CompanyId = company.Id,
+            ChangeKey = $"company:{company.Id}:{version}",
+            Customer = new CustomerRecord
+            {
+                CompanyId = company.Id,
+                Name = company.CompanyName ?? "",
+                Address1 = Blank(company.Address1),
+                Address2 = Blank(company.Address2),
+                City = Blank(company.City),
+                State = Blank(company.State),
+                PostalCode = Blank(company.PostalCode),
+                EmailAddresses = emails.GetValueOrDefault(company.Id) ?? [],
+                PhoneNumbers = new[] { company.Phone, company.AlternatePhone1, company.AlternatePhone2 }.Select(Blank).OfType<string>().Distinct().ToArray(),
+                Websites = new[] { company.WebAddress }.Select(Blank).OfType<string>().ToArray(),
+            },
+        };
+    }
+
+    private static async Task<IReadOnlyDictionary<long, List<string>>> EmailsAsync(IAutotaskClient client, IReadOnlyList<long> companyIds, CancellationToken cancellationToken)
+    {
+        var emails = new Dictionary<long, List<string>>();
+        foreach (var chunk in companyIds.Chunk(QueryFilter.MaxListValues))
+        {
+            await foreach (var contact in client.QueryAsync(new AutotaskQuery<Contact>().Where(
+                Filter<Contact>.In(c => c.CompanyId, chunk.Select(id => (long?)id)),
+                Filter<Contact>.Eq(c => c.IsActive, 1)), cancellationToken).ConfigureAwait(false))
+            {
+                var list = emails.TryGetValue(contact.CompanyId ?? 0, out var existing) ? existing : emails[contact.CompanyId ?? 0] = [];
+                foreach (var email in new[] { contact.EmailAddress, contact.EmailAddress2, contact.EmailAddress3 }.Select(Blank).OfType<string>())
+                {
+                    if (!list.Contains(email, StringComparer.OrdinalIgnoreCase))
+                    {
+                        list.Add(email);
+                    }
+                }
+            }
+        }
+
+        return emails;
+    }
+
+    private static async IAsyncEnumerable<(ContractChange? Change, long Id, Instant? ChangedAt)> ReadContractsAsync(IAutotaskClient client, Instant? watermark, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var query = watermark is { } since
+            ? new AutotaskQuery<Contract>().Where(Filter<Contract>.Gte(c => c.LastModifiedDateTime, since))
+            : new AutotaskQuery<Contract>();
+        var batch = new List<Contract>(QueryFilter.MaxListValues);
+        await foreach (var contract in client.QueryAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            batch.Add(contract);
+            if (batch.Count == QueryFilter.MaxListValues)
+            {
+                var changes = await ContractChangesAsync(client, batch, watermark is not null, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    yield return (changes[i], batch[i].Id, batch[i].LastModifiedDateTime);
+                }
+
+                batch.Clear();
+            }
+        }
+
+        var rest = await ContractChangesAsync(client, batch, watermark is not null, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            yield return (rest[i], batch[i].Id, batch[i].LastModifiedDateTime);
+        }
+    }
+
+    private static async Task<IReadOnlyList<ContractChange?>> ContractChangesAsync(IAutotaskClient client, List<Contract> contracts, bool incremental, CancellationToken cancellationToken)
+    {
+        if (contracts.Count == 0)
+        {
+            return [];
+        }
+
+        var companies = await ByIdAsync<Company>(client, contracts.Select(c => c.CompanyId ?? 0).Distinct(), cancellationToken).ConfigureAwait(false);
+        var lines = new List<ContractService>();
+        foreach (var chunk in contracts.Select(c => c.Id).Chunk(QueryFilter.MaxListValues))
+        {
+            await foreach (var line in client.QueryAsync(new AutotaskQuery<ContractService>().Where(Filter<ContractService>.In(s => s.ContractId, chunk)), cancellationToken).ConfigureAwait(false))
+            {
+                lines.Add(line);
+            }
+        }
+
+        var services = await ByIdAsync<Service>(client, lines.Select(l => l.ServiceId).Distinct(), cancellationToken).ConfigureAwait(false);
+        var vendors = await ByIdAsync<Company>(client, services.Values.Select(s => s.VendorCompanyId ?? 0).Where(id => id > 0).Distinct(), cancellationToken).ConfigureAwait(false);
+
+        // One entry per contract, in order; null for a contract that is not delivered (first run, not an active customer's).
+        var changes = new List<ContractChange?>();
+        foreach (var contract in contracts)
+        {
+            var version = contract.LastModifiedDateTime?.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture) ?? "0";
+            if (!companies.TryGetValue(contract.CompanyId ?? 0, out var company) || !IsActiveCustomer(company))
+            {
+                // A contract of a company that is not (or no longer) an active customer leaves the synced set.
+                changes.Add(incremental ? new ContractChange { Kind = ChangeKind.Removal, ContractId = contract.Id, ChangeKey = $"contract:{contract.Id}:{version}:removal" } : null);
+                continue;
+            }
+
+            var vendor = lines.Where(l => l.ContractId == contract.Id)
+                .Select(l => services.GetValueOrDefault(l.ServiceId)?.VendorCompanyId)
+                .Select(id => id is { } v ? vendors.GetValueOrDefault(v)?.CompanyName : null)
+                .FirstOrDefault(name => !string.IsNullOrWhiteSpace(name));
+            changes.Add(new ContractChange
+            {
+                Kind = ChangeKind.Upsert,
+                ContractId = contract.Id,
+                ChangeKey = $"contract:{contract.Id}:{version}",
+                Contract = new ContractRecord
+                {
+                    ContractId = contract.Id,
+                    CompanyId = company.Id,
+                    CompanyName = company.CompanyName ?? "",
+                    ContractName = contract.ContractName ?? "",
+                    VendorName = vendor ?? DefaultVendorName,
+                    OverallCost = contract.EstimatedCost,
+                },
+            });
+        }
+
+        return changes;
+    }
+
+    private static async Task<Dictionary<long, T>> ByIdAsync<T>(IAutotaskClient client, IEnumerable<long> ids, CancellationToken cancellationToken) where T : AutotaskEntity
+    {
+        var found = new Dictionary<long, T>();
+        foreach (var chunk in ids.Where(id => id > 0).Chunk(QueryFilter.MaxListValues))
+        {
+            await foreach (var entity in client.QueryAsync(new AutotaskQuery<T>().Where(Filter.Field("id", FilterOperator.In, FilterValue.List(chunk))), cancellationToken).ConfigureAwait(false))
+            {
+                found[entity.Id] = entity;
+            }
+        }
+
+        return found;
+    }
+
+    private static bool IsActiveCustomer(Company company) => company.IsActive == true && company.CompanyType == CompanyTypes.Customer;
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+}

@@ -1,0 +1,219 @@
+using System.Security.Cryptography;
+using System.Text;
+using Autotask.Integration.Testing;
+using Autotask.Integration.Tests.Support;
+
+namespace Autotask.Integration.Tests.Inbound;
+
+public sealed class InboundSyncTests : IAsyncLifetime
+{
+    private SyncHarness _sync = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync()
+    {
+        _sync = SyncHarness.Create();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await _sync.DisposeAsync();
+
+    private async Task<List<CustomerChange>> Customers()
+    {
+        var changes = new List<CustomerChange>();
+        await _sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (c, _) =>
+        {
+            changes.Add(c);
+            return ValueTask.CompletedTask;
+        }, Ct);
+        return changes;
+    }
+
+    private async Task<List<ContractChange>> Contracts()
+    {
+        var changes = new List<ContractChange>();
+        await foreach (var change in _sync.Inbound.ReadContractChangesAsync(SyncHarness.Connection, Ct))
+        {
+            changes.Add(change);
+        }
+
+        return changes;
+    }
+
+    private Task Patch(long companyId, Func<EntityPatch<Company>, EntityPatch<Company>> change) =>
+        _sync.Client.UpdateAsync(change(new EntityPatch<Company>(companyId)), Ct);
+
+    [Fact]
+    public async Task The_first_run_delivers_every_active_customer_with_contact_details()
+    {
+        var changes = await Customers();
+
+        var expected = _sync.Simulator.Data.All<Company>().Where(c => c.IsActive == true && c.CompanyType == CompanyTypes.Customer).Select(c => c.Id);
+        Assert.Equal(expected, changes.Select(c => c.CompanyId));
+        Assert.All(changes, c => Assert.Equal(ChangeKind.Upsert, c.Kind));
+        var first = changes[0].Customer!;
+        var company = _sync.Simulator.Data.Get<Company>(first.CompanyId)!;
+        Assert.Equal(company.CompanyName, first.Name);
+        Assert.Equal(company.Address1, first.Address1);
+        Assert.Equal([company.Phone!], first.PhoneNumbers);
+        Assert.Equal([company.WebAddress!], first.Websites);
+        var contact = _sync.Simulator.Data.All<Contact>().Single(c => c.CompanyId == company.Id);
+        Assert.Equal([contact.EmailAddress!], first.EmailAddresses);
+    }
+
+    [Fact]
+    public async Task Later_runs_deliver_only_what_changed_including_removals_and_reactivations()
+    {
+        await Customers();
+        Assert.Empty(await Customers());
+
+        var customers = _sync.Simulator.Data.All<Company>().Where(c => c.IsActive == true && c.CompanyType == CompanyTypes.Customer).ToList();
+        await Patch(customers[0].Id, p => p.Set(c => c.CompanyName, "Renamed Ltd"));
+        await Patch(customers[1].Id, p => p.Set(c => c.IsActive, false));
+        await Patch(customers[2].Id, p => p.Set(c => c.CompanyType, CompanyTypes.Vendor));
+        var created = await _sync.Client.CreateAsync(new Company { CompanyName = "Brand New Customer", CompanyType = CompanyTypes.Customer }, Ct);
+
+        var changes = await Customers();
+
+        Assert.Equal(4, changes.Count);
+        Assert.Equal("Renamed Ltd", changes.Single(c => c.CompanyId == customers[0].Id).Customer!.Name);
+        Assert.Equal(ChangeKind.Removal, changes.Single(c => c.CompanyId == customers[1].Id).Kind);
+        Assert.Equal(ChangeKind.Removal, changes.Single(c => c.CompanyId == customers[2].Id).Kind);
+        Assert.Equal(ChangeKind.Upsert, changes.Single(c => c.CompanyId == created).Kind);
+
+        await Patch(customers[1].Id, p => p.Set(c => c.IsActive, true));
+        var reactivated = Assert.Single(await Customers());
+        Assert.Equal((customers[1].Id, ChangeKind.Upsert), (reactivated.CompanyId, reactivated.Kind));
+    }
+
+    [Fact]
+    public async Task A_crash_mid_run_delivers_again_with_the_same_change_keys()
+    {
+        var delivered = new List<string>();
+        await Assert.ThrowsAsync<IOException>(() => _sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (c, _) =>
+        {
+            delivered.Add(c.ChangeKey);
+            return delivered.Count == 3 ? throw new IOException("The consumer crashed.") : ValueTask.CompletedTask;
+        }, Ct));
+
+        var again = await Customers();
+
+        Assert.Equal(delivered, again.Take(3).Select(c => c.ChangeKey));
+        Assert.Equal(25, again.Count);
+        Assert.Empty(await Customers());
+    }
+
+    [Fact]
+    public async Task Contracts_of_active_customers_are_delivered_with_vendor_name_and_cost_then_incrementally()
+    {
+        var data = _sync.Simulator.Data;
+        var vendor = data.All<Company>().First(c => c.CompanyType == CompanyTypes.Vendor);
+        var firstContract = data.All<Contract>()[0];
+        var line = data.All<ContractService>().First(l => l.ContractId == firstContract.Id);
+        data.Update(data.Get<Service>(line.ServiceId)! with { VendorCompanyId = vendor.Id });
+        data.Update(firstContract with { EstimatedCost = 1234.50m });
+
+        var changes = await Contracts();
+
+        Assert.Equal(data.All<Contract>().Count, changes.Count);
+        var record = changes.Single(c => c.ContractId == firstContract.Id).Contract!;
+        Assert.Equal(vendor.CompanyName, record.VendorName);
+        Assert.Equal(1234.50m, record.OverallCost);
+        Assert.Equal(data.Get<Company>(firstContract.CompanyId!.Value)!.CompanyName, record.CompanyName);
+        Assert.Contains(changes, c => c.Contract!.VendorName == InboundSyncEngine.DefaultVendorName);
+
+        Assert.Empty(await Contracts());
+        await _sync.Client.UpdateAsync(new EntityPatch<Contract>(firstContract.Id).Set(c => c.ContractName, "Renamed contract"), Ct);
+        Assert.Equal("Renamed contract", Assert.Single(await Contracts()).Contract!.ContractName);
+    }
+}
+
+public sealed class WebhookTests : IAsyncLifetime
+{
+    private const string SecretKey = "webhook-secret-key-0123456789";
+    private SyncHarness _sync = null!;
+    private Company _company = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync()
+    {
+        _sync = SyncHarness.Create();
+        _company = _sync.Simulator.Data.All<Company>()[0];
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await _sync.DisposeAsync();
+
+    private static string Sign(byte[] body, string key = SecretKey)
+    {
+#pragma warning disable CA5350 // Autotask's signature scheme.
+        return "sha1=" + Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(key), body));
+#pragma warning restore CA5350
+    }
+
+    private byte[] Payload(string entity = "Company", string action = "Update", long? id = null) =>
+        Encoding.UTF8.GetBytes($$$"""{"Action":"{{{action}}}","Guid":"{{{Guid.NewGuid()}}}","EntityType":"{{{entity}}}","Id":{{{id ?? _company.Id}}},"Fields":{"companyName":"whatever the payload says"}}""");
+
+    private Task<WebhookResult> Receive(byte[] body, string? signature) => _sync.Webhooks.ReceiveAsync(SyncHarness.Connection, body, signature, SecretKey, Ct);
+
+    [Fact]
+    public async Task A_signed_callout_becomes_a_change_read_from_autotask_not_from_the_payload()
+    {
+        var body = Payload();
+
+        var result = await Receive(body, Sign(body));
+
+        Assert.Equal(WebhookStatus.Accepted, result.Status);
+        Assert.Equal(_company.CompanyName, result.Customer!.Customer!.Name);
+    }
+
+    [Fact]
+    public async Task Unsigned_forged_tampered_oversized_and_malformed_callouts_are_refused()
+    {
+        var body = Payload();
+        var tampered = body.ToArray();
+        tampered[^5] ^= 1;
+        var malformed = Encoding.UTF8.GetBytes("{\"Action\":\"Update\"}");
+        var oversized = new byte[AutotaskWebhookReceiver.MaxPayloadBytes + 1];
+
+        Assert.Equal(WebhookStatus.MissingSignature, (await Receive(body, null)).Status);
+        Assert.Equal(WebhookStatus.BadSignature, (await Receive(body, Sign(body, "someone-elses-key"))).Status);
+        Assert.Equal(WebhookStatus.BadSignature, (await Receive(body, "sha1=not-base64!")).Status);
+        Assert.Equal(WebhookStatus.BadSignature, (await Receive(tampered, Sign(body))).Status);
+        Assert.Equal(WebhookStatus.Malformed, (await Receive(malformed, Sign(malformed))).Status);
+        Assert.Equal(WebhookStatus.TooLarge, (await Receive(oversized, Sign(oversized))).Status);
+    }
+
+    [Fact]
+    public async Task A_replayed_callout_is_not_processed_twice()
+    {
+        var body = Payload();
+
+        Assert.Equal(WebhookStatus.Accepted, (await Receive(body, Sign(body))).Status);
+        Assert.Equal(WebhookStatus.Replayed, (await Receive(body, Sign(body))).Status);
+    }
+
+    [Fact]
+    public async Task Deletions_become_removals_contracts_are_followed_and_other_entities_ignored()
+    {
+        var deleted = Payload(action: "Delete");
+        var contract = Payload("Contract", id: _sync.Simulator.Data.All<Contract>()[0].Id);
+        var ticket = Payload("Ticket", id: 1);
+
+        Assert.Equal(ChangeKind.Removal, (await Receive(deleted, Sign(deleted))).Customer!.Kind);
+        Assert.Equal(ChangeKind.Upsert, (await Receive(contract, Sign(contract))).Contract!.Kind);
+        Assert.Equal(WebhookStatus.Ignored, (await Receive(ticket, Sign(ticket))).Status);
+    }
+
+    [Fact]
+    public void Signatures_are_checked_against_the_raw_bytes()
+    {
+        var body = Payload();
+        Assert.True(AutotaskWebhookReceiver.VerifySignature(body, Sign(body), SecretKey));
+        Assert.True(AutotaskWebhookReceiver.VerifySignature(body, Sign(body)["sha1=".Length..], SecretKey));
+        Assert.False(AutotaskWebhookReceiver.VerifySignature(body, "", SecretKey));
+        Assert.False(AutotaskWebhookReceiver.VerifySignature(body, Sign(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body) + " ")), SecretKey));
+    }
+}
