@@ -1,17 +1,19 @@
 using Autotask.Integration;
 using Autotask.Integration.Samples;
 using Autotask.Integration.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // With credentials in configuration (environment variables such as Autotask__Connections__main__UserName, or
-// `dotnet user-secrets`), the sample talks to that Autotask. Without, it starts the embedded simulator.
+// `dotnet user-secrets`), the samples talk to that Autotask and write to it only with --allow-writes. Without
+// credentials they start the embedded simulator. Mappings and the audit trail are kept in a SQLite file between runs.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
 await using var simulator = SampleHost.HasCredentials(builder.Configuration) ? null : AutotaskSimulator.Create(seed: 42);
-SampleHost.AddAutotask(builder.Services, builder.Configuration, simulator);
+var storePath = SampleHost.StorePath(builder.Configuration);
+var runAudit = new InMemoryAuditSink();
+SampleHost.AddAutotask(builder.Services, builder.Configuration, simulator, storePath, runAudit);
 
 using var host = builder.Build();
 using var cancellation = new CancellationTokenSource();
@@ -21,4 +23,9 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
-return await Tour.RunAsync(host.Services, Console.Out, allowWrites: simulator is not null || args.Contains("--allow-writes"), cancellation.Token);
+var command = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "all";
+Console.WriteLine(simulator is null
+    ? "Using the Autotask connection(s) from configuration."
+    : "No Autotask credentials configured: using the embedded simulator (seed 42).");
+Console.WriteLine($"Mappings and audit trail are kept in {storePath}.");
+return await SampleRunner.RunAsync(host.Services, command, Console.Out, simulator is not null || args.Contains("--allow-writes"), runAudit, cancellation.Token);

@@ -10,13 +10,34 @@ internal static class SampleHost
     public static bool HasCredentials(IConfiguration configuration) =>
         configuration.GetSection("Autotask:Connections").GetChildren().Any();
 
-    public static AutotaskIntegrationBuilder AddAutotask(IServiceCollection services, IConfiguration configuration, AutotaskSimulator? simulator)
+    /// <summary>The SQLite file the samples keep their mappings and audit trail in, so that a second run shows the first run's state.</summary>
+    public static string StorePath(IConfiguration configuration)
     {
-        if (simulator is null)
+        var configured = configuration["Samples:StorePath"];
+        if (!string.IsNullOrWhiteSpace(configured))
         {
-            return services.AddAutotaskIntegration(configuration.GetSection("Autotask"));
+            return configured;
         }
 
-        return services.AddAutotaskIntegration(o => simulator.AddConnection(o, "simulator")).UseSimulator(simulator);
+        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+        var directory = Path.Combine(string.IsNullOrEmpty(root) ? Path.GetTempPath() : root, "Autotask.Integration.Samples");
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, "samples.db");
+    }
+
+    public static AutotaskIntegrationBuilder AddAutotask(IServiceCollection services, IConfiguration configuration, AutotaskSimulator? simulator, string storePath, InMemoryAuditSink runAudit)
+    {
+        var builder = simulator is null
+            ? services.AddAutotaskIntegration(configuration.GetSection("Autotask"))
+            : services.AddAutotaskIntegration(o => simulator.AddConnection(o, "simulator")).UseSimulator(simulator);
+        builder.UseSqliteStore(storePath).AddAuditSink(runAudit);
+        builder.AddAlertTickets(o =>
+        {
+            foreach (var name in simulator is null ? configuration.GetSection("Autotask:Connections").GetChildren().Select(c => c.Key) : ["simulator"])
+            {
+                o.For(name, AlertsSample.Configure);
+            }
+        });
+        return builder;
     }
 }

@@ -1,64 +1,134 @@
 using Autotask.Integration.Samples;
 using Autotask.Integration.Testing;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration.Tests.Samples;
 
 /// <summary>Runs the samples' entry points against the simulator, so that they cannot rot.</summary>
-public sealed class SampleTests
+public sealed class SampleTests : IDisposable
 {
-    private static async Task<(int ExitCode, string Output)> RunTour(AutotaskSimulator simulator, bool allowWrites, Action<AutotaskConnectionOptions>? connection = null)
+    private readonly string _directory = Directory.CreateTempSubdirectory("autotask-samples-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private async Task<(int ExitCode, string Output)> Run(AutotaskSimulator simulator, string command, bool allowWrites = true, Action<AutotaskConnectionOptions>? connection = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddAutotaskIntegration(o => simulator.AddConnection(o, "simulator", c =>
+        var audit = new InMemoryAuditSink();
+        var configuration = new ConfigurationBuilder().Build();
+        SampleHost.AddAutotask(services, configuration, simulator, Path.Combine(_directory, "samples.db"), audit);
+        services.Configure<AutotaskIntegrationOptions>(o =>
         {
-            c.RetryBaseDelay = TimeSpan.FromMilliseconds(1);
-            connection?.Invoke(c);
-        })).UseSimulator(simulator);
+            o.Connections["simulator"].RetryBaseDelay = TimeSpan.FromMilliseconds(1);
+            connection?.Invoke(o.Connections["simulator"]);
+        });
         await using var provider = services.BuildServiceProvider();
         using var output = new StringWriter();
-        var exit = await Tour.RunAsync(provider, output, allowWrites, TestContext.Current.CancellationToken);
+        var exit = await SampleRunner.RunAsync(provider, command, output, allowWrites, audit, TestContext.Current.CancellationToken);
         return (exit, output.ToString());
     }
 
     [Fact]
-    public async Task The_main_sample_tours_the_simulator_and_creates_a_test_ticket()
+    public async Task The_main_sample_runs_every_shape_end_to_end()
     {
         await using var simulator = AutotaskSimulator.Create(seed: 42);
 
-        var (exit, output) = await RunTour(simulator, allowWrites: true);
+        var (exit, output) = await Run(simulator, "all");
 
         Assert.Equal(0, exit);
         Assert.Contains("Active customers: 25", output, StringComparison.Ordinal);
-        Assert.Contains("billed units this month", output, StringComparison.Ordinal);
-        var ticket = Assert.Single(simulator.Data.All<Ticket>());
-        Assert.Contains($"Created test ticket {ticket.TicketNumber}", output, StringComparison.Ordinal);
+        Assert.Contains("Ran the same quantities again: nothing to change.", output, StringComparison.Ordinal);
+        Assert.Contains("NoteAdded", output, StringComparison.Ordinal);
+        Assert.Contains("Pulled customers again: 0 change(s).", output, StringComparison.Ordinal);
+        Assert.Contains("== Audit trail of this run", output, StringComparison.Ordinal);
+        Assert.Single(simulator.AppliedAdjustments);
+        Assert.Contains(simulator.Data.All<Ticket>(), t => t.Title!.StartsWith("[TEST]", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Without_allow_writes_the_main_sample_writes_nothing()
+    public async Task A_second_run_keeps_the_first_runs_mappings()
+    {
+        await using (var first = AutotaskSimulator.Create(seed: 42))
+        {
+            Assert.Equal(0, (await Run(first, "reseller")).ExitCode);
+        }
+
+        await using var second = AutotaskSimulator.Create(seed: 42);
+        var (exit, output) = await Run(second, "reseller");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("kept from an earlier run", output, StringComparison.Ordinal);
+        Assert.Contains("Kept from an earlier run", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tour")]
+    [InlineData("reseller")]
+    [InlineData("alerts")]
+    [InlineData("inbound")]
+    public async Task Each_command_runs_on_its_own(string command)
     {
         await using var simulator = AutotaskSimulator.Create(seed: 42);
 
-        var (exit, output) = await RunTour(simulator, allowWrites: false);
+        var (exit, output) = await Run(simulator, command);
+
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
+    public async Task Without_allow_writes_nothing_is_written()
+    {
+        await using var simulator = AutotaskSimulator.Create(seed: 42);
+
+        var (exit, output) = await Run(simulator, "all", allowWrites: false);
 
         Assert.Equal(0, exit);
         Assert.Contains("--allow-writes", output, StringComparison.Ordinal);
         Assert.Empty(simulator.Data.All<Ticket>());
+        Assert.Empty(simulator.AppliedAdjustments);
     }
 
     [Fact]
-    public async Task Bad_credentials_end_the_main_sample_with_a_plain_message_and_a_failing_exit_code()
+    public async Task Bad_credentials_end_with_a_plain_message_and_a_failing_exit_code()
     {
         await using var simulator = AutotaskSimulator.Create(seed: 42);
 
-        var (exit, output) = await RunTour(simulator, allowWrites: true, c => c.Secret = "wrong");
+        var (exit, output) = await Run(simulator, "all", connection: c => c.Secret = "wrong-secret-value");
 
         Assert.Equal(1, exit);
         Assert.Contains("Check the API user's username, secret and integration code", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("wrong", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-secret-value", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_permission_stops_the_reseller_sample_at_the_connection_test()
+    {
+        await using var simulator = AutotaskSimulator.Create(seed: 42);
+        simulator.DenyAccess("ContractServiceAdjustments", SimulatorAccess.Create);
+
+        var (exit, output) = await Run(simulator, "reseller");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("create ContractServiceAdjustments", output, StringComparison.Ordinal);
+        Assert.Empty(simulator.AppliedAdjustments);
+    }
+
+    [Fact]
+    public async Task An_unknown_command_prints_the_usage()
+    {
+        await using var simulator = AutotaskSimulator.Create(seed: 42);
+
+        var (exit, output) = await Run(simulator, "frobnicate");
+
+        Assert.Equal(3, exit);
+        Assert.Contains("usage:", output, StringComparison.Ordinal);
     }
 
     [Fact]
