@@ -103,7 +103,7 @@ public class StoreBenchmarks
             root = Path.GetDirectoryName(root);
         }
 
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(root!, "eng", "postgres-test-server.sh"));
         foreach (var argument in arguments)
         {
@@ -111,8 +111,9 @@ public class StoreBenchmarks
         }
 
         using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        return process.ExitCode == 0 ? output : throw new InvalidOperationException("eng/postgres-test-server.sh failed: " + output);
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException("eng/postgres-test-server.sh failed: " + output + error.Result);
     }
 }

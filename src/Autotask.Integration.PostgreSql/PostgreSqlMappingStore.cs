@@ -18,7 +18,6 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
-    private Task? _schemaReady;
 
     /// <summary>Creates a store in the given schema of the database the connection string names.</summary>
     /// <param name="connectionString">An Npgsql connection string.</param>
@@ -53,19 +52,7 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private Task SchemaAsync()
-    {
-        var current = Volatile.Read(ref _schemaReady);
-        if (current is { IsFaulted: false, IsCanceled: false })
-        {
-            return current;
-        }
-
-        var attempt = Task.Run(EnsureSchemaAsync);
-        return Interlocked.CompareExchange(ref _schemaReady, attempt, current) == current ? attempt : _schemaReady!;
-    }
-
-    private async Task EnsureSchemaAsync()
+    private partial async Task EnsureSchemaAsync()
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);

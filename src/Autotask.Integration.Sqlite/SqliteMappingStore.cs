@@ -55,7 +55,6 @@ public sealed partial class SqliteMappingStore
 
     private readonly string _connectionString;
     private readonly string _tablePrefix = "autotask_";
-    private Task? _schema;
 
     /// <summary>Creates a store on the file at <paramref name="path"/>, created when it does not exist.</summary>
     /// <param name="path">The database file's path.</param>
@@ -103,20 +102,7 @@ public sealed partial class SqliteMappingStore
         }
     }
 
-    /// <summary>Creates or migrates the schema once per store; a failed attempt is tried again by the next caller.</summary>
-    private Task SchemaAsync()
-    {
-        var current = Volatile.Read(ref _schema);
-        if (current is { IsFaulted: false, IsCanceled: false })
-        {
-            return current;
-        }
-
-        var attempt = Task.Run(EnsureSchemaAsync);
-        return Interlocked.CompareExchange(ref _schema, attempt, current) == current ? attempt : _schema!;
-    }
-
-    private async Task EnsureSchemaAsync()
+    private partial async Task EnsureSchemaAsync()
     {
         var cancellationToken = CancellationToken.None;
         await using var connection = new SqliteConnection(_connectionString);

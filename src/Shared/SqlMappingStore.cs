@@ -24,6 +24,24 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
     /// <summary>The name of a table, qualified as the database needs.</summary>
     private partial string Table(string name);
 
+    /// <summary>Creates or migrates the schema; run once per store instance by <see cref="SchemaAsync"/>.</summary>
+    private partial Task EnsureSchemaAsync();
+
+    private Task? _schemaTask;
+
+    /// <summary>The schema's creation or migration, once per store; a failed attempt is tried again by the next caller.</summary>
+    private Task SchemaAsync()
+    {
+        var current = Volatile.Read(ref _schemaTask);
+        if (current is { IsFaulted: false, IsCanceled: false })
+        {
+            return current;
+        }
+
+        var attempt = Task.Run(EnsureSchemaAsync);
+        return Interlocked.CompareExchange(ref _schemaTask, attempt, current) == current ? attempt : _schemaTask!;
+    }
+
     private static string Key(string connection) => connection.ToUpperInvariant();
 
     private static long NewVersion() => Random.Shared.NextInt64(1, long.MaxValue);

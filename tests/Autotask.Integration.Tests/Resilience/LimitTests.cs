@@ -62,6 +62,7 @@ public sealed class LimitTests
     {
         var handler = new CountingHandler { HoldRequests = false };
         using var harness = Harness(handler, c => c.HourlyRequestBudget = 2);
+        using var throttled = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(null, AutotaskTelemetry.MeterName, "autotask.client.throttled");
 
         await harness.Client.GetAsync<Company>(1, TestContext.Current.CancellationToken);
         await harness.Client.GetAsync<Company>(2, TestContext.Current.CancellationToken);
@@ -72,6 +73,7 @@ public sealed class LimitTests
         Assert.False(third.IsCompleted);
         Assert.Equal(2, handler.Sent);
         Assert.Contains(harness.Logs.GetSnapshot(), r => r.Id.Id == 1003);
+        Assert.Contains(throttled.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], "test"));
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => third);
         Assert.Equal(2, handler.Sent);

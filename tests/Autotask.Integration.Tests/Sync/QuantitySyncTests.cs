@@ -192,17 +192,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     {
         // A process wrote the adjustment, then died before recording the outcome.
         var before = Units(0);
-        var entry = new AdjustmentLedgerEntry
-        {
-            OperationId = "crashed-op",
-            Connection = SyncHarness.Connection,
-            VendorSubscriptionId = "sub-1",
-            ContractId = _subs[0].ContractId,
-            ContractServiceId = _subs[0].ContractServiceId,
-            EffectiveDate = Today,
-            UnitsBefore = before,
-            UnitsAfter = before + 6,
-        };
+        var entry = PendingEntry("crashed-op", before, before + 6);
         Assert.True(await _sync.Store.TryBeginAdjustmentAsync(entry, Ct));
         await _sync.Client.CreateAsync(new ContractServiceAdjustment { ContractId = entry.ContractId, ContractServiceId = entry.ContractServiceId, EffectiveDate = Today, UnitChange = 6 }, Ct);
 
@@ -218,17 +208,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     public async Task After_a_crash_before_the_write_landed_the_next_sync_writes_it()
     {
         var before = Units(0);
-        await _sync.Store.TryBeginAdjustmentAsync(new AdjustmentLedgerEntry
-        {
-            OperationId = "never-sent",
-            Connection = SyncHarness.Connection,
-            VendorSubscriptionId = "sub-1",
-            ContractId = _subs[0].ContractId,
-            ContractServiceId = _subs[0].ContractServiceId,
-            EffectiveDate = Today,
-            UnitsBefore = before,
-            UnitsAfter = before + 6,
-        }, Ct);
+        await _sync.Store.TryBeginAdjustmentAsync(PendingEntry("never-sent", before, before + 6), Ct);
 
         var report = await Sync(new QuantityChange("sub-1", before + 6, Now));
 
@@ -236,6 +216,18 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         Assert.Equal(before + 6, Units(0));
         Assert.Equal([AdjustmentState.NotApplied, AdjustmentState.Applied], (await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
     }
+
+    private AdjustmentLedgerEntry PendingEntry(string operation, int before, int after) => new()
+    {
+        OperationId = operation,
+        Connection = SyncHarness.Connection,
+        VendorSubscriptionId = "sub-1",
+        ContractId = _subs[0].ContractId,
+        ContractServiceId = _subs[0].ContractServiceId,
+        EffectiveDate = Today,
+        UnitsBefore = before,
+        UnitsAfter = after,
+    };
 
     [Fact]
     public async Task A_refused_write_fails_the_item_only()
