@@ -111,7 +111,7 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
                 connection_key TEXT NOT NULL, connection_name TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, vendor_customer_id TEXT NOT NULL,
                 vendor_offer_id TEXT NOT NULL, company_id BIGINT NOT NULL, contract_id BIGINT NOT NULL, contract_service_id BIGINT NOT NULL,
                 service_id BIGINT NOT NULL, currency TEXT, mapped_at BIGINT NOT NULL, version BIGINT NOT NULL,
-                PRIMARY KEY (connection_key, vendor_subscription_id));
+                PRIMARY KEY (connection_key, vendor_subscription_id), UNIQUE (connection_key, contract_service_id));
             CREATE INDEX ON {s}.subscriptions (connection_key, vendor_customer_id);
             CREATE TABLE {s}.ledger (
                 sequence BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, connection_key TEXT NOT NULL, operation_id TEXT NOT NULL UNIQUE,

@@ -34,7 +34,7 @@ public sealed partial class SqliteMappingStore
             connection_key TEXT NOT NULL, connection_name TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, vendor_customer_id TEXT NOT NULL,
             vendor_offer_id TEXT NOT NULL, company_id INTEGER NOT NULL, contract_id INTEGER NOT NULL, contract_service_id INTEGER NOT NULL,
             service_id INTEGER NOT NULL, currency TEXT, mapped_at INTEGER NOT NULL, version INTEGER NOT NULL,
-            PRIMARY KEY (connection_key, vendor_subscription_id));
+            PRIMARY KEY (connection_key, vendor_subscription_id), UNIQUE (connection_key, contract_service_id));
         CREATE INDEX autotask_subscriptions_customer ON autotask_subscriptions (connection_key, vendor_customer_id);
         CREATE TABLE autotask_ledger (
             sequence INTEGER PRIMARY KEY AUTOINCREMENT, connection_key TEXT NOT NULL, operation_id TEXT NOT NULL UNIQUE, connection_name TEXT NOT NULL,
@@ -78,7 +78,7 @@ public sealed partial class SqliteMappingStore
     private partial string Table(string name) => _tablePrefix + name;
 
     private static partial bool IsUniqueViolation(Exception exception) =>
-        exception is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT: unique, primary key
+        exception is SqliteException { SqliteExtendedErrorCode: 2067 or 1555 }; // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
 
     private partial async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {

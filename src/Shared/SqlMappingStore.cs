@@ -179,7 +179,12 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
         }
         catch (Exception ex) when (IsUniqueViolation(ex))
         {
-            throw new MappingConflictException($"Vendor subscription '{mapping.VendorSubscriptionId}' is mapped already.");
+            if (await FindSubscriptionAsync(mapping.Connection, mapping.VendorSubscriptionId, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                throw new MappingConflictException($"Vendor subscription '{mapping.VendorSubscriptionId}' is mapped already, to contract service {existing.ContractServiceId}.");
+            }
+
+            throw new MappingConflictException($"Contract service {mapping.ContractServiceId} is mapped already, to another vendor subscription; give each subscription its own service line.");
         }
 
         return stored;

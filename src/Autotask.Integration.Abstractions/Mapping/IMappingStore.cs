@@ -7,7 +7,8 @@ namespace Autotask.Integration;
 /// must keep (the conformance suite checks it):
 /// <list type="bullet">
 /// <item>Map once: a vendor customer maps to one company and a company to one vendor customer per connection; an
-/// offer maps once; a subscription maps once. A second mapping of either side throws <see cref="MappingConflictException"/>,
+/// offer maps once; a subscription maps once, and a contract service to one subscription (so that two
+/// subscriptions never fight over one line's units). A second mapping of either side throws <see cref="MappingConflictException"/>,
 /// even when two processes race.</item>
 /// <item>Optimistic concurrency: removing a mapping names the version read; a stale version throws
 /// <see cref="MappingConcurrencyException"/>.</item>
@@ -91,7 +92,7 @@ public interface IMappingStore
     /// <summary>Adds a subscription mapping and returns it as stored.</summary>
     /// <param name="mapping">The mapping.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MappingConflictException">The subscription is mapped already.</exception>
+    /// <exception cref="MappingConflictException">The subscription, or its contract service, is mapped already.</exception>
     Task<SubscriptionMapping> AddSubscriptionAsync(SubscriptionMapping mapping, CancellationToken cancellationToken = default);
 
     /// <summary>Removes a subscription mapping.</summary>

@@ -151,8 +151,8 @@ public sealed class AlertTicketEngine
 
         description.Append(alert.Description).Append("\n\nAlert: ").Append(alert.AlertKey).Append(", ").Append(alert.Severity)
             .Append(", at ").Append(Format(alert.OccurredAt, Zone(client.ConnectionName))).Append('.');
-        var created = await CreateTicketAsync(client, rule, companyId, alert.Title, description.ToString(), alert.OccurredAt, cancellationToken).ConfigureAwait(false);
-        await RememberAsync(client.ConnectionName, key, state, created.Id, cancellationToken).ConfigureAwait(false);
+        var created = await CreateTicketAsync(client, rule, companyId, alert.Title, description.ToString(), alert.OccurredAt,
+            id => RememberAsync(client.ConnectionName, key, state, id, cancellationToken), cancellationToken).ConfigureAwait(false);
         await _audit.WriteAsync(CreateAlertTicket, client.ConnectionName, AuditStatus.Succeeded, started,
             $"Created ticket {created.TicketNumber} for {alert.Severity} alert '{alert.Title}'{(catchAll ? " on the catch-all company" : "")}.", vendorIds,
             new Dictionary<string, long> { ["company"] = companyId, ["ticket"] = created.Id }).ConfigureAwait(false);
@@ -211,8 +211,8 @@ public sealed class AlertTicketEngine
         var counts = string.Join(", ", new[] { AlertSeverity.Error, AlertSeverity.Warning, AlertSeverity.Success }.Select(s => $"{events.Count(e => e.Severity == s)} {s.ToString().ToLowerInvariant()}"));
         var title = $"Daily digest {day:uuuu-MM-dd}: {counts}";
         var dueFrom = day.AtMidnight().InZoneLeniently(zone).ToInstant();
-        var created = await CreateTicketAsync(client, rule, companyId, title, (catchAll ? $"[Vendor customer '{vendorCustomerId}' is not mapped.]\n\n" : "") + summary, dueFrom, cancellationToken).ConfigureAwait(false);
-        await RememberAsync(client.ConnectionName, key, state, created.Id, cancellationToken).ConfigureAwait(false);
+        var created = await CreateTicketAsync(client, rule, companyId, title, (catchAll ? $"[Vendor customer '{vendorCustomerId}' is not mapped.]\n\n" : "") + summary, dueFrom,
+            id => RememberAsync(client.ConnectionName, key, state, id, cancellationToken), cancellationToken).ConfigureAwait(false);
         await _audit.WriteAsync(CreateDigestTicket, client.ConnectionName, AuditStatus.Succeeded, started,
             $"Created digest ticket {created.TicketNumber} with {events.Count} event(s).", vendorIds,
             new Dictionary<string, long> { ["company"] = companyId, ["ticket"] = created.Id }).ConfigureAwait(false);
@@ -243,7 +243,7 @@ public sealed class AlertTicketEngine
         }
 
         var created = await CreateTicketAsync(client, rule, target.Value.Id, "[TEST] Autotask.Integration test ticket",
-            "This is a test ticket sent from the integration's settings to prove that alerts reach Autotask. It is safe to close.", _audit.Now, cancellationToken).ConfigureAwait(false);
+            "This is a test ticket sent from the integration's settings to prove that alerts reach Autotask. It is safe to close.", _audit.Now, null, cancellationToken).ConfigureAwait(false);
         await _audit.WriteAsync(SendTestTicket, client.ConnectionName, AuditStatus.Succeeded, started, $"Created test ticket {created.TicketNumber}.",
             vendorCustomerId is null ? null : new Dictionary<string, string> { ["customer"] = vendorCustomerId },
             new Dictionary<string, long> { ["company"] = target.Value.Id, ["ticket"] = created.Id }).ConfigureAwait(false);
@@ -262,7 +262,8 @@ public sealed class AlertTicketEngine
         return customer is not null ? (customer.CompanyId, false) : mapping.CatchAllCompanyId is { } catchAll ? (catchAll, true) : null;
     }
 
-    private async Task<Ticket> CreateTicketAsync(IAutotaskClient client, AlertTicketRule rule, long companyId, string title, string description, Instant from, CancellationToken cancellationToken)
+    private async Task<Ticket> CreateTicketAsync(
+        IAutotaskClient client, AlertTicketRule rule, long companyId, string title, string description, Instant from, Func<long, Task>? remember, CancellationToken cancellationToken)
     {
         var resolved = await ResolveAsync(client, rule, cancellationToken).ConfigureAwait(false);
         var zone = Zone(client.ConnectionName);
@@ -279,6 +280,13 @@ public sealed class AlertTicketEngine
             IssueType = resolved.IssueType,
             DueDateTime = due,
         }, cancellationToken).ConfigureAwait(false);
+
+        // Remembered before anything else can fail, so that the alert's next occurrence finds this ticket.
+        if (remember is not null)
+        {
+            await remember(id).ConfigureAwait(false);
+        }
+
         return await client.GetAsync<Ticket>(id, cancellationToken).ConfigureAwait(false) ?? new Ticket { Id = id, CompanyId = companyId };
     }
 

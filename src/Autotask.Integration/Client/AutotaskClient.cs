@@ -320,12 +320,15 @@ internal sealed class AutotaskClient : IAutotaskClient
     {
         for (var attempt = 1; ; attempt++)
         {
+            // The pipeline's attempt timeout ends at the answer's headers; this one also covers reading its body.
+            using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attemptTimeout.CancelAfter(_options.AttemptTimeout + _options.AttemptTimeout);
             using var response = await SendAsync(method, uri, body, info, cancellationToken).ConfigureAwait(false);
             Exception failure;
             try
             {
-                using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                var result = await JsonSerializer.DeserializeAsync(stream, typeInfo, cancellationToken).ConfigureAwait(false);
+                using var stream = await response.Content.ReadAsStreamAsync(attemptTimeout.Token).ConfigureAwait(false);
+                var result = await JsonSerializer.DeserializeAsync(stream, typeInfo, attemptTimeout.Token).ConfigureAwait(false);
                 if (result is not null)
                 {
                     return result;
@@ -336,6 +339,10 @@ internal sealed class AutotaskClient : IAutotaskClient
             catch (Exception ex) when (ex is IOException or HttpRequestException or JsonException && !cancellationToken.IsCancellationRequested)
             {
                 failure = ex;
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                failure = new TimeoutException("The answer's body did not arrive in time.", ex);
             }
 
             var details = Details(info, method, uri) with { StatusCode = response.StatusCode };

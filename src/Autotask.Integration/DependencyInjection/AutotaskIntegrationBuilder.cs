@@ -28,9 +28,25 @@ public sealed class AutotaskIntegrationBuilder
     public AutotaskIntegrationBuilder ConfigurePrimaryHttpMessageHandler(Func<IServiceProvider, HttpMessageHandler> createHandler)
     {
         ArgumentNullException.ThrowIfNull(createHandler);
-        ApiHttpClient.ConfigurePrimaryHttpMessageHandler(createHandler);
-        ZoneDiscoveryHttpClient.ConfigurePrimaryHttpMessageHandler(createHandler);
+        ApiHttpClient.ConfigurePrimaryHttpMessageHandler(sp => WithoutRedirects(createHandler(sp)));
+        ZoneDiscoveryHttpClient.ConfigurePrimaryHttpMessageHandler(sp => WithoutRedirects(createHandler(sp)));
         return this;
+    }
+
+    /// <summary>A redirect would carry the credential headers past the zone check, so no primary handler may follow one.</summary>
+    private static HttpMessageHandler WithoutRedirects(HttpMessageHandler handler)
+    {
+        switch (handler)
+        {
+            case SocketsHttpHandler sockets:
+                sockets.AllowAutoRedirect = false;
+                break;
+            case HttpClientHandler client:
+                client.AllowAutoRedirect = false;
+                break;
+        }
+
+        return handler;
     }
 
     /// <summary>Keeps mappings and sync state in the given store instead of the in-memory default.</summary>

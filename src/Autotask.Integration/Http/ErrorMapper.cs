@@ -60,7 +60,9 @@ internal static class ErrorMapper
             return FailureKind.Redirect;
         }
 
-        if (status == HttpStatusCode.TooManyRequests || Mentions(errors, ThresholdTexts))
+        // Threshold wording means a refusal only on the statuses Autotask refuses with; elsewhere it is a business rule.
+        if (status == HttpStatusCode.TooManyRequests ||
+            (status is HttpStatusCode.InternalServerError or HttpStatusCode.ServiceUnavailable && Mentions(errors, ThresholdTexts)))
         {
             return FailureKind.RateLimit;
         }
@@ -86,7 +88,7 @@ internal static class ErrorMapper
     }
 
     /// <summary>Reads the <c>errors</c> array of an error answer, or its text when it is not Autotask's JSON shape.</summary>
-    public static async Task<IReadOnlyList<string>> ReadErrorsAsync(HttpContent? content, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> ReadErrorsAsync(HttpContent? content, CancellationToken cancellationToken, string? secret = null)
     {
         if (content is null)
         {
@@ -124,7 +126,7 @@ internal static class ErrorMapper
             var parsed = JsonSerializer.Deserialize(body, AutotaskJsonContext.Default.ErrorResponse);
             if (parsed?.Errors is { Count: > 0 } errors)
             {
-                return errors.Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => e!).ToArray();
+                return errors.Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => Redact(e!, secret)).ToArray();
             }
         }
         catch (JsonException)
@@ -132,7 +134,8 @@ internal static class ErrorMapper
             // Not Autotask's error shape: fall back to the text below.
         }
 
-        var text = Encoding.UTF8.GetString(body).Trim();
+        // Redacted before it is cut, so that no part of a secret survives at the cut.
+        var text = Redact(Encoding.UTF8.GetString(body).Trim(), secret);
         if (text.Length > 500)
         {
             text = text[..500] + "...";
@@ -161,11 +164,7 @@ internal static class ErrorMapper
     public static async Task<AutotaskException> FromResponseAsync(
         HttpResponseMessage response, AutotaskErrorDetails request, string? secret, TimeProvider time, CancellationToken cancellationToken)
     {
-        var errors = await ReadErrorsAsync(response.Content, cancellationToken).ConfigureAwait(false);
-        if (!string.IsNullOrEmpty(secret))
-        {
-            errors = errors.Select(e => e.Replace(secret, "***", StringComparison.Ordinal)).ToArray();
-        }
+        var errors = await ReadErrorsAsync(response.Content, cancellationToken, secret).ConfigureAwait(false);
 
         var details = request with
         {
@@ -224,7 +223,7 @@ internal static class ErrorMapper
 
         var nothingSent = IsConnectFailure(exception);
         var mayBeApplied = !isRead && !nothingSent;
-        var reason = exception is TimeoutRejectedException or TaskCanceledException ? "timed out" :
+        var reason = exception is TimeoutRejectedException or TaskCanceledException or TimeoutException ? "timed out" :
             nothingSent ? "could not connect" : "lost the connection before the answer came";
         var advice = mayBeApplied
             ? " The write may have been applied: read the entity back before writing it again."
@@ -250,6 +249,9 @@ internal static class ErrorMapper
 
         return false;
     }
+
+    private static string Redact(string text, string? secret) =>
+        string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "***", StringComparison.Ordinal);
 
     private static bool Mentions(IReadOnlyList<string> errors, string[] fragments)
     {

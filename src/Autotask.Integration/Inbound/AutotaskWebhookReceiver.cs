@@ -145,11 +145,26 @@ public sealed class AutotaskWebhookReceiver
             return new WebhookResult { Status = WebhookStatus.Malformed, Reason = "The body is not an Autotask webhook payload: " + ex.Message };
         }
 
-        if (!Remember(client.ConnectionName, body.Span))
+        var fingerprint = Fingerprint(client.ConnectionName, body.Span);
+        if (!Remember(fingerprint))
         {
             return new WebhookResult { Status = WebhookStatus.Replayed, Reason = "This signed payload was received before." };
         }
 
+        try
+        {
+            return await ProcessAsync(client, entityType, action, id, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not processed: Autotask's retry of the same payload must not count as a replay.
+            Forget(fingerprint);
+            throw;
+        }
+    }
+
+    private static async Task<WebhookResult> ProcessAsync(IAutotaskClient client, string entityType, string action, long id, CancellationToken cancellationToken)
+    {
         var deleted = string.Equals(action, "Delete", StringComparison.OrdinalIgnoreCase);
         switch (entityType.ToUpperInvariant())
         {
@@ -168,9 +183,19 @@ public sealed class AutotaskWebhookReceiver
         }
     }
 
-    private bool Remember(string connection, ReadOnlySpan<byte> body)
+    private static string Fingerprint(string connection, ReadOnlySpan<byte> body) =>
+        connection.ToUpperInvariant() + ":" + Convert.ToHexString(SHA256.HashData(body));
+
+    private void Forget(string hash)
     {
-        var hash = connection.ToUpperInvariant() + ":" + Convert.ToHexString(SHA256.HashData(body));
+        lock (_gate)
+        {
+            _seen.Remove(hash);
+        }
+    }
+
+    private bool Remember(string hash)
+    {
         lock (_gate)
         {
             if (!_seen.Add(hash))

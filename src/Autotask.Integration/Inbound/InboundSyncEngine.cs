@@ -20,13 +20,23 @@ public sealed class InboundSyncEngine
     private const string CustomerWatermark = "inbound:customers:watermark";
     private const string ContractWatermark = "inbound:contracts:watermark";
 
+    /// <summary>
+    /// How far behind the run's start the saved watermark stays. Pages are not a snapshot: a record changed while a
+    /// run reads may be on a page already read, so each run reads this window again and skips the exact versions it
+    /// delivered. Clock differences between this process and Autotask larger than this can still lose a change
+    /// until its next edit; polling with webhooks covers that.
+    /// </summary>
+    public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(5);
+
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
+    private readonly TimeProvider _time;
 
-    internal InboundSyncEngine(IAutotaskClientFactory clients, IMappingStore store)
+    internal InboundSyncEngine(IAutotaskClientFactory clients, IMappingStore store, TimeProvider time)
     {
         _clients = clients;
         _store = store;
+        _time = time;
     }
 
     /// <summary>Delivers every customer change since the last run to <paramref name="deliver"/>, then moves the watermark.</summary>
@@ -93,6 +103,7 @@ public sealed class InboundSyncEngine
         var state = await _store.GetStateAsync(client.ConnectionName, key, cancellationToken).ConfigureAwait(false);
         var watermark = Watermark.Parse(state?.Value);
         var next = watermark.Copy();
+        var started = Instant.FromDateTimeOffset(_time.GetUtcNow());
         var delivered = 0;
         await foreach (var (change, id, changedAt) in read(client, watermark.At, cancellationToken).ConfigureAwait(false))
         {
@@ -110,6 +121,7 @@ public sealed class InboundSyncEngine
             next.Add(id, changedAt);
         }
 
+        next.Cap(started - Duration.FromTimeSpan(Overlap));
         await SaveAsync(client.ConnectionName, key, state, watermark, next, cancellationToken).ConfigureAwait(false);
         return new InboundSyncResult(delivered, next.At, state is null);
     }
@@ -120,6 +132,7 @@ public sealed class InboundSyncEngine
         var state = await _store.GetStateAsync(client.ConnectionName, key, cancellationToken).ConfigureAwait(false);
         var watermark = Watermark.Parse(state?.Value);
         var next = watermark.Copy();
+        var started = Instant.FromDateTimeOffset(_time.GetUtcNow());
         await foreach (var (change, id, changedAt) in read(client, watermark.At, cancellationToken).ConfigureAwait(false))
         {
             if (watermark.Covers(id, changedAt))
@@ -135,6 +148,7 @@ public sealed class InboundSyncEngine
             next.Add(id, changedAt);
         }
 
+        next.Cap(started - Duration.FromTimeSpan(Overlap));
         await SaveAsync(client.ConnectionName, key, state, watermark, next, cancellationToken).ConfigureAwait(false);
     }
 
@@ -149,18 +163,18 @@ public sealed class InboundSyncEngine
     private delegate IAsyncEnumerable<(T? Change, long Id, Instant? ChangedAt)> Reader<T>(IAutotaskClient client, Instant? since, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Where the last run stopped: the newest change time delivered and the ids delivered at exactly that time, so that
-    /// the next run can query from that time inclusive without delivering those again, and without missing others
-    /// changed in the same millisecond.
+    /// Where the last run stopped: a time from which the next run queries (inclusive), and the exact versions (id and
+    /// change time) delivered at or after it, which the next run skips. So a change is delivered once per version, even
+    /// when several records share a millisecond or change while a run reads.
     /// </summary>
     private sealed class Watermark
     {
-        private readonly HashSet<long> _ids;
+        private readonly Dictionary<long, Instant> _recent;
 
-        private Watermark(Instant? at, HashSet<long> ids)
+        private Watermark(Instant? at, Dictionary<long, Instant> recent)
         {
             At = at;
-            _ids = ids;
+            _recent = recent;
         }
 
         public Instant? At { get; private set; }
@@ -173,15 +187,23 @@ public sealed class InboundSyncEngine
             }
 
             var parts = text.Split('|');
-            var ids = parts.Length > 1 && parts[1].Length > 0
-                ? parts[1].Split(',').Select(i => long.Parse(i, CultureInfo.InvariantCulture)).ToHashSet()
-                : [];
-            return new Watermark(InstantPattern.ExtendedIso.Parse(parts[0]).Value, ids);
+            var recent = new Dictionary<long, Instant>();
+            if (parts.Length > 1 && parts[1].Length > 0)
+            {
+                foreach (var pair in parts[1].Split(','))
+                {
+                    var (id, ticks) = (pair[..pair.IndexOf(':', StringComparison.Ordinal)], pair[(pair.IndexOf(':', StringComparison.Ordinal) + 1)..]);
+                    recent[long.Parse(id, CultureInfo.InvariantCulture)] = Instant.FromUnixTimeTicks(long.Parse(ticks, CultureInfo.InvariantCulture));
+                }
+            }
+
+            return new Watermark(InstantPattern.ExtendedIso.Parse(parts[0]).Value, recent);
         }
 
-        public Watermark Copy() => new(At, [.. _ids]);
+        public Watermark Copy() => new(At, new Dictionary<long, Instant>(_recent));
 
-        public bool Covers(long id, Instant? changedAt) => changedAt is { } at && At is { } mark && (at < mark || (at == mark && _ids.Contains(id)));
+        public bool Covers(long id, Instant? changedAt) =>
+            changedAt is { } at && ((At is { } mark && at < mark) || (_recent.TryGetValue(id, out var delivered) && delivered == at));
 
         public void Add(long id, Instant? changedAt)
         {
@@ -190,21 +212,36 @@ public sealed class InboundSyncEngine
                 return;
             }
 
+            _recent[id] = at;
             if (At is null || at > At)
             {
                 At = at;
-                _ids.Clear();
-            }
-
-            if (at == At)
-            {
-                _ids.Add(id);
             }
         }
 
-        public bool SameAs(Watermark other) => At == other.At && _ids.SetEquals(other._ids);
+        /// <summary>Keeps the watermark at or before <paramref name="limit"/>, remembering the versions delivered since.</summary>
+        public void Cap(Instant limit)
+        {
+            if (At is { } at && at > limit)
+            {
+                At = limit;
+            }
 
-        public override string ToString() => InstantPattern.ExtendedIso.Format(At!.Value) + "|" + string.Join(",", _ids.Order());
+            if (At is { } mark)
+            {
+                foreach (var id in _recent.Where(p => p.Value < mark).Select(p => p.Key).ToList())
+                {
+                    _recent.Remove(id);
+                }
+            }
+        }
+
+        public bool SameAs(Watermark other) =>
+            At == other.At && _recent.Count == other._recent.Count && _recent.All(p => other._recent.TryGetValue(p.Key, out var v) && v == p.Value);
+
+        public override string ToString() =>
+            InstantPattern.ExtendedIso.Format(At!.Value) + "|" +
+            string.Join(",", _recent.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}:{p.Value.ToUnixTimeTicks()}")));
     }
 
     private static async IAsyncEnumerable<(CustomerChange? Change, long Id, Instant? ChangedAt)> ReadCustomersAsync(IAutotaskClient client, Instant? watermark, [EnumeratorCancellation] CancellationToken cancellationToken)

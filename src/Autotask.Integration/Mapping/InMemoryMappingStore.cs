@@ -13,6 +13,7 @@ public sealed class InMemoryMappingStore : IMappingStore
     private readonly Dictionary<(string, long), string> _companies = [];
     private readonly Dictionary<(string, string), OfferMapping> _offers = [];
     private readonly Dictionary<(string, string), SubscriptionMapping> _subscriptions = [];
+    private readonly Dictionary<(string, long), string> _lines = [];
     private readonly List<AdjustmentLedgerEntry> _ledger = [];
     private readonly Dictionary<string, int> _ledgerByOperation = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), int> _pending = [];
@@ -183,8 +184,14 @@ public sealed class InMemoryMappingStore : IMappingStore
                 throw new MappingConflictException($"Vendor subscription '{mapping.VendorSubscriptionId}' is mapped already, to contract service {existing.ContractServiceId}.");
             }
 
+            if (_lines.TryGetValue((Key(mapping.Connection), mapping.ContractServiceId), out var other))
+            {
+                throw new MappingConflictException($"Contract service {mapping.ContractServiceId} is mapped already, to vendor subscription '{other}'; give each subscription its own service line.");
+            }
+
             var stored = mapping with { Version = ++_version };
             _subscriptions[(Key(mapping.Connection), mapping.VendorSubscriptionId)] = stored;
+            _lines[(Key(mapping.Connection), mapping.ContractServiceId)] = mapping.VendorSubscriptionId;
             return Task.FromResult(stored);
         }
     }
@@ -201,6 +208,7 @@ public sealed class InMemoryMappingStore : IMappingStore
 
             CheckVersion(existing.Version, expectedVersion, $"subscription mapping '{vendorSubscriptionId}'");
             _subscriptions.Remove((Key(connection), vendorSubscriptionId));
+            _lines.Remove((Key(connection), existing.ContractServiceId));
             return Task.FromResult(true);
         }
     }

@@ -61,6 +61,13 @@ public sealed record QuantitySyncOptions
 
     /// <summary>How many times one subscription's write is tried when Autotask proves it was not applied. Default: 3.</summary>
     public int MaxWriteAttempts { get; init; } = 3;
+
+    /// <summary>
+    /// How long a pending ledger entry (a write in flight, or one whose outcome is unknown) is left to the sync that
+    /// made it. Within that time another sync reports the subscription as in progress; after it, the next sync reads
+    /// the units back and settles the entry. Make it longer than a write can take, retries included. Default: 10 minutes.
+    /// </summary>
+    public TimeSpan PendingLease { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>What became of one item of a quantity sync.</summary>

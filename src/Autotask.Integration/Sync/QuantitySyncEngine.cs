@@ -116,18 +116,21 @@ public sealed class QuantitySyncEngine
             work.Add(new WorkItem(index, change, mapping, options.EffectiveDate.EffectiveDate(change.AsOf, zone)));
         }
 
-        // 3. Read what Autotask bills, with as few paged queries as possible, and settle earlier writes of unknown outcome.
-        var pending = work.Count == 0 || options.DryRun
+        // 3. Read what Autotask bills, with as few paged queries as possible, and settle earlier writes of unknown
+        //    outcome whose lease has passed; a younger pending entry belongs to a sync still at work.
+        var readAt = _audit.Now;
+        var allPending = work.Count == 0 || options.DryRun
             ? []
             : await _store.GetPendingAdjustmentsAsync(name, work.Select(w => w.Mapping.VendorSubscriptionId).ToArray(), cancellationToken).ConfigureAwait(false);
+        var pending = allPending.Where(p => p.RecordedAt <= readAt - Duration.FromTimeSpan(options.PendingLease)).ToList();
+        var busy = allPending.Except(pending).ToDictionary(p => p.VendorSubscriptionId, StringComparer.Ordinal);
         var billed = await BilledUnits.ReadAsync(client,
             work.Select(w => w.Mapping.ContractServiceId).Concat(pending.Select(p => p.ContractServiceId)).Distinct().ToArray(),
             work.Select(w => w.EffectiveDate).Concat(pending.Select(p => p.EffectiveDate)).ToArray(), cancellationToken).ConfigureAwait(false);
         foreach (var entry in pending)
         {
             var units = billed.On(entry.ContractServiceId, entry.EffectiveDate);
-            await _store.SettleAdjustmentAsync(name, entry.OperationId, units == entry.UnitsAfter ? AdjustmentState.Applied : AdjustmentState.NotApplied,
-                null, _audit.Now, cancellationToken).ConfigureAwait(false);
+            await SettleAsync(name, entry.OperationId, units == entry.UnitsAfter ? AdjustmentState.Applied : AdjustmentState.NotApplied, null).ConfigureAwait(false);
         }
 
         // 4. Decide, then write the differences with bounded concurrency.
@@ -145,7 +148,15 @@ public sealed class QuantitySyncEngine
                 EffectiveDate = item.EffectiveDate,
                 ContractServiceId = item.Mapping.ContractServiceId,
             };
-            if (current is null)
+            if (!options.DryRun && busy.TryGetValue(item.Mapping.VendorSubscriptionId, out var inFlight))
+            {
+                results[item.Index] = baseResult with
+                {
+                    Status = QuantitySyncStatus.Failed,
+                    Reason = $"Another sync of this subscription has had a write pending since {inFlight.RecordedAt}; it is left to that sync, or settled once {options.PendingLease} has passed.",
+                };
+            }
+            else if (current is null)
             {
                 results[item.Index] = baseResult with
                 {
@@ -168,7 +179,7 @@ public sealed class QuantitySyncEngine
         }
 
         await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentWrites, CancellationToken = cancellationToken },
-            async (write, ct) => results[write.Item.Index] = await WriteAsync(client, write.Item, write.Current, options.MaxWriteAttempts, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (write, ct) => results[write.Item.Index] = await WriteAsync(client, write.Item, write.Current, options.MaxWriteAttempts, readAt, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         var report = new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _audit.Now };
         if (!options.DryRun)
@@ -182,7 +193,7 @@ public sealed class QuantitySyncEngine
         return report;
     }
 
-    private async Task<QuantitySyncItem> WriteAsync(IAutotaskClient client, WorkItem item, int current, int maxAttempts, CancellationToken cancellationToken)
+    private async Task<QuantitySyncItem> WriteAsync(IAutotaskClient client, WorkItem item, int current, int maxAttempts, Instant readAt, CancellationToken cancellationToken)
     {
         var name = client.ConnectionName;
         var desired = item.Change.Quantity;
@@ -216,6 +227,28 @@ public sealed class QuantitySyncEngine
                 return result with { Reason = "Another sync of this subscription is in progress (a ledger entry is pending); it was left to that sync." };
             }
 
+            // Another sync may have adjusted this subscription between this batch's read and now: then read again.
+            var ledger = await _store.GetLedgerAsync(name, item.Mapping.VendorSubscriptionId, cancellationToken).ConfigureAwait(false);
+            if (ledger.Any(e => e.OperationId != entry.OperationId && e.RecordedAt >= readAt))
+            {
+                var fresh = (await BilledUnits.ReadAsync(client, [item.Mapping.ContractServiceId], [item.EffectiveDate], cancellationToken).ConfigureAwait(false))
+                    .On(item.Mapping.ContractServiceId, item.EffectiveDate);
+                if (fresh == desired)
+                {
+                    await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
+                    return result with { Status = QuantitySyncStatus.Unchanged, Reason = "Another sync brought the units to the desired quantity meanwhile." };
+                }
+
+                if (fresh is { } units && units != current)
+                {
+                    await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
+                    current = units;
+                    result = result with { UnitsBefore = units };
+                    readAt = _audit.Now;
+                    continue;
+                }
+            }
+
             try
             {
                 var id = await client.CreateAsync(new ContractServiceAdjustment
@@ -225,8 +258,14 @@ public sealed class QuantitySyncEngine
                     EffectiveDate = item.EffectiveDate,
                     UnitChange = desired - current,
                 }, cancellationToken).ConfigureAwait(false);
-                await _store.SettleAdjustmentAsync(name, entry.OperationId, AdjustmentState.Applied, id, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+                await SettleAsync(name, entry.OperationId, AdjustmentState.Applied, id).ConfigureAwait(false);
                 return result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current, AdjustmentId = id };
+            }
+            catch (AutotaskCommunicationException ex) when (ex.RequestMayHaveBeenApplied && IsTimeout(ex))
+            {
+                // A timed-out write may still be committed after this read: reading back now proves nothing, so the
+                // entry stays pending and a sync after the lease settles it.
+                return result with { Reason = $"The write timed out and may still be applied; a later sync settles it. ({ex.Message})" };
             }
             catch (Exception ex) when (ex is AutotaskCommunicationException { RequestMayHaveBeenApplied: true } or AutotaskServerException)
             {
@@ -245,11 +284,11 @@ public sealed class QuantitySyncEngine
 
                 if (now == desired)
                 {
-                    await _store.SettleAdjustmentAsync(name, entry.OperationId, AdjustmentState.Applied, null, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+                    await SettleAsync(name, entry.OperationId, AdjustmentState.Applied, null).ConfigureAwait(false);
                     return result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current };
                 }
 
-                await _store.SettleAdjustmentAsync(name, entry.OperationId, AdjustmentState.NotApplied, null, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+                await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
                 if (now is null)
                 {
                     return result with { Reason = "The contract service's billing periods could not be read back." };
@@ -260,7 +299,7 @@ public sealed class QuantitySyncEngine
             }
             catch (AutotaskException ex)
             {
-                await _store.SettleAdjustmentAsync(name, entry.OperationId, AdjustmentState.NotApplied, null, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+                await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
                 return result with { Reason = ex.Message };
             }
 
@@ -269,6 +308,22 @@ public sealed class QuantitySyncEngine
 
         return result with { Reason = $"Not applied after {maxAttempts} attempts. Last failure: {result.Reason}" };
     }
+
+    /// <summary>Settles a ledger entry; one that another sync settled already (after its lease) is left as it is.</summary>
+    private async Task SettleAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId)
+    {
+        try
+        {
+            await _store.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Settled by a later sync that found it pending past its lease; that sync read the units, so nothing is lost.
+        }
+    }
+
+    private static bool IsTimeout(Exception exception) =>
+        exception.InnerException is Polly.Timeout.TimeoutRejectedException or TimeoutException or TaskCanceledException;
 
     private Task AuditAsync(string connection, QuantitySyncItem item, Instant started)
     {

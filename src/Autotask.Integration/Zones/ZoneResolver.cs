@@ -142,10 +142,15 @@ internal sealed class ZoneResolver
             }
 
             ZoneInformationResponse? body;
+            using var bodyTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {
-                using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-                body = await JsonSerializer.DeserializeAsync(stream, AutotaskJsonContext.Default.ZoneInformationResponse).ConfigureAwait(false);
+                using var stream = await response.Content.ReadAsStreamAsync(bodyTimeout.Token).ConfigureAwait(false);
+                body = await JsonSerializer.DeserializeAsync(stream, AutotaskJsonContext.Default.ZoneInformationResponse, bodyTimeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex)
+            {
+                throw ErrorMapper.FromTransportFailure(new TimeoutException("The zone discovery answer did not arrive in time.", ex), details, isRead: true);
             }
             catch (JsonException ex)
             {

@@ -81,6 +81,14 @@ public sealed class ErrorMappingTests : IDisposable
     }
 
     [Fact]
+    public async Task Threshold_wording_in_a_business_rule_is_not_taken_for_a_rate_limit()
+    {
+        var error = await GetCompanyFails<AutotaskValidationException>(400, Wire.Errors("The discount exceeds the approval threshold."));
+        Assert.Single(_server.LogEntries);
+        Assert.Contains("threshold", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Http_404_is_a_not_found_error()
     {
         await GetCompanyFails<AutotaskNotFoundException>(404, "");

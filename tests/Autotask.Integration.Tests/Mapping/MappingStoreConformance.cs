@@ -27,7 +27,7 @@ public abstract class MappingStoreConformance : IAsyncLifetime
     protected static CustomerMapping Customer(string vendor, long company, string connection = "a") =>
         new() { Connection = connection, VendorCustomerId = vendor, CompanyId = company, CompanyName = $"Company {company}", MappedAt = Now };
 
-    protected static SubscriptionMapping Subscription(string id, string customer = "cust-1", string connection = "a") => new()
+    protected static SubscriptionMapping Subscription(string id, string customer = "cust-1", string connection = "a", long? line = null) => new()
     {
         Connection = connection,
         VendorSubscriptionId = id,
@@ -35,7 +35,7 @@ public abstract class MappingStoreConformance : IAsyncLifetime
         VendorOfferId = "offer-1",
         CompanyId = 10,
         ContractId = 20,
-        ContractServiceId = 30,
+        ContractServiceId = line ?? 30 + id.Aggregate(17L, (hash, c) => (hash * 31 + c) % 1_000_003),
         ServiceId = 40,
         Currency = "EUR",
         MappedAt = Now,
@@ -154,6 +154,18 @@ public abstract class MappingStoreConformance : IAsyncLifetime
         Assert.Equal(2, (await Store.ListSubscriptionsAsync("a", cancellationToken: Ct)).Count);
         Assert.True(await Store.RemoveSubscriptionAsync("a", "sub-1", first.Version, Ct));
         Assert.Null(await Store.FindSubscriptionAsync("a", "sub-1", Ct));
+    }
+
+    [Fact]
+    public async Task A_contract_service_maps_to_one_subscription_only()
+    {
+        var first = await Store.AddSubscriptionAsync(Subscription("sub-1", line: 777), Ct);
+
+        var conflict = await Assert.ThrowsAsync<MappingConflictException>(() => Store.AddSubscriptionAsync(Subscription("sub-2", line: 777), Ct));
+        Assert.Contains("777", conflict.Message, StringComparison.Ordinal);
+        await Store.AddSubscriptionAsync(Subscription("sub-2", line: 777, connection: "b"), Ct);
+        Assert.True(await Store.RemoveSubscriptionAsync("a", "sub-1", first.Version, Ct));
+        await Store.AddSubscriptionAsync(Subscription("sub-2", line: 777), Ct);
     }
 
     [Fact]

@@ -98,6 +98,18 @@ public sealed class CredentialTests : IDisposable
     }
 
     [Fact]
+    public async Task A_primary_handler_of_the_applications_own_does_not_follow_redirects_either()
+    {
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/7").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(307).WithHeader("Location", _foreign.BaseUrl() + "/steal"));
+        using var harness = ClientHarness.For(_server, builder: b => b.ConfigurePrimaryHttpMessageHandler(_ => new HttpClientHandler()));
+
+        await Assert.ThrowsAsync<AutotaskUnsafeUrlException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+
+        Assert.Empty(_foreign.LogEntries);
+    }
+
+    [Fact]
     public async Task The_secret_never_appears_in_logs_exceptions_or_options_text()
     {
         _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/7").UsingGet())

@@ -25,6 +25,9 @@ public sealed class QuantitySyncTests : IAsyncLifetime
 
     private Task<QuantitySyncReport> Sync(params QuantityChange[] changes) => _sync.Sync.SyncAsync(SyncHarness.Connection, changes, cancellationToken: Ct);
 
+    private Task<QuantitySyncReport> SyncAfterLease(params QuantityChange[] changes) =>
+        _sync.Sync.SyncAsync(SyncHarness.Connection, changes, new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
+
     private int Units(int sub) => _sync.UnitsOn(_subs[sub], Today);
 
     [Fact]
@@ -196,7 +199,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         Assert.True(await _sync.Store.TryBeginAdjustmentAsync(entry, Ct));
         await _sync.Client.CreateAsync(new ContractServiceAdjustment { ContractId = entry.ContractId, ContractServiceId = entry.ContractServiceId, EffectiveDate = Today, UnitChange = 6 }, Ct);
 
-        var report = await Sync(new QuantityChange("sub-1", before + 6, Now));
+        var report = await SyncAfterLease(new QuantityChange("sub-1", before + 6, Now));
 
         Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(report.Items).Status);
         Assert.Single(_sync.Simulator.AppliedAdjustments);
@@ -210,11 +213,102 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var before = Units(0);
         await _sync.Store.TryBeginAdjustmentAsync(PendingEntry("never-sent", before, before + 6), Ct);
 
-        var report = await Sync(new QuantityChange("sub-1", before + 6, Now));
+        var report = await SyncAfterLease(new QuantityChange("sub-1", before + 6, Now));
 
         Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
         Assert.Equal(before + 6, Units(0));
         Assert.Equal([AdjustmentState.NotApplied, AdjustmentState.Applied], (await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
+    }
+
+    [Fact]
+    public async Task A_write_pending_within_its_lease_is_left_to_the_sync_that_made_it()
+    {
+        var before = Units(0);
+        await _sync.Store.TryBeginAdjustmentAsync(PendingEntry("in-flight", before, before + 6) with { RecordedAt = Now }, Ct);
+
+        var report = await Sync(new QuantityChange("sub-1", before + 9, Now));
+
+        var item = Assert.Single(report.Items);
+        Assert.Equal(QuantitySyncStatus.Failed, item.Status);
+        Assert.Contains("pending", item.Reason, StringComparison.Ordinal);
+        Assert.Empty(_sync.Simulator.AppliedAdjustments);
+        Assert.Equal(AdjustmentState.Pending, Assert.Single(await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).State);
+    }
+
+    [Fact]
+    public async Task A_timed_out_write_is_left_pending_and_settled_by_a_later_sync_without_a_double()
+    {
+        await using var sync = SyncHarness.Create(connection: c => { c.AttemptTimeout = TimeSpan.FromMilliseconds(200); c.MaxRetryAttempts = 0; });
+        var subs = await sync.MapSubscriptionsAsync(1);
+        var before = sync.UnitsOn(subs[0], Today);
+        sync.Simulator.Faults.Latency = TimeSpan.FromSeconds(2);
+        sync.Simulator.Faults.Next(SimulatorFault.Latency, when: r => r.IsWrite);
+
+        var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 2, Now)], cancellationToken: Ct);
+
+        Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(first.Items).Status);
+        Assert.Contains("timed out", first.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Single(await sync.Store.GetPendingAdjustmentsAsync(SyncHarness.Connection, cancellationToken: Ct));
+
+        var later = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 2, Now)],
+            new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
+
+        Assert.Equal(before + 2, sync.UnitsOn(subs[0], Today));
+        Assert.Single(sync.Simulator.AppliedAdjustments);
+        Assert.Contains(later.Items[0].Status, new[] { QuantitySyncStatus.Applied, QuantitySyncStatus.Unchanged });
+    }
+
+    [Fact]
+    public async Task A_sync_that_read_before_another_sync_wrote_reads_again_instead_of_adding_the_change_twice()
+    {
+        var store = new RacingStore(new InMemoryMappingStore());
+        await using var sync = SyncHarness.Create(configure: b => b.UseMappingStore(store));
+        var subs = await sync.MapSubscriptionsAsync(1);
+        var target = sync.UnitsOn(subs[0], Today) + 3;
+        // The moment this sync takes its ledger slot, another sync (same store, same Autotask) has just made the change.
+        store.BeforeFirstBegin = () => sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", target, Now)], cancellationToken: Ct);
+
+        var report = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", target, Now)], cancellationToken: Ct);
+
+        Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(report.Items).Status);
+        Assert.Equal(target, sync.UnitsOn(subs[0], Today));
+        Assert.Single(sync.Simulator.AppliedAdjustments);
+    }
+
+    /// <summary>A store that lets a test run something just before the first ledger slot is taken.</summary>
+    private sealed class RacingStore(IMappingStore inner) : IMappingStore
+    {
+        public Func<Task>? BeforeFirstBegin { get; set; }
+
+        public async Task<bool> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, CancellationToken cancellationToken = default)
+        {
+            if (BeforeFirstBegin is { } race)
+            {
+                BeforeFirstBegin = null;
+                await race();
+            }
+
+            return await inner.TryBeginAdjustmentAsync(entry, cancellationToken);
+        }
+
+        public Task<CustomerMapping?> FindCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default) => inner.FindCustomerAsync(connection, vendorCustomerId, cancellationToken);
+        public Task<CustomerMapping?> FindCustomerByCompanyAsync(string connection, long companyId, CancellationToken cancellationToken = default) => inner.FindCustomerByCompanyAsync(connection, companyId, cancellationToken);
+        public Task<CustomerMapping> AddCustomerAsync(CustomerMapping mapping, CancellationToken cancellationToken = default) => inner.AddCustomerAsync(mapping, cancellationToken);
+        public Task<bool> RemoveCustomerAsync(string connection, string vendorCustomerId, long expectedVersion, CancellationToken cancellationToken = default) => inner.RemoveCustomerAsync(connection, vendorCustomerId, expectedVersion, cancellationToken);
+        public Task<IReadOnlyList<CustomerMapping>> ListCustomersAsync(string connection, CancellationToken cancellationToken = default) => inner.ListCustomersAsync(connection, cancellationToken);
+        public Task<OfferMapping?> FindOfferAsync(string connection, string vendorOfferId, CancellationToken cancellationToken = default) => inner.FindOfferAsync(connection, vendorOfferId, cancellationToken);
+        public Task<OfferMapping> AddOfferAsync(OfferMapping mapping, CancellationToken cancellationToken = default) => inner.AddOfferAsync(mapping, cancellationToken);
+        public Task<bool> RemoveOfferAsync(string connection, string vendorOfferId, long expectedVersion, CancellationToken cancellationToken = default) => inner.RemoveOfferAsync(connection, vendorOfferId, expectedVersion, cancellationToken);
+        public Task<SubscriptionMapping?> FindSubscriptionAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default) => inner.FindSubscriptionAsync(connection, vendorSubscriptionId, cancellationToken);
+        public Task<IReadOnlyDictionary<string, SubscriptionMapping>> FindSubscriptionsAsync(string connection, IReadOnlyCollection<string> vendorSubscriptionIds, CancellationToken cancellationToken = default) => inner.FindSubscriptionsAsync(connection, vendorSubscriptionIds, cancellationToken);
+        public Task<IReadOnlyList<SubscriptionMapping>> ListSubscriptionsAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default) => inner.ListSubscriptionsAsync(connection, vendorCustomerId, cancellationToken);
+        public Task<SubscriptionMapping> AddSubscriptionAsync(SubscriptionMapping mapping, CancellationToken cancellationToken = default) => inner.AddSubscriptionAsync(mapping, cancellationToken);
+        public Task<bool> RemoveSubscriptionAsync(string connection, string vendorSubscriptionId, long expectedVersion, CancellationToken cancellationToken = default) => inner.RemoveSubscriptionAsync(connection, vendorSubscriptionId, expectedVersion, cancellationToken);
+        public Task SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, Instant settledAt, CancellationToken cancellationToken = default) => inner.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, settledAt, cancellationToken);
+        public Task<IReadOnlyList<AdjustmentLedgerEntry>> GetPendingAdjustmentsAsync(string connection, IReadOnlyCollection<string>? vendorSubscriptionIds = null, CancellationToken cancellationToken = default) => inner.GetPendingAdjustmentsAsync(connection, vendorSubscriptionIds, cancellationToken);
+        public Task<IReadOnlyList<AdjustmentLedgerEntry>> GetLedgerAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default) => inner.GetLedgerAsync(connection, vendorSubscriptionId, cancellationToken);
+        public Task<SyncStateValue?> GetStateAsync(string connection, string key, CancellationToken cancellationToken = default) => inner.GetStateAsync(connection, key, cancellationToken);
+        public Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default) => inner.SetStateAsync(connection, key, value, expectedVersion, cancellationToken);
     }
 
     private AdjustmentLedgerEntry PendingEntry(string operation, int before, int after) => new()
