@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration.Benchmarks;
 
@@ -44,6 +45,21 @@ internal sealed class PagedFeedHandler : HttpMessageHandler
     }
 
     public long TotalBytes => _pages.Sum(p => (long)p.Length);
+
+    /// <summary>The SDK, registered as an application would, with this handler in place of the network and no hourly budget.</summary>
+    public ServiceProvider CreateServices()
+    {
+        var services = new ServiceCollection();
+        services.AddAutotaskIntegration(o => o.AddConnection("bench", c =>
+        {
+            c.UserName = "bench@example.com";
+            c.Secret = "secret";
+            c.IntegrationCode = "INTEGRATIONCODE";
+            c.ZoneUrl = "https://webservices1.autotask.net/atservicesrest/";
+            c.HourlyRequestBudget = int.MaxValue;
+        })).ConfigurePrimaryHttpMessageHandler(_ => this);
+        return services.BuildServiceProvider();
+    }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

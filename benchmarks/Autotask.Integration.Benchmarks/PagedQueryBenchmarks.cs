@@ -30,16 +30,7 @@ public class PagedQueryBenchmarks
     {
         _handler = new PagedFeedHandler(Records);
         _bare = new HttpClient(_handler, disposeHandler: false);
-        var services = new ServiceCollection();
-        services.AddAutotaskIntegration(o => o.AddConnection("bench", c =>
-        {
-            c.UserName = "bench@example.com";
-            c.Secret = "secret";
-            c.IntegrationCode = "INTEGRATIONCODE";
-            c.ZoneUrl = "https://webservices1.autotask.net/atservicesrest/";
-            c.HourlyRequestBudget = int.MaxValue;
-        })).ConfigurePrimaryHttpMessageHandler(_ => _handler);
-        _services = services.BuildServiceProvider();
+        _services = _handler.CreateServices();
         _client = _services.GetRequiredService<IAutotaskClient>();
         _query = new AutotaskQuery<Company>().Where(Filter<Company>.Eq(c => c.IsActive, true));
     }

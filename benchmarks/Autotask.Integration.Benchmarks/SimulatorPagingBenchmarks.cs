@@ -32,16 +32,7 @@ public class SimulatorPagingBenchmarks
         _simulated = services.BuildServiceProvider();
 
         _feed = new PagedFeedHandler(Records);
-        var feed = new ServiceCollection();
-        feed.AddAutotaskIntegration(o => o.AddConnection("bench", c =>
-        {
-            c.UserName = "bench@example.com";
-            c.Secret = "secret";
-            c.IntegrationCode = "INTEGRATIONCODE";
-            c.ZoneUrl = "https://webservices1.autotask.net/atservicesrest/";
-            c.HourlyRequestBudget = int.MaxValue;
-        })).ConfigurePrimaryHttpMessageHandler(_ => _feed);
-        _static = feed.BuildServiceProvider();
+        _static = _feed.CreateServices();
     }
 
     [GlobalCleanup]
