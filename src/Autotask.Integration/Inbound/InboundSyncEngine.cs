@@ -95,35 +95,22 @@ public sealed class InboundSyncEngine
         return changes.Single()!;
     }
 
+    /// <summary>The callback form of <see cref="StreamAsync{T}"/>: one mechanism moves the watermark.</summary>
     private async Task<InboundSyncResult> RunAsync<T>(
         string connection, string key, Func<T, CancellationToken, ValueTask> deliver, Reader<T> read, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deliver);
-        var client = _clients.GetClient(connection);
-        var state = await _store.GetStateAsync(client.ConnectionName, key, cancellationToken).ConfigureAwait(false);
-        var watermark = Watermark.Parse(state?.Value);
-        var next = watermark.Copy();
-        var started = Instant.FromDateTimeOffset(_time.GetUtcNow());
+        var name = _clients.GetClient(connection).ConnectionName;
+        var firstRun = await _store.GetStateAsync(name, key, cancellationToken).ConfigureAwait(false) is null;
         var delivered = 0;
-        await foreach (var (change, id, changedAt) in read(client, watermark.At, cancellationToken).ConfigureAwait(false))
+        await foreach (var change in StreamAsync(connection, key, read, cancellationToken).ConfigureAwait(false))
         {
-            if (watermark.Covers(id, changedAt))
-            {
-                continue;
-            }
-
-            if (change is not null)
-            {
-                await deliver(change, cancellationToken).ConfigureAwait(false);
-                delivered++;
-            }
-
-            next.Add(id, changedAt);
+            await deliver(change, cancellationToken).ConfigureAwait(false);
+            delivered++;
         }
 
-        next.Cap(started - Duration.FromTimeSpan(Overlap));
-        await SaveAsync(client.ConnectionName, key, state, watermark, next, cancellationToken).ConfigureAwait(false);
-        return new InboundSyncResult(delivered, next.At, state is null);
+        var saved = await _store.GetStateAsync(name, key, cancellationToken).ConfigureAwait(false);
+        return new InboundSyncResult(delivered, Watermark.Parse(saved?.Value).At, firstRun);
     }
 
     private async IAsyncEnumerable<T> StreamAsync<T>(string connection, string key, Reader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)

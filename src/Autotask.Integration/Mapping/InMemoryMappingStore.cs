@@ -17,6 +17,7 @@ public sealed class InMemoryMappingStore : IMappingStore
     private readonly List<AdjustmentLedgerEntry> _ledger = [];
     private readonly Dictionary<string, int> _ledgerByOperation = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), int> _pending = [];
+    private readonly Dictionary<(string, string), List<int>> _ledgerBySubscription = [];
     private readonly Dictionary<(string, string), SyncStateValue> _state = [];
     private long _version;
 
@@ -234,8 +235,16 @@ public sealed class InMemoryMappingStore : IMappingStore
                 throw new ArgumentException($"A ledger entry with operation id {entry.OperationId} exists already.", nameof(entry));
             }
 
+            var subscription = (Key(entry.Connection), entry.VendorSubscriptionId);
+            if (!_ledgerBySubscription.TryGetValue(subscription, out var positions))
+            {
+                positions = [];
+                _ledgerBySubscription[subscription] = positions;
+            }
+
+            positions.Add(_ledger.Count);
             _ledgerByOperation[entry.OperationId] = _ledger.Count;
-            _pending[(Key(entry.Connection), entry.VendorSubscriptionId)] = _ledger.Count;
+            _pending[subscription] = _ledger.Count;
             _ledger.Add(entry);
             return Task.FromResult(true);
         }
@@ -282,8 +291,11 @@ public sealed class InMemoryMappingStore : IMappingStore
     {
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<AdjustmentLedgerEntry>>(_ledger
-                .Where(e => Key(e.Connection) == Key(connection) && e.VendorSubscriptionId == vendorSubscriptionId).ToArray());
+            // Indexed: the quantity sync reads a subscription's ledger before every write.
+            return Task.FromResult<IReadOnlyList<AdjustmentLedgerEntry>>(
+                _ledgerBySubscription.TryGetValue((Key(connection), vendorSubscriptionId), out var positions)
+                    ? positions.Select(i => _ledger[i]).ToArray()
+                    : []);
         }
     }
 

@@ -12,6 +12,7 @@ namespace Autotask.Integration.Tests.Support;
 public sealed class PostgreSqlServer : IAsyncLifetime
 {
     public const string EnvironmentVariable = "AUTOTASK_POSTGRES_TEST_CONNECTION";
+    private readonly string? _root = FindRoot();
     private string? _ownDirectory;
     private string? _connectionString;
     private string? _startFailure;
@@ -27,13 +28,7 @@ public sealed class PostgreSqlServer : IAsyncLifetime
             return;
         }
 
-        var root = AppContext.BaseDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root, "Autotask.Integration.sln")))
-        {
-            root = Path.GetDirectoryName(root);
-        }
-
-        if (root is null)
+        if (_root is not { } root)
         {
             _startFailure = "the repository root (with eng/postgres-test-server.sh) was not found";
             return;
@@ -54,16 +49,21 @@ public sealed class PostgreSqlServer : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        if (_ownDirectory is not null)
+        if (_ownDirectory is not null && _root is not null)
         {
-            var root = AppContext.BaseDirectory;
-            while (root is not null && !File.Exists(Path.Combine(root, "Autotask.Integration.sln")))
-            {
-                root = Path.GetDirectoryName(root);
-            }
-
-            await RunAsync(root!, "stop", _ownDirectory);
+            await RunAsync(_root, "stop", _ownDirectory);
         }
+    }
+
+    private static string? FindRoot()
+    {
+        var root = AppContext.BaseDirectory;
+        while (root is not null && !File.Exists(Path.Combine(root, "Autotask.Integration.sln")))
+        {
+            root = Path.GetDirectoryName(root);
+        }
+
+        return root;
     }
 
     /// <summary>A schema of its own for one test, so that tests never see each other's rows.</summary>
