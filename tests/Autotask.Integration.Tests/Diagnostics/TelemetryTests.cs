@@ -12,7 +12,9 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Requests_retries_and_durations_are_measured_without_credentials()
     {
-        await using var sim = SimulatorHarness.Create();
+        // Metrics are process-wide and other tests run alongside: this test's connection name is its own.
+        var name = "telemetry-" + Guid.NewGuid().ToString("N")[..8];
+        await using var sim = SimulatorHarness.Create(name: name);
         using var requests = new MetricCollector<long>(null, AutotaskTelemetry.MeterName, "autotask.client.requests");
         using var retries = new MetricCollector<long>(null, AutotaskTelemetry.MeterName, "autotask.client.retries");
         using var duration = new MetricCollector<double>(null, AutotaskTelemetry.MeterName, "autotask.client.request.duration");
@@ -20,13 +22,13 @@ public sealed class TelemetryTests
 
         await sim.Client.GetAsync<Company>(1, Ct);
 
-        var mine = requests.GetMeasurementSnapshot().Where(m => Equals(m.Tags["autotask.connection"], "simulator")).ToList();
+        var mine = requests.GetMeasurementSnapshot().Where(m => Equals(m.Tags["autotask.connection"], name)).ToList();
         var request = Assert.Single(mine);
         Assert.Equal("Companies", request.Tags["autotask.entity"]);
         Assert.Equal("Get", request.Tags["autotask.operation"]);
         Assert.Equal(200, request.Tags["http.response.status_code"]);
-        Assert.Contains(retries.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], "simulator") && Equals(m.Tags["autotask.reason"], "HTTP 503"));
-        Assert.Contains(duration.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], "simulator") && m.Value >= 0);
+        Assert.Contains(retries.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], name) && Equals(m.Tags["autotask.reason"], "HTTP 503"));
+        Assert.Contains(duration.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], name) && m.Value >= 0);
         Assert.All(mine.SelectMany(m => m.Tags.Values), v => Assert.DoesNotContain(sim.Simulator.Options.Secret, v?.ToString() ?? "", StringComparison.Ordinal));
     }
 
@@ -47,14 +49,15 @@ public sealed class TelemetryTests
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using var sim = SimulatorHarness.Create(new AutotaskSimulatorOptions { PageSize = 10 });
+        var name = "telemetry-" + Guid.NewGuid().ToString("N")[..8];
+        await using var sim = SimulatorHarness.Create(new AutotaskSimulatorOptions { PageSize = 10 }, name: name);
 
         var companies = await sim.All(new AutotaskQuery<Company>());
 
         Activity query;
         lock (activities)
         {
-            query = Assert.Single(activities, a => a.DisplayName == "Autotask Query Companies" && Equals(a.GetTagItem("autotask.connection"), "simulator"));
+            query = Assert.Single(activities, a => a.DisplayName == "Autotask Query Companies" && Equals(a.GetTagItem("autotask.connection"), name));
         }
 
         Assert.Equal(32, companies.Count);

@@ -19,14 +19,14 @@ internal sealed class SimulatorHarness : IAsyncDisposable
 
     public IAutotaskClient Client => Services.GetRequiredService<IAutotaskClient>();
 
-    public static SimulatorHarness Create(AutotaskSimulatorOptions? options = null, Action<AutotaskConnectionOptions>? connection = null) =>
-        For(AutotaskSimulator.Create(options ?? new AutotaskSimulatorOptions()), connection);
+    public static SimulatorHarness Create(AutotaskSimulatorOptions? options = null, Action<AutotaskConnectionOptions>? connection = null, string name = "simulator") =>
+        For(AutotaskSimulator.Create(options ?? new AutotaskSimulatorOptions()), connection, name);
 
-    public static SimulatorHarness For(AutotaskSimulator simulator, Action<AutotaskConnectionOptions>? connection = null)
+    public static SimulatorHarness For(AutotaskSimulator simulator, Action<AutotaskConnectionOptions>? connection = null, string name = "simulator")
     {
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddAutotaskIntegration(o => simulator.AddConnection(o, "simulator", c =>
+        services.AddAutotaskIntegration(o => simulator.AddConnection(o, name, c =>
         {
             c.RetryBaseDelay = TimeSpan.FromMilliseconds(1);
             connection?.Invoke(c);
