@@ -6,7 +6,7 @@ using NodaTime;
 namespace Autotask.Integration.Benchmarks;
 
 /// <summary>
-/// Mapping look-ups and ledger writes (begin + settle) per store, each category against the in-memory store in the
+/// Mapping look-ups and ledger writes (head read + begin + settle) per store, each category against the in-memory store in the
 /// same run. PostgreSQL is a throwaway server on 127.0.0.1 started with eng/postgres-test-server.sh, or the one named
 /// by AUTOTASK_POSTGRES_TEST_CONNECTION.
 /// </summary>
@@ -91,8 +91,15 @@ public class StoreBenchmarks
             OperationId = Guid.NewGuid().ToString("N"), Connection = Connection, VendorSubscriptionId = "sub-" + Guid.NewGuid().ToString("N"),
             ContractId = 1, ContractServiceId = 1, EffectiveDate = new LocalDate(2026, 12, 1), UnitsBefore = 1, UnitsAfter = 2,
         };
-        await store.TryBeginAdjustmentAsync(entry);
-        await store.SettleAdjustmentAsync(Connection, entry.OperationId, AdjustmentState.Applied, 1, Instant.FromUtc(2026, 12, 1, 0, 0));
+        // What the quantity sync asks of the store per write: the ledger head (read once per batch of up to 500, here
+        // for one subscription), the compare-and-swap begin from that version, and the settle.
+        var head = (await store.GetLedgerHeadsAsync(Connection, [entry.VendorSubscriptionId]))[entry.VendorSubscriptionId];
+        if (await store.TryBeginAdjustmentAsync(entry, head.Version) != AdjustmentBeginOutcome.Begun)
+        {
+            throw new InvalidOperationException("The benchmark's write did not begin.");
+        }
+
+        await store.SettleAdjustmentAsync(Connection, entry.OperationId, AdjustmentState.Applied, 1);
     }
 
     private static string Run(params string[] arguments)

@@ -12,7 +12,7 @@ namespace Autotask.Integration;
 public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
 {
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 1;
+    internal const int SchemaVersion = 2;
 
     private const string Application = "Autotask.Integration";
 
@@ -39,6 +39,9 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
     public string Schema => _schema;
 
     private partial string Table(string name) => $"\"{_schema}\".{name}";
+
+    // The database server's clock, the same for every instance whatever their own clocks say.
+    private static partial string ClockTicks() => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 10000000 AS BIGINT)";
 
     private static partial bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
@@ -90,6 +93,11 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             await ExecuteAsync(connection, Migration1()).ConfigureAwait(false);
         }
 
+        if (version < 2)
+        {
+            await ExecuteAsync(connection, Migration2()).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync().ConfigureAwait(false);
     }
 
@@ -127,6 +135,21 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
                 event_id TEXT PRIMARY KEY, operation TEXT NOT NULL, connection_name TEXT NOT NULL, status TEXT NOT NULL, vendor_ids TEXT NOT NULL,
                 autotask_ids TEXT NOT NULL, details TEXT, started_at BIGINT NOT NULL, completed_at BIGINT NOT NULL);
             CREATE INDEX ON {s}.audit_events (connection_name, completed_at);
+            """;
+    }
+
+    /// <summary>Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins.</summary>
+    private string Migration2()
+    {
+        var s = $"\"{_schema}\"";
+        return $"""
+            CREATE TABLE {s}.ledger_heads (
+                connection_key TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, version BIGINT NOT NULL,
+                PRIMARY KEY (connection_key, vendor_subscription_id));
+            INSERT INTO {s}.ledger_heads (connection_key, vendor_subscription_id, version)
+                SELECT connection_key, vendor_subscription_id, count(*) + sum(CASE WHEN state = 'Pending' THEN 0 ELSE 1 END)
+                FROM {s}.ledger GROUP BY connection_key, vendor_subscription_id;
+            UPDATE {s}.schema_version SET version = 2 WHERE application = '{Application}';
             """;
     }
 

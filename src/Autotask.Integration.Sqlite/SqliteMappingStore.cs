@@ -16,7 +16,7 @@ public sealed partial class SqliteMappingStore
     internal const int ApplicationId = 0x41544931;
 
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 1;
+    internal const int SchemaVersion = 2;
 
     private static readonly string[] Migrations =
     [
@@ -51,6 +51,16 @@ public sealed partial class SqliteMappingStore
             autotask_ids TEXT NOT NULL, details TEXT, started_at INTEGER NOT NULL, completed_at INTEGER NOT NULL);
         CREATE INDEX autotask_audit_connection ON autotask_audit_events (connection_name, completed_at);
         """,
+
+        // Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins.
+        """
+        CREATE TABLE autotask_ledger_heads (
+            connection_key TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, version INTEGER NOT NULL,
+            PRIMARY KEY (connection_key, vendor_subscription_id));
+        INSERT INTO autotask_ledger_heads (connection_key, vendor_subscription_id, version)
+            SELECT connection_key, vendor_subscription_id, count(*) + sum(CASE WHEN state = 'Pending' THEN 0 ELSE 1 END)
+            FROM autotask_ledger GROUP BY connection_key, vendor_subscription_id;
+        """,
     ];
 
     private readonly string _connectionString;
@@ -76,6 +86,9 @@ public sealed partial class SqliteMappingStore
     public string Path { get; }
 
     private partial string Table(string name) => _tablePrefix + name;
+
+    // SQLite's clock is the machine's, which every process sharing the file reads alike.
+    private static partial string ClockTicks() => "CAST((julianday('now') - 2440587.5) * 864000000000.0 AS INTEGER)";
 
     private static partial bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteExtendedErrorCode: 2067 or 1555 }; // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY

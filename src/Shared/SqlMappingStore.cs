@@ -24,6 +24,9 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
     /// <summary>The name of a table, qualified as the database needs.</summary>
     private partial string Table(string name);
 
+    /// <summary>The SQL expression of the database's clock, in ticks since the Unix epoch: ledger entries are stamped and their age measured by it, never by a process's own clock.</summary>
+    private static partial string ClockTicks();
+
     /// <summary>Creates or migrates the schema; run once per store instance by <see cref="SchemaAsync"/>.</summary>
     private partial Task EnsureSchemaAsync();
 
@@ -139,16 +142,9 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
         var found = new Dictionary<string, SubscriptionMapping>(StringComparer.Ordinal);
         foreach (var chunk in vendorSubscriptionIds.Distinct().Chunk(500))
         {
-            var parameters = new List<(string, object?)> { ("c", Key(connection)) };
-            var names = new StringBuilder();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                names.Append(i == 0 ? "@s" : ", @s").Append(i.ToString(CultureInfo.InvariantCulture));
-                parameters.Add(("s" + i.ToString(CultureInfo.InvariantCulture), chunk[i]));
-            }
-
+            var (names, parameters) = InList(chunk, ("c", Key(connection)));
             foreach (var mapping in await QueryAsync($"SELECT {SubscriptionColumns} FROM {Table("subscriptions")} WHERE connection_key = @c AND vendor_subscription_id IN ({names})",
-                ReadSubscription, cancellationToken, [.. parameters]).ConfigureAwait(false))
+                ReadSubscription, cancellationToken, parameters).ConfigureAwait(false))
             {
                 found[mapping.VendorSubscriptionId] = mapping;
             }
@@ -196,8 +192,42 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
 
     private const string LedgerColumns = "operation_id, connection_name, vendor_subscription_id, contract_id, contract_service_id, effective_date, units_before, units_after, state, adjustment_id, recorded_at, settled_at";
 
+    private const string JoinedLedgerColumns = "l.operation_id, l.connection_name, l.vendor_subscription_id, l.contract_id, l.contract_service_id, l.effective_date, l.units_before, l.units_after, l.state, l.adjustment_id, l.recorded_at, l.settled_at";
+
     /// <inheritdoc />
-    public async Task<bool> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, LedgerHead>> GetLedgerHeadsAsync(
+        string connection, IReadOnlyCollection<string> vendorSubscriptionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(vendorSubscriptionIds);
+        var heads = vendorSubscriptionIds.Distinct().ToDictionary(id => id, id => new LedgerHead { VendorSubscriptionId = id }, StringComparer.Ordinal);
+        foreach (var chunk in heads.Keys.Chunk(500))
+        {
+            var (names, parameters) = InList(chunk, ("c", Key(connection)), ("pending", nameof(AdjustmentState.Pending)));
+            // One statement, so the version and the pending entry are one snapshot; the age is measured by the database's clock.
+            var rows = await QueryAsync($"""
+                SELECT h.vendor_subscription_id, h.version, {ClockTicks()} - l.recorded_at, {JoinedLedgerColumns}
+                FROM {Table("ledger_heads")} h
+                LEFT JOIN {Table("ledger")} l ON l.connection_key = h.connection_key AND l.vendor_subscription_id = h.vendor_subscription_id AND l.state = @pending
+                WHERE h.connection_key = @c AND h.vendor_subscription_id IN ({names})
+                """,
+                r => new LedgerHead
+                {
+                    VendorSubscriptionId = r.GetString(0),
+                    Version = r.GetInt64(1),
+                    Pending = r.IsDBNull(3) ? null : ReadLedger(r, 3),
+                    PendingFor = r.IsDBNull(2) ? Duration.Zero : Duration.FromTicks(Math.Max(0, r.GetInt64(2))),
+                }, cancellationToken, parameters).ConfigureAwait(false);
+            foreach (var head in rows)
+            {
+                heads[head.VendorSubscriptionId] = head;
+            }
+        }
+
+        return heads;
+    }
+
+    /// <inheritdoc />
+    public async Task<AdjustmentBeginOutcome> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         if (entry.State != AdjustmentState.Pending)
@@ -205,14 +235,37 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
             throw new ArgumentException("A new ledger entry must be pending.", nameof(entry));
         }
 
+        var key = Key(entry.Connection);
         try
         {
-            await ExecuteAsync($"INSERT INTO {Table("ledger")} (connection_key, {LedgerColumns}, pending_key) VALUES (@k, @op, @n, @v, @ct, @cs, @d, @b, @a, @st, NULL, @at, NULL, @pk)",
-                cancellationToken, ("k", Key(entry.Connection)), ("op", entry.OperationId), ("n", entry.Connection), ("v", entry.VendorSubscriptionId),
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+            // Compare-and-swap on the subscription's ledger version: the row lock it takes orders every begin and settle of the subscription.
+            var moved = expectedVersion == 0
+                ? await ExecuteAsync(connection, transaction, $"INSERT INTO {Table("ledger_heads")} (connection_key, vendor_subscription_id, version) VALUES (@k, @v, 1) ON CONFLICT DO NOTHING",
+                    cancellationToken, ("k", key), ("v", entry.VendorSubscriptionId)).ConfigureAwait(false)
+                : await ExecuteAsync(connection, transaction, $"UPDATE {Table("ledger_heads")} SET version = version + 1 WHERE connection_key = @k AND vendor_subscription_id = @v AND version = @expected",
+                    cancellationToken, ("k", key), ("v", entry.VendorSubscriptionId), ("expected", expectedVersion)).ConfigureAwait(false);
+            if (moved == 0)
+            {
+                return AdjustmentBeginOutcome.Stale;
+            }
+
+            var pending = await QueryAsync(connection, transaction, $"SELECT operation_id FROM {Table("ledger")} WHERE pending_key = @pk", r => r.GetString(0),
+                cancellationToken, ("pk", key + "|" + entry.VendorSubscriptionId)).ConfigureAwait(false);
+            if (pending.Count > 0)
+            {
+                return AdjustmentBeginOutcome.Busy;
+            }
+
+            await ExecuteAsync(connection, transaction, $"INSERT INTO {Table("ledger")} (connection_key, {LedgerColumns}, pending_key) VALUES (@k, @op, @n, @v, @ct, @cs, @d, @b, @a, @st, NULL, {ClockTicks()}, NULL, @pk)",
+                cancellationToken, ("k", key), ("op", entry.OperationId), ("n", entry.Connection), ("v", entry.VendorSubscriptionId),
                 ("ct", entry.ContractId), ("cs", entry.ContractServiceId), ("d", entry.EffectiveDate.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture)),
-                ("b", entry.UnitsBefore), ("a", entry.UnitsAfter), ("st", nameof(AdjustmentState.Pending)), ("at", entry.RecordedAt.ToUnixTimeTicks()),
-                ("pk", Key(entry.Connection) + "|" + entry.VendorSubscriptionId)).ConfigureAwait(false);
-            return true;
+                ("b", entry.UnitsBefore), ("a", entry.UnitsAfter), ("st", nameof(AdjustmentState.Pending)),
+                ("pk", key + "|" + entry.VendorSubscriptionId)).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return AdjustmentBeginOutcome.Begun;
         }
         catch (Exception ex) when (IsUniqueViolation(ex))
         {
@@ -221,26 +274,40 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
                 throw new ArgumentException($"A ledger entry with operation id {entry.OperationId} exists already.", nameof(entry), ex);
             }
 
-            return false;
+            return AdjustmentBeginOutcome.Busy;
         }
     }
 
     /// <inheritdoc />
-    public async Task SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, Instant settledAt, CancellationToken cancellationToken = default)
+    public async Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default)
     {
-        if (state == AdjustmentState.Pending)
+        if (state == AdjustmentState.Pending || !Enum.IsDefined(state))
         {
-            throw new ArgumentException("Settle to Applied or NotApplied.", nameof(state));
+            throw new ArgumentException("Settle to Applied, NotApplied or Indeterminate.", nameof(state));
         }
 
+        var key = Key(connection);
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var subscription = (await QueryAsync(db, transaction, $"SELECT vendor_subscription_id FROM {Table("ledger")} WHERE connection_key = @k AND operation_id = @op AND state = @pending",
+            r => r.GetString(0), cancellationToken, ("k", key), ("op", operationId), ("pending", nameof(AdjustmentState.Pending))).ConfigureAwait(false)).FirstOrDefault()
+            ?? throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
+
+        // The head first, as a begin does, so that the two always take their locks in the same order.
+        var version = (await QueryAsync(db, transaction, $"UPDATE {Table("ledger_heads")} SET version = version + 1 WHERE connection_key = @k AND vendor_subscription_id = @v RETURNING version",
+            r => r.GetInt64(0), cancellationToken, ("k", key), ("v", subscription)).ConfigureAwait(false)).FirstOrDefault();
+
         // Clearing pending_key frees the subscription for its next adjustment.
-        var rows = await ExecuteAsync($"UPDATE {Table("ledger")} SET state = @st, adjustment_id = @id, settled_at = @at, pending_key = NULL WHERE connection_key = @k AND operation_id = @op AND state = @pending",
-            cancellationToken, ("st", state.ToString()), ("id", adjustmentId), ("at", settledAt.ToUnixTimeTicks()), ("k", Key(connection)), ("op", operationId),
+        var rows = await ExecuteAsync(db, transaction, $"UPDATE {Table("ledger")} SET state = @st, adjustment_id = @id, settled_at = {ClockTicks()}, pending_key = NULL WHERE connection_key = @k AND operation_id = @op AND state = @pending",
+            cancellationToken, ("st", state.ToString()), ("id", adjustmentId), ("k", key), ("op", operationId),
             ("pending", nameof(AdjustmentState.Pending))).ConfigureAwait(false);
-        if (rows == 0)
+        if (rows == 0 || version == 0)
         {
             throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
         }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return version;
     }
 
     /// <inheritdoc />
@@ -373,21 +440,38 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
         Version = r.GetInt64(10),
     };
 
-    private static AdjustmentLedgerEntry ReadLedger(DbDataReader r) => new()
+    private static AdjustmentLedgerEntry ReadLedger(DbDataReader r) => ReadLedger(r, 0);
+
+    /// <summary>Reads the <see cref="LedgerColumns"/> starting at column <paramref name="at"/>.</summary>
+    private static AdjustmentLedgerEntry ReadLedger(DbDataReader r, int at) => new()
     {
-        OperationId = r.GetString(0),
-        Connection = r.GetString(1),
-        VendorSubscriptionId = r.GetString(2),
-        ContractId = r.GetInt64(3),
-        ContractServiceId = r.GetInt64(4),
-        EffectiveDate = NodaTime.Text.LocalDatePattern.Iso.Parse(r.GetString(5)).Value,
-        UnitsBefore = r.GetInt32(6),
-        UnitsAfter = r.GetInt32(7),
-        State = Enum.Parse<AdjustmentState>(r.GetString(8)),
-        AdjustmentId = r.IsDBNull(9) ? null : r.GetInt64(9),
-        RecordedAt = Instant.FromUnixTimeTicks(r.GetInt64(10)),
-        SettledAt = r.IsDBNull(11) ? null : Instant.FromUnixTimeTicks(r.GetInt64(11)),
+        OperationId = r.GetString(at),
+        Connection = r.GetString(at + 1),
+        VendorSubscriptionId = r.GetString(at + 2),
+        ContractId = r.GetInt64(at + 3),
+        ContractServiceId = r.GetInt64(at + 4),
+        EffectiveDate = NodaTime.Text.LocalDatePattern.Iso.Parse(r.GetString(at + 5)).Value,
+        UnitsBefore = r.GetInt32(at + 6),
+        UnitsAfter = r.GetInt32(at + 7),
+        State = Enum.Parse<AdjustmentState>(r.GetString(at + 8)),
+        AdjustmentId = r.IsDBNull(at + 9) ? null : r.GetInt64(at + 9),
+        RecordedAt = Instant.FromUnixTimeTicks(r.GetInt64(at + 10)),
+        SettledAt = r.IsDBNull(at + 11) ? null : Instant.FromUnixTimeTicks(r.GetInt64(at + 11)),
     };
+
+    /// <summary>Parameters <c>@s0, @s1, ...</c> for an <c>IN</c> list, after the given ones.</summary>
+    private static (string Names, (string Name, object? Value)[] Parameters) InList(string[] values, params (string Name, object? Value)[] first)
+    {
+        var parameters = new List<(string Name, object? Value)>(first);
+        var names = new StringBuilder();
+        for (var i = 0; i < values.Length; i++)
+        {
+            names.Append(i == 0 ? "@s" : ", @s").Append(i.ToString(CultureInfo.InvariantCulture));
+            parameters.Add(("s" + i.ToString(CultureInfo.InvariantCulture), values[i]));
+        }
+
+        return (names.ToString(), [.. parameters]);
+    }
 
     private static string ToJson(IEnumerable<(string Key, object Value)> pairs)
     {
@@ -422,14 +506,25 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
     private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, sql, parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, sql, cancellationToken, parameters).ConfigureAwait(false);
     }
 
     private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, sql, parameters);
+        return await QueryAsync(connection, null, sql, read, cancellationToken, parameters).ConfigureAwait(false);
+    }
+
+    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<List<T>> QueryAsync<T>(
+        DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var results = new List<T>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -440,9 +535,10 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
         return results;
     }
 
-    private static DbCommand Command(DbConnection connection, string sql, (string Name, object? Value)[] parameters)
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
+        command.Transaction = transaction;
 #pragma warning disable CA2100 // Table names come from the store itself; every value is a parameter.
         command.CommandText = sql;
 #pragma warning restore CA2100

@@ -12,7 +12,9 @@ namespace Autotask.Integration;
 /// even when two processes race.</item>
 /// <item>Optimistic concurrency: removing a mapping names the version read; a stale version throws
 /// <see cref="MappingConcurrencyException"/>.</item>
-/// <item>At most one pending ledger entry per subscription and connection.</item>
+/// <item>At most one pending ledger entry per subscription and connection; a write begins only from the ledger
+/// version its caller read (compare-and-swap in the store), so the order of writes is decided by the store and never
+/// by comparing the clocks of different processes.</item>
 /// <item>Connections are isolated: nothing of one connection is visible through another.</item>
 /// </list>
 /// All methods are thread-safe.
@@ -103,21 +105,47 @@ public interface IMappingStore
     /// <exception cref="MappingConcurrencyException">The mapping changed since it was read.</exception>
     Task<bool> RemoveSubscriptionAsync(string connection, string vendorSubscriptionId, long expectedVersion, CancellationToken cancellationToken = default);
 
-    /// <summary>Records an adjustment about to be written, unless one is pending for the subscription already.</summary>
-    /// <param name="entry">The entry, in state <see cref="AdjustmentState.Pending"/>.</param>
+    /// <summary>
+    /// Reads where the ledger of each subscription stands: its version and its pending entry, if any, with how long
+    /// that entry has been pending by the store's own clock. A sync reads this <em>before</em> it reads the units
+    /// from Autotask, and names the version when it begins a write (<see cref="TryBeginAdjustmentAsync"/>), so that
+    /// the store, not the clocks of the processes, decides whether the read is still current.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorSubscriptionIds">The subscriptions.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns><c>false</c> when another entry is pending for the subscription: someone else is adjusting it.</returns>
-    Task<bool> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, CancellationToken cancellationToken = default);
+    /// <returns>One head per subscription asked for; version 0 and nothing pending for one with no ledger yet.</returns>
+    Task<IReadOnlyDictionary<string, LedgerHead>> GetLedgerHeadsAsync(string connection, IReadOnlyCollection<string> vendorSubscriptionIds, CancellationToken cancellationToken = default);
 
-    /// <summary>Settles a pending adjustment.</summary>
+    /// <summary>
+    /// Records an adjustment about to be written, in one atomic step: only when the subscription's ledger is still at
+    /// <paramref name="expectedVersion"/> (nothing began or settled since the caller read it) and no entry is pending.
+    /// A successful begin moves the ledger to the next version. The store stamps <see cref="AdjustmentLedgerEntry.RecordedAt"/>
+    /// with its own clock; the value on <paramref name="entry"/> is ignored.
+    /// </summary>
+    /// <param name="entry">The entry, in state <see cref="AdjustmentState.Pending"/>.</param>
+    /// <param name="expectedVersion">The <see cref="LedgerHead.Version"/> read before the units were read.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>
+    /// <see cref="AdjustmentBeginOutcome.Begun"/>; <see cref="AdjustmentBeginOutcome.Stale"/> when the ledger moved since
+    /// <paramref name="expectedVersion"/> (read the head and the units again); <see cref="AdjustmentBeginOutcome.Busy"/>
+    /// when another entry is pending (someone else is adjusting the subscription).
+    /// </returns>
+    /// <exception cref="ArgumentException">The entry is not pending, or its operation id is in the ledger already.</exception>
+    Task<AdjustmentBeginOutcome> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Settles a pending adjustment, in one atomic step with moving the subscription's ledger to the next version. The
+    /// store stamps <see cref="AdjustmentLedgerEntry.SettledAt"/> with its own clock.
+    /// </summary>
     /// <param name="connection">The connection.</param>
     /// <param name="operationId">The entry's operation id.</param>
-    /// <param name="state"><see cref="AdjustmentState.Applied"/> or <see cref="AdjustmentState.NotApplied"/>.</param>
+    /// <param name="state"><see cref="AdjustmentState.Applied"/>, <see cref="AdjustmentState.NotApplied"/> or <see cref="AdjustmentState.Indeterminate"/>.</param>
     /// <param name="adjustmentId">The Autotask id of the adjustment, when known.</param>
-    /// <param name="settledAt">When it was settled.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="InvalidOperationException">No pending entry has that operation id.</exception>
-    Task SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, Instant settledAt, CancellationToken cancellationToken = default);
+    /// <returns>The subscription's ledger version after the settle.</returns>
+    /// <exception cref="InvalidOperationException">No pending entry has that operation id (another sync settled it).</exception>
+    Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default);
 
     /// <summary>The pending ledger entries of some subscriptions (of all, when <paramref name="vendorSubscriptionIds"/> is <c>null</c>).</summary>
     /// <param name="connection">The connection.</param>
@@ -152,6 +180,38 @@ public interface IMappingStore
 /// <param name="Value">The value.</param>
 /// <param name="Version">The version, for optimistic concurrency.</param>
 public sealed record SyncStateValue(string Value, long Version);
+
+/// <summary>
+/// Where the ledger of one subscription stands, as the store orders it. <see cref="Version"/> moves on every begin and
+/// every settle of an adjustment of the subscription, whichever process made it.
+/// </summary>
+public sealed record LedgerHead
+{
+    /// <summary>The vendor subscription.</summary>
+    public required string VendorSubscriptionId { get; init; }
+
+    /// <summary>The ledger's version: 0 before the first adjustment began, then one more on every begin and settle.</summary>
+    public long Version { get; init; }
+
+    /// <summary>The entry pending for the subscription, if one is.</summary>
+    public AdjustmentLedgerEntry? Pending { get; init; }
+
+    /// <summary>How long <see cref="Pending"/> has been pending, by the store's clock (zero when nothing is pending).</summary>
+    public Duration PendingFor { get; init; }
+}
+
+/// <summary>What became of <see cref="IMappingStore.TryBeginAdjustmentAsync"/>.</summary>
+public enum AdjustmentBeginOutcome
+{
+    /// <summary>The entry is recorded as pending; the caller may write the adjustment.</summary>
+    Begun,
+
+    /// <summary>The ledger moved since the caller read it: another adjustment began or settled. Read again before deciding.</summary>
+    Stale,
+
+    /// <summary>Another entry of the subscription is pending: another sync is adjusting it.</summary>
+    Busy,
+}
 
 /// <summary>What kind of mapping rule was broken.</summary>
 public enum MappingError

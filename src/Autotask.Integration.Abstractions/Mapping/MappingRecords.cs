@@ -116,6 +116,12 @@ public enum AdjustmentState
 
     /// <summary>Not applied (refused, or found not to have landed); the next sync decides afresh.</summary>
     NotApplied,
+
+    /// <summary>
+    /// Its outcome cannot be told: when it was settled, the units were neither those it started from nor those it
+    /// meant to reach (someone else changed them). The next sync decides afresh from the units Autotask bills.
+    /// </summary>
+    Indeterminate,
 }
 
 /// <summary>
@@ -158,9 +164,9 @@ public sealed record AdjustmentLedgerEntry
     /// <summary>The Autotask id of the adjustment, when Autotask answered with one.</summary>
     public long? AdjustmentId { get; init; }
 
-    /// <summary>When the entry was recorded.</summary>
+    /// <summary>When the entry was recorded, by the store's clock.</summary>
     public Instant RecordedAt { get; init; }
 
-    /// <summary>When the entry was settled (applied or not), if it was.</summary>
+    /// <summary>When the entry was settled (applied or not), by the store's clock, if it was.</summary>
     public Instant? SettledAt { get; init; }
 }

@@ -8,6 +8,7 @@ namespace Autotask.Integration;
 /// </summary>
 public sealed class InMemoryMappingStore : IMappingStore
 {
+    private readonly TimeProvider _time;
     private readonly object _gate = new();
     private readonly Dictionary<(string, string), CustomerMapping> _customers = [];
     private readonly Dictionary<(string, long), string> _companies = [];
@@ -18,8 +19,15 @@ public sealed class InMemoryMappingStore : IMappingStore
     private readonly Dictionary<string, int> _ledgerByOperation = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), int> _pending = [];
     private readonly Dictionary<(string, string), List<int>> _ledgerBySubscription = [];
+    private readonly Dictionary<(string, string), long> _heads = [];
     private readonly Dictionary<(string, string), SyncStateValue> _state = [];
     private long _version;
+
+    /// <summary>Creates an empty store.</summary>
+    /// <param name="time">The store's clock, which stamps ledger entries and measures how long they are pending; the system clock when <c>null</c>.</param>
+    public InMemoryMappingStore(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
+
+    private Instant Now => Instant.FromDateTimeOffset(_time.GetUtcNow());
 
     /// <inheritdoc />
     public Task<CustomerMapping?> FindCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default)
@@ -215,7 +223,33 @@ public sealed class InMemoryMappingStore : IMappingStore
     }
 
     /// <inheritdoc />
-    public Task<bool> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyDictionary<string, LedgerHead>> GetLedgerHeadsAsync(
+        string connection, IReadOnlyCollection<string> vendorSubscriptionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(vendorSubscriptionIds);
+        lock (_gate)
+        {
+            var now = Now;
+            var heads = new Dictionary<string, LedgerHead>(StringComparer.Ordinal);
+            foreach (var id in vendorSubscriptionIds)
+            {
+                var subscription = (Key(connection), id);
+                var pending = _pending.TryGetValue(subscription, out var index) ? _ledger[index] : null;
+                heads[id] = new LedgerHead
+                {
+                    VendorSubscriptionId = id,
+                    Version = _heads.GetValueOrDefault(subscription),
+                    Pending = pending,
+                    PendingFor = pending is null ? Duration.Zero : now - pending.RecordedAt,
+                };
+            }
+
+            return Task.FromResult<IReadOnlyDictionary<string, LedgerHead>>(heads);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<AdjustmentBeginOutcome> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         if (entry.State != AdjustmentState.Pending)
@@ -225,9 +259,15 @@ public sealed class InMemoryMappingStore : IMappingStore
 
         lock (_gate)
         {
-            if (_pending.ContainsKey((Key(entry.Connection), entry.VendorSubscriptionId)))
+            var subscription = (Key(entry.Connection), entry.VendorSubscriptionId);
+            if (_heads.GetValueOrDefault(subscription) != expectedVersion)
             {
-                return Task.FromResult(false);
+                return Task.FromResult(AdjustmentBeginOutcome.Stale);
+            }
+
+            if (_pending.ContainsKey(subscription))
+            {
+                return Task.FromResult(AdjustmentBeginOutcome.Busy);
             }
 
             if (_ledgerByOperation.ContainsKey(entry.OperationId))
@@ -235,7 +275,6 @@ public sealed class InMemoryMappingStore : IMappingStore
                 throw new ArgumentException($"A ledger entry with operation id {entry.OperationId} exists already.", nameof(entry));
             }
 
-            var subscription = (Key(entry.Connection), entry.VendorSubscriptionId);
             if (!_ledgerBySubscription.TryGetValue(subscription, out var positions))
             {
                 positions = [];
@@ -245,17 +284,18 @@ public sealed class InMemoryMappingStore : IMappingStore
             positions.Add(_ledger.Count);
             _ledgerByOperation[entry.OperationId] = _ledger.Count;
             _pending[subscription] = _ledger.Count;
-            _ledger.Add(entry);
-            return Task.FromResult(true);
+            _ledger.Add(entry with { RecordedAt = Now, SettledAt = null, AdjustmentId = null });
+            _heads[subscription] = expectedVersion + 1;
+            return Task.FromResult(AdjustmentBeginOutcome.Begun);
         }
     }
 
     /// <inheritdoc />
-    public Task SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, Instant settledAt, CancellationToken cancellationToken = default)
+    public Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default)
     {
-        if (state == AdjustmentState.Pending)
+        if (state == AdjustmentState.Pending || !Enum.IsDefined(state))
         {
-            throw new ArgumentException("Settle to Applied or NotApplied.", nameof(state));
+            throw new ArgumentException("Settle to Applied, NotApplied or Indeterminate.", nameof(state));
         }
 
         lock (_gate)
@@ -267,9 +307,12 @@ public sealed class InMemoryMappingStore : IMappingStore
             }
 
             var entry = _ledger[index];
-            _ledger[index] = entry with { State = state, AdjustmentId = adjustmentId, SettledAt = settledAt };
-            _pending.Remove((Key(entry.Connection), entry.VendorSubscriptionId));
-            return Task.CompletedTask;
+            var subscription = (Key(entry.Connection), entry.VendorSubscriptionId);
+            _ledger[index] = entry with { State = state, AdjustmentId = adjustmentId, SettledAt = Now };
+            _pending.Remove(subscription);
+            var version = _heads.GetValueOrDefault(subscription) + 1;
+            _heads[subscription] = version;
+            return Task.FromResult(version);
         }
     }
 

@@ -116,25 +116,28 @@ public sealed class QuantitySyncEngine
             work.Add(new WorkItem(index, change, mapping, options.EffectiveDate.EffectiveDate(change.AsOf, zone)));
         }
 
-        // 3. Read what Autotask bills, with as few paged queries as possible, and settle earlier writes of unknown
-        //    outcome whose lease has passed; a younger pending entry belongs to a sync still at work.
-        var readAt = _audit.Now;
-        var allPending = work.Count == 0 || options.DryRun
-            ? []
-            : await _store.GetPendingAdjustmentsAsync(name, work.Select(w => w.Mapping.VendorSubscriptionId).ToArray(), cancellationToken).ConfigureAwait(false);
-        var pending = allPending.Where(p => p.RecordedAt <= readAt - Duration.FromTimeSpan(options.PendingLease)).ToList();
-        var busy = allPending.Except(pending).ToDictionary(p => p.VendorSubscriptionId, StringComparer.Ordinal);
+        // 3. Read where each subscription's ledger stands, then what Autotask bills: the ledger version read first is
+        //    what a write names when it begins, so the store refuses the write if anything began or settled since
+        //    (ordering by the store, never by the clocks of different processes). Earlier writes of unknown outcome
+        //    whose lease has passed (by the store's clock) are settled from the units read; a younger pending entry
+        //    belongs to a sync still at work.
+        var lease = Duration.FromTimeSpan(options.PendingLease);
+        var heads = work.Count == 0 || options.DryRun
+            ? new Dictionary<string, LedgerHead>()
+            : await _store.GetLedgerHeadsAsync(name, work.Select(w => w.Mapping.VendorSubscriptionId).ToArray(), cancellationToken).ConfigureAwait(false);
+        var orphans = heads.Values.Where(h => h.Pending is not null && h.PendingFor >= lease).Select(h => h.Pending!).ToList();
         var billed = await BilledUnits.ReadAsync(client,
-            work.Select(w => w.Mapping.ContractServiceId).Concat(pending.Select(p => p.ContractServiceId)).Distinct().ToArray(),
-            work.Select(w => w.EffectiveDate).Concat(pending.Select(p => p.EffectiveDate)).ToArray(), cancellationToken).ConfigureAwait(false);
-        foreach (var entry in pending)
+            work.Select(w => w.Mapping.ContractServiceId).Concat(orphans.Select(p => p.ContractServiceId)).Distinct().ToArray(),
+            work.Select(w => w.EffectiveDate).Concat(orphans.Select(p => p.EffectiveDate)).ToArray(), cancellationToken).ConfigureAwait(false);
+        foreach (var entry in orphans)
         {
-            var units = billed.On(entry.ContractServiceId, entry.EffectiveDate);
-            await SettleAsync(name, entry.OperationId, units == entry.UnitsAfter ? AdjustmentState.Applied : AdjustmentState.NotApplied, null).ConfigureAwait(false);
+            // Settling moves the ledger, so a write of this subscription in this batch reads the units again first.
+            await SettleAsync(name, entry.OperationId, Outcome(entry, billed.On(entry.ContractServiceId, entry.EffectiveDate)), null).ConfigureAwait(false);
         }
 
-        // 4. Decide, then write the differences with bounded concurrency.
-        var writes = new List<(WorkItem Item, int Current)>();
+        // 4. Decide, then write the differences with bounded concurrency. Each item is audited as soon as its outcome
+        //    is known, so a batch that is cancelled or dies loses no audit event of a write that was applied.
+        var writes = new List<(WorkItem Item, int Current, long Version)>();
         foreach (var item in work)
         {
             var current = billed.On(item.Mapping.ContractServiceId, item.EffectiveDate);
@@ -148,13 +151,9 @@ public sealed class QuantitySyncEngine
                 EffectiveDate = item.EffectiveDate,
                 ContractServiceId = item.Mapping.ContractServiceId,
             };
-            if (!options.DryRun && busy.TryGetValue(item.Mapping.VendorSubscriptionId, out var inFlight))
+            if (!options.DryRun && heads.TryGetValue(item.Mapping.VendorSubscriptionId, out var head) && head.Pending is { } inFlight && head.PendingFor < lease)
             {
-                results[item.Index] = baseResult with
-                {
-                    Status = QuantitySyncStatus.Failed,
-                    Reason = $"Another sync of this subscription has had a write pending since {inFlight.RecordedAt}; it is left to that sync, or settled once {options.PendingLease} has passed.",
-                };
+                results[item.Index] = baseResult with { Status = QuantitySyncStatus.Failed, Reason = InProgress(inFlight, options.PendingLease) };
             }
             else if (current is null)
             {
@@ -174,33 +173,45 @@ public sealed class QuantitySyncEngine
             }
             else
             {
-                writes.Add((item, current.Value));
+                writes.Add((item, current.Value, heads[item.Mapping.VendorSubscriptionId].Version));
+            }
+        }
+
+        if (!options.DryRun)
+        {
+            foreach (var item in results)
+            {
+                if (item is not null)
+                {
+                    await AuditAsync(name, item, started).ConfigureAwait(false);
+                }
             }
         }
 
         await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentWrites, CancellationToken = cancellationToken },
-            async (write, ct) => results[write.Item.Index] = await WriteAsync(client, write.Item, write.Current, options.MaxWriteAttempts, readAt, ct).ConfigureAwait(false)).ConfigureAwait(false);
-
-        var report = new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _audit.Now };
-        if (!options.DryRun)
-        {
-            foreach (var item in report.Items)
+            async (write, ct) =>
             {
-                await AuditAsync(name, item, started).ConfigureAwait(false);
-            }
-        }
+                var result = await WriteAsync(client, write.Item, write.Current, write.Version, options, ct).ConfigureAwait(false);
+                results[write.Item.Index] = result;
+                await AuditAsync(name, result, started).ConfigureAwait(false);
+            }).ConfigureAwait(false);
 
-        return report;
+        return new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _audit.Now };
     }
 
-    private async Task<QuantitySyncItem> WriteAsync(IAutotaskClient client, WorkItem item, int current, int maxAttempts, Instant readAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one subscription's difference. The write begins only from the ledger version read before the units
+    /// (<paramref name="version"/>); when the store says the ledger moved since, the units are read again first.
+    /// </summary>
+    private async Task<QuantitySyncItem> WriteAsync(IAutotaskClient client, WorkItem item, int current, long version, QuantitySyncOptions options, CancellationToken cancellationToken)
     {
         var name = client.ConnectionName;
+        var subscription = item.Mapping.VendorSubscriptionId;
         var desired = item.Change.Quantity;
         var result = new QuantitySyncItem
         {
             Index = item.Index,
-            VendorSubscriptionId = item.Mapping.VendorSubscriptionId,
+            VendorSubscriptionId = subscription,
             Status = QuantitySyncStatus.Failed,
             DesiredUnits = desired,
             UnitsBefore = current,
@@ -208,47 +219,57 @@ public sealed class QuantitySyncEngine
             ContractServiceId = item.Mapping.ContractServiceId,
         };
 
-        for (var attempt = 1; attempt <= maxAttempts; attempt++)
+        var attempt = 0;
+        var rereads = 0;
+        while (attempt < options.MaxWriteAttempts)
         {
             var entry = new AdjustmentLedgerEntry
             {
                 OperationId = Guid.NewGuid().ToString("N"),
                 Connection = name,
-                VendorSubscriptionId = item.Mapping.VendorSubscriptionId,
+                VendorSubscriptionId = subscription,
                 ContractId = item.Mapping.ContractId,
                 ContractServiceId = item.Mapping.ContractServiceId,
                 EffectiveDate = item.EffectiveDate,
                 UnitsBefore = current,
                 UnitsAfter = desired,
-                RecordedAt = _audit.Now,
             };
-            if (!await _store.TryBeginAdjustmentAsync(entry, cancellationToken).ConfigureAwait(false))
+            switch (await _store.TryBeginAdjustmentAsync(entry, version, cancellationToken).ConfigureAwait(false))
             {
-                return result with { Reason = "Another sync of this subscription is in progress (a ledger entry is pending); it was left to that sync." };
-            }
+                case AdjustmentBeginOutcome.Busy:
+                    return result with { Reason = "Another sync of this subscription is in progress (a ledger entry is pending); it was left to that sync." };
 
-            // Another sync may have adjusted this subscription between this batch's read and now: then read again.
-            var ledger = await _store.GetLedgerAsync(name, item.Mapping.VendorSubscriptionId, cancellationToken).ConfigureAwait(false);
-            if (ledger.Any(e => e.OperationId != entry.OperationId && e.RecordedAt >= readAt))
-            {
-                var fresh = (await BilledUnits.ReadAsync(client, [item.Mapping.ContractServiceId], [item.EffectiveDate], cancellationToken).ConfigureAwait(false))
-                    .On(item.Mapping.ContractServiceId, item.EffectiveDate);
-                if (fresh == desired)
-                {
-                    await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
-                    return result with { Status = QuantitySyncStatus.Unchanged, Reason = "Another sync brought the units to the desired quantity meanwhile." };
-                }
+                case AdjustmentBeginOutcome.Stale:
+                    // Another sync began or settled a write of this subscription since this one read: read again, the
+                    // ledger first, then the units.
+                    if (++rereads > options.MaxWriteAttempts)
+                    {
+                        return result with { Reason = $"Other syncs kept adjusting this subscription; it was read {rereads - 1} times without a chance to write. Run the sync again." };
+                    }
 
-                if (fresh is { } units && units != current)
-                {
-                    await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
-                    current = units;
-                    result = result with { UnitsBefore = units };
-                    readAt = _audit.Now;
+                    var head = (await _store.GetLedgerHeadsAsync(name, [subscription], cancellationToken).ConfigureAwait(false))[subscription];
+                    if (head.Pending is { } pending)
+                    {
+                        return result with { Reason = InProgress(pending, options.PendingLease) };
+                    }
+
+                    var fresh = await ReadUnitsAsync(client, item, cancellationToken).ConfigureAwait(false);
+                    if (fresh == desired)
+                    {
+                        return result with { Status = QuantitySyncStatus.Unchanged, UnitsBefore = fresh, Reason = "Another sync brought the units to the desired quantity meanwhile." };
+                    }
+
+                    if (fresh is null)
+                    {
+                        return result with { Reason = "The contract service's billing periods could not be read again." };
+                    }
+
+                    (version, current) = (head.Version, fresh.Value);
+                    result = result with { UnitsBefore = current };
                     continue;
-                }
             }
 
+            attempt++;
             try
             {
                 var id = await client.CreateAsync(new ContractServiceAdjustment
@@ -269,12 +290,12 @@ public sealed class QuantitySyncEngine
             }
             catch (Exception ex) when (ex is AutotaskCommunicationException { RequestMayHaveBeenApplied: true } or AutotaskServerException)
             {
-                // The outcome is unknown: read the units back before deciding anything.
+                // The outcome is unknown: read the units back before deciding anything. While this entry is pending no
+                // other sync can write the subscription, so what is read is this write's doing or nobody's.
                 int? now;
                 try
                 {
-                    now = (await BilledUnits.ReadAsync(client, [item.Mapping.ContractServiceId], [item.EffectiveDate], cancellationToken).ConfigureAwait(false))
-                        .On(item.Mapping.ContractServiceId, item.EffectiveDate);
+                    now = await ReadUnitsAsync(client, item, cancellationToken).ConfigureAwait(false);
                 }
                 catch (AutotaskException readFailure)
                 {
@@ -282,20 +303,22 @@ public sealed class QuantitySyncEngine
                     return result with { Reason = $"The write's outcome is unknown ({ex.Message}) and the units could not be read back ({readFailure.Message}); the next sync settles it." };
                 }
 
-                if (now == desired)
+                var outcome = Outcome(entry, now);
+                var settled = await SettleAsync(name, entry.OperationId, outcome, null).ConfigureAwait(false);
+                if (outcome == AdjustmentState.Applied)
                 {
-                    await SettleAsync(name, entry.OperationId, AdjustmentState.Applied, null).ConfigureAwait(false);
                     return result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current };
                 }
 
-                await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
                 if (now is null)
                 {
                     return result with { Reason = "The contract service's billing periods could not be read back." };
                 }
 
-                result = result with { Reason = ex.Message };
-                current = now.Value;
+                // Settled by this sync: its read-back is current at the version the settle made. Settled by another
+                // (after the lease): the begin will find the ledger moved and read again.
+                result = result with { Reason = ex.Message, UnitsBefore = now };
+                (version, current) = (settled ?? -1, now.Value);
             }
             catch (AutotaskException ex)
             {
@@ -306,19 +329,38 @@ public sealed class QuantitySyncEngine
             // A cancellation mid-write leaves the entry pending: its outcome is unknown, and the next sync settles it.
         }
 
-        return result with { Reason = $"Not applied after {maxAttempts} attempts. Last failure: {result.Reason}" };
+        return result with { Reason = $"Not applied after {options.MaxWriteAttempts} attempts. Last failure: {result.Reason}" };
     }
 
+    private static async Task<int?> ReadUnitsAsync(IAutotaskClient client, WorkItem item, CancellationToken cancellationToken) =>
+        (await BilledUnits.ReadAsync(client, [item.Mapping.ContractServiceId], [item.EffectiveDate], cancellationToken).ConfigureAwait(false))
+            .On(item.Mapping.ContractServiceId, item.EffectiveDate);
+
+    /// <summary>
+    /// What a pending entry's outcome was, from the units read while it was the subscription's latest entry: its
+    /// target means applied, its start means not applied, anything else means someone else changed the units and the
+    /// outcome cannot be told.
+    /// </summary>
+    private static AdjustmentState Outcome(AdjustmentLedgerEntry entry, int? units) =>
+        units == entry.UnitsAfter ? AdjustmentState.Applied
+        : units == entry.UnitsBefore ? AdjustmentState.NotApplied
+        : AdjustmentState.Indeterminate;
+
+    private static string InProgress(AdjustmentLedgerEntry pending, TimeSpan lease) =>
+        $"Another sync of this subscription has had a write pending since {pending.RecordedAt}; it is left to that sync, or settled once {lease} has passed.";
+
     /// <summary>Settles a ledger entry; one that another sync settled already (after its lease) is left as it is.</summary>
-    private async Task SettleAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId)
+    /// <returns>The subscription's ledger version after the settle, or <c>null</c> when another sync had settled it.</returns>
+    private async Task<long?> SettleAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId)
     {
         try
         {
-            await _store.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, _audit.Now, CancellationToken.None).ConfigureAwait(false);
+            return await _store.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, CancellationToken.None).ConfigureAwait(false);
         }
         catch (InvalidOperationException)
         {
             // Settled by a later sync that found it pending past its lease; that sync read the units, so nothing is lost.
+            return null;
         }
     }
 

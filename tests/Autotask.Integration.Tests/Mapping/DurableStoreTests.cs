@@ -51,10 +51,10 @@ public sealed class SqliteMappingStoreTests : MappingStoreConformance, IDisposab
                 return false;
             }
         }, Ct)));
-        var pending = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() => stores[i % 2].TryBeginAdjustmentAsync(Pending("sub-1"), Ct), Ct)));
+        var pending = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() => stores[i % 2].TryBeginAdjustmentAsync(Pending("sub-1"), 0, Ct), Ct)));
 
         Assert.Equal(1, outcomes.Count(o => o));
-        Assert.Equal(1, pending.Count(o => o));
+        Assert.Equal(1, pending.Count(o => o == AdjustmentBeginOutcome.Begun));
         Assert.Single(await other.ListCustomersAsync("a", Ct));
     }
 
@@ -137,10 +137,10 @@ public sealed class PostgreSqlMappingStoreTests(PostgreSqlServer server) : Mappi
                 return false;
             }
         }, Ct)));
-        var begun = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() => stores[i % 2].TryBeginAdjustmentAsync(Pending("sub-1"), Ct), Ct)));
+        var begun = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() => stores[i % 2].TryBeginAdjustmentAsync(Pending("sub-1"), 0, Ct), Ct)));
 
         Assert.Equal(1, mapped.Count(m => m));
-        Assert.Equal(1, begun.Count(b => b));
+        Assert.Equal(1, begun.Count(b => b == AdjustmentBeginOutcome.Begun));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Autotask.Integration.Tests.Support;
 using NodaTime;
 
 namespace Autotask.Integration.Tests.Mapping;
@@ -173,44 +174,146 @@ public abstract class MappingStoreConformance : IAsyncLifetime
     {
         var first = Pending("sub-1");
 
-        Assert.True(await Store.TryBeginAdjustmentAsync(first, Ct));
-        Assert.False(await Store.TryBeginAdjustmentAsync(Pending("sub-1"), Ct));
-        Assert.True(await Store.TryBeginAdjustmentAsync(Pending("sub-2"), Ct));
-        Assert.True(await Store.TryBeginAdjustmentAsync(Pending("sub-1", connection: "b"), Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await Store.BeginAsync(first, Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Busy, await Store.BeginAsync(Pending("sub-1"), Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await Store.BeginAsync(Pending("sub-2"), Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await Store.BeginAsync(Pending("sub-1", connection: "b"), Ct));
 
-        await Store.SettleAdjustmentAsync("a", first.OperationId, AdjustmentState.Applied, 777, Now, Ct);
+        await Store.SettleAdjustmentAsync("a", first.OperationId, AdjustmentState.Applied, 777, Ct);
 
-        Assert.True(await Store.TryBeginAdjustmentAsync(Pending("sub-1"), Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await Store.BeginAsync(Pending("sub-1"), Ct));
         var ledger = await Store.GetLedgerAsync("a", "sub-1", Ct);
         Assert.Equal(2, ledger.Count);
         Assert.Equal(AdjustmentState.Applied, ledger[0].State);
         Assert.Equal(777, ledger[0].AdjustmentId);
         Assert.Equal(3, ledger[0].UnitChange);
+        Assert.NotNull(ledger[0].SettledAt);
         Assert.Equal(AdjustmentState.Pending, ledger[1].State);
     }
 
     [Fact]
     public async Task Racing_writers_begin_one_adjustment_per_subscription()
     {
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => Store.TryBeginAdjustmentAsync(Pending("sub-1"), Ct), Ct)));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => Store.BeginAsync(Pending("sub-1"), Ct), Ct)));
 
-        Assert.Equal(1, outcomes.Count(o => o));
+        Assert.Equal(1, outcomes.Count(o => o == AdjustmentBeginOutcome.Begun));
         Assert.Single(await Store.GetPendingAdjustmentsAsync("a", ["sub-1"], Ct));
+    }
+
+    [Fact]
+    public async Task The_ledger_version_moves_on_every_begin_and_settle()
+    {
+        var heads = await Store.GetLedgerHeadsAsync("a", ["sub-1", "sub-2"], Ct);
+        Assert.Equal(["sub-1", "sub-2"], heads.Keys.Order(StringComparer.Ordinal));
+        Assert.All(heads.Values, h => Assert.Equal(0, h.Version));
+        Assert.All(heads.Values, h => Assert.Null(h.Pending));
+
+        var entry = Pending("sub-1");
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await Store.TryBeginAdjustmentAsync(entry, 0, Ct));
+        var begun = (await Store.GetLedgerHeadsAsync("a", ["sub-1"], Ct))["sub-1"];
+        Assert.Equal(entry.OperationId, begun.Pending?.OperationId);
+        var settled = await Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.Applied, 1, Ct);
+        var after = (await Store.GetLedgerHeadsAsync("a", ["sub-1", "sub-2"], Ct));
+
+        Assert.True(begun.Version > 0);
+        Assert.True(settled > begun.Version);
+        Assert.Equal(settled, after["sub-1"].Version);
+        Assert.Null(after["sub-1"].Pending);
+        Assert.Equal(Duration.Zero, after["sub-1"].PendingFor);
+        Assert.Equal(0, after["sub-2"].Version);
+        Assert.Equal(0, await Store.VersionAsync("b", "sub-1", Ct));
+    }
+
+    [Fact]
+    public async Task A_begin_from_a_version_that_has_moved_is_stale_and_records_nothing()
+    {
+        var first = Pending("sub-1");
+        await Store.TryBeginAdjustmentAsync(first, 0, Ct);
+        var whileFirstPending = await Store.VersionAsync("a", "sub-1", Ct);
+        await Store.SettleAdjustmentAsync("a", first.OperationId, AdjustmentState.NotApplied, null, Ct);
+
+        // Read before the first began, and read while it was pending: both readers must read again.
+        Assert.Equal(AdjustmentBeginOutcome.Stale, await Store.TryBeginAdjustmentAsync(Pending("sub-1"), 0, Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Stale, await Store.TryBeginAdjustmentAsync(Pending("sub-1"), whileFirstPending, Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Stale, await Store.TryBeginAdjustmentAsync(Pending("sub-1"), -1, Ct));
+        Assert.Single(await Store.GetLedgerAsync("a", "sub-1", Ct));
+        Assert.Empty(await Store.GetPendingAdjustmentsAsync("a", cancellationToken: Ct));
+
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await Store.TryBeginAdjustmentAsync(Pending("sub-1"), await Store.VersionAsync("a", "sub-1", Ct), Ct));
+    }
+
+    [Fact]
+    public async Task Of_many_writers_that_read_the_same_version_exactly_one_begins()
+    {
+        var settled = Pending("sub-1");
+        await Store.TryBeginAdjustmentAsync(settled, 0, Ct);
+        var version = await Store.SettleAdjustmentAsync("a", settled.OperationId, AdjustmentState.Applied, null, Ct);
+        var readers = Enumerable.Range(0, 12).Select(_ => Pending("sub-1")).ToList();
+
+        var outcomes = await Task.WhenAll(readers.Select(e => Task.Run(() => Store.TryBeginAdjustmentAsync(e, version, Ct), Ct)));
+
+        Assert.Equal(1, outcomes.Count(o => o == AdjustmentBeginOutcome.Begun));
+        Assert.Equal(11, outcomes.Count(o => o == AdjustmentBeginOutcome.Stale));
+        var winner = readers[Array.IndexOf(outcomes, AdjustmentBeginOutcome.Begun)];
+        Assert.Equal(winner.OperationId, Assert.Single(await Store.GetPendingAdjustmentsAsync("a", ["sub-1"], Ct)).OperationId);
+
+        // Settling concurrently: exactly one settle wins, and the version moves once.
+        var settles = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                return await Store.SettleAdjustmentAsync("a", winner.OperationId, AdjustmentState.Applied, null, Ct);
+            }
+            catch (InvalidOperationException)
+            {
+                return -1;
+            }
+        }, Ct)));
+        Assert.Equal(5, settles.Count(v => v == -1));
+        Assert.Equal(settles.Max(), await Store.VersionAsync("a", "sub-1", Ct));
+    }
+
+    [Fact]
+    public async Task The_store_stamps_ledger_times_with_its_own_clock()
+    {
+        // A caller whose clock is a day behind (or ahead) must not make its entry look older (or younger) than it is.
+        await Store.TryBeginAdjustmentAsync(Pending("sub-1") with { RecordedAt = Instant.FromUtc(2000, 1, 1, 0, 0) }, 0, Ct);
+        await Store.TryBeginAdjustmentAsync(Pending("sub-2") with { RecordedAt = Instant.FromUtc(2100, 1, 1, 0, 0) }, 0, Ct);
+
+        var heads = await Store.GetLedgerHeadsAsync("a", ["sub-1", "sub-2"], Ct);
+
+        Assert.All(heads.Values, h => Assert.InRange(h.PendingFor, Duration.Zero, Duration.FromHours(1)));
+        Assert.All(heads.Values, h => Assert.InRange(h.Pending!.RecordedAt, Instant.FromUtc(2020, 1, 1, 0, 0), Instant.FromUtc(2090, 1, 1, 0, 0)));
+    }
+
+    [Fact]
+    public async Task An_entry_of_indeterminate_outcome_is_kept_as_such()
+    {
+        var entry = Pending("sub-1");
+        await Store.TryBeginAdjustmentAsync(entry, 0, Ct);
+
+        await Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.Indeterminate, null, Ct);
+
+        Assert.Equal(AdjustmentState.Indeterminate, Assert.Single(await Store.GetLedgerAsync("a", "sub-1", Ct)).State);
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.Pending, null, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.TryBeginAdjustmentAsync(Pending("sub-1") with { State = AdjustmentState.Applied }, 1, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.TryBeginAdjustmentAsync(Pending("sub-2", entry.OperationId), 0, Ct));
     }
 
     [Fact]
     public async Task Pending_entries_are_listed_and_settled_once()
     {
         var entry = Pending("sub-1");
-        await Store.TryBeginAdjustmentAsync(entry, Ct);
-        await Store.TryBeginAdjustmentAsync(Pending("sub-2"), Ct);
+        await Store.BeginAsync(entry, Ct);
+        await Store.BeginAsync(Pending("sub-2"), Ct);
 
         Assert.Equal(2, (await Store.GetPendingAdjustmentsAsync("a", cancellationToken: Ct)).Count);
         Assert.Equal(["sub-1"], (await Store.GetPendingAdjustmentsAsync("a", ["sub-1"], Ct)).Select(e => e.VendorSubscriptionId));
 
-        await Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.NotApplied, null, Now, Ct);
+        await Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.NotApplied, null, Ct);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.Applied, null, Now, Ct));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.Applied, null, Ct));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.SettleAdjustmentAsync("b", "no-such-operation", AdjustmentState.Applied, null, Ct));
         Assert.Equal(["sub-2"], (await Store.GetPendingAdjustmentsAsync("a", cancellationToken: Ct)).Select(e => e.VendorSubscriptionId));
     }
 

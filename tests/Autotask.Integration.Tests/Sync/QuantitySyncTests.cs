@@ -196,7 +196,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         // A process wrote the adjustment, then died before recording the outcome.
         var before = Units(0);
         var entry = PendingEntry("crashed-op", before, before + 6);
-        Assert.True(await _sync.Store.TryBeginAdjustmentAsync(entry, Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await _sync.Store.BeginAsync(entry, Ct));
         await _sync.Client.CreateAsync(new ContractServiceAdjustment { ContractId = entry.ContractId, ContractServiceId = entry.ContractServiceId, EffectiveDate = Today, UnitChange = 6 }, Ct);
 
         var report = await SyncAfterLease(new QuantityChange("sub-1", before + 6, Now));
@@ -211,7 +211,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     public async Task After_a_crash_before_the_write_landed_the_next_sync_writes_it()
     {
         var before = Units(0);
-        await _sync.Store.TryBeginAdjustmentAsync(PendingEntry("never-sent", before, before + 6), Ct);
+        await _sync.Store.BeginAsync(PendingEntry("never-sent", before, before + 6), Ct);
 
         var report = await SyncAfterLease(new QuantityChange("sub-1", before + 6, Now));
 
@@ -224,7 +224,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     public async Task A_write_pending_within_its_lease_is_left_to_the_sync_that_made_it()
     {
         var before = Units(0);
-        await _sync.Store.TryBeginAdjustmentAsync(PendingEntry("in-flight", before, before + 6) with { RecordedAt = Now }, Ct);
+        await _sync.Store.BeginAsync(PendingEntry("in-flight", before, before + 6), Ct);
 
         var report = await Sync(new QuantityChange("sub-1", before + 9, Now));
 
@@ -276,11 +276,11 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     }
 
     /// <summary>A store that lets a test run something just before the first ledger slot is taken.</summary>
-    private sealed class RacingStore(IMappingStore inner) : IMappingStore
+    private sealed class RacingStore(IMappingStore inner) : DelegatingMappingStore(inner)
     {
         public Func<Task>? BeforeFirstBegin { get; set; }
 
-        public async Task<bool> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, CancellationToken cancellationToken = default)
+        public override async Task<AdjustmentBeginOutcome> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
         {
             if (BeforeFirstBegin is { } race)
             {
@@ -288,27 +288,8 @@ public sealed class QuantitySyncTests : IAsyncLifetime
                 await race();
             }
 
-            return await inner.TryBeginAdjustmentAsync(entry, cancellationToken);
+            return await Inner.TryBeginAdjustmentAsync(entry, expectedVersion, cancellationToken);
         }
-
-        public Task<CustomerMapping?> FindCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default) => inner.FindCustomerAsync(connection, vendorCustomerId, cancellationToken);
-        public Task<CustomerMapping?> FindCustomerByCompanyAsync(string connection, long companyId, CancellationToken cancellationToken = default) => inner.FindCustomerByCompanyAsync(connection, companyId, cancellationToken);
-        public Task<CustomerMapping> AddCustomerAsync(CustomerMapping mapping, CancellationToken cancellationToken = default) => inner.AddCustomerAsync(mapping, cancellationToken);
-        public Task<bool> RemoveCustomerAsync(string connection, string vendorCustomerId, long expectedVersion, CancellationToken cancellationToken = default) => inner.RemoveCustomerAsync(connection, vendorCustomerId, expectedVersion, cancellationToken);
-        public Task<IReadOnlyList<CustomerMapping>> ListCustomersAsync(string connection, CancellationToken cancellationToken = default) => inner.ListCustomersAsync(connection, cancellationToken);
-        public Task<OfferMapping?> FindOfferAsync(string connection, string vendorOfferId, CancellationToken cancellationToken = default) => inner.FindOfferAsync(connection, vendorOfferId, cancellationToken);
-        public Task<OfferMapping> AddOfferAsync(OfferMapping mapping, CancellationToken cancellationToken = default) => inner.AddOfferAsync(mapping, cancellationToken);
-        public Task<bool> RemoveOfferAsync(string connection, string vendorOfferId, long expectedVersion, CancellationToken cancellationToken = default) => inner.RemoveOfferAsync(connection, vendorOfferId, expectedVersion, cancellationToken);
-        public Task<SubscriptionMapping?> FindSubscriptionAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default) => inner.FindSubscriptionAsync(connection, vendorSubscriptionId, cancellationToken);
-        public Task<IReadOnlyDictionary<string, SubscriptionMapping>> FindSubscriptionsAsync(string connection, IReadOnlyCollection<string> vendorSubscriptionIds, CancellationToken cancellationToken = default) => inner.FindSubscriptionsAsync(connection, vendorSubscriptionIds, cancellationToken);
-        public Task<IReadOnlyList<SubscriptionMapping>> ListSubscriptionsAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default) => inner.ListSubscriptionsAsync(connection, vendorCustomerId, cancellationToken);
-        public Task<SubscriptionMapping> AddSubscriptionAsync(SubscriptionMapping mapping, CancellationToken cancellationToken = default) => inner.AddSubscriptionAsync(mapping, cancellationToken);
-        public Task<bool> RemoveSubscriptionAsync(string connection, string vendorSubscriptionId, long expectedVersion, CancellationToken cancellationToken = default) => inner.RemoveSubscriptionAsync(connection, vendorSubscriptionId, expectedVersion, cancellationToken);
-        public Task SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, Instant settledAt, CancellationToken cancellationToken = default) => inner.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, settledAt, cancellationToken);
-        public Task<IReadOnlyList<AdjustmentLedgerEntry>> GetPendingAdjustmentsAsync(string connection, IReadOnlyCollection<string>? vendorSubscriptionIds = null, CancellationToken cancellationToken = default) => inner.GetPendingAdjustmentsAsync(connection, vendorSubscriptionIds, cancellationToken);
-        public Task<IReadOnlyList<AdjustmentLedgerEntry>> GetLedgerAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default) => inner.GetLedgerAsync(connection, vendorSubscriptionId, cancellationToken);
-        public Task<SyncStateValue?> GetStateAsync(string connection, string key, CancellationToken cancellationToken = default) => inner.GetStateAsync(connection, key, cancellationToken);
-        public Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default) => inner.SetStateAsync(connection, key, value, expectedVersion, cancellationToken);
     }
 
     private AdjustmentLedgerEntry PendingEntry(string operation, int before, int after) => new()
