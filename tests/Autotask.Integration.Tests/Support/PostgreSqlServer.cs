@@ -55,7 +55,8 @@ public sealed class PostgreSqlServer : IAsyncLifetime
         }
     }
 
-    private static string? FindRoot()
+    /// <summary>The repository root (the folder with the solution file), or <c>null</c> when the tests run from elsewhere.</summary>
+    internal static string? FindRoot()
     {
         var root = AppContext.BaseDirectory;
         while (root is not null && !File.Exists(Path.Combine(root, "Autotask.Integration.sln")))

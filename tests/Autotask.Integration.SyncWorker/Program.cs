@@ -1,0 +1,86 @@
+// One instance of a vendor's quantity sync, for the multi-process tests: it shares its store (a SQLite file or a
+// PostgreSQL schema) and the simulated Autotask on loopback with the other workers. The test sends it rounds on stdin:
+//   round <n> <file> <as-of unix ticks>     the file holds "<subscription> <quantity>" lines
+// and it syncs them, with random jitter, again and again until a sync changes nothing, then answers on stdout:
+//   done <n> <passes> <items applied>       or   error <n> <message>
+// Settings come from AUTOTASK_WORKER_* environment variables (never arguments, which other users can read).
+using System.Globalization;
+using Autotask.Integration;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+
+static string Setting(string name) =>
+    Environment.GetEnvironmentVariable("AUTOTASK_WORKER_" + name) is { Length: > 0 } value ? value : throw new InvalidOperationException($"AUTOTASK_WORKER_{name} is not set.");
+
+var zone = new Uri(Setting("ZONE"));
+var services = new ServiceCollection();
+var builder = services.AddAutotaskIntegration(o =>
+{
+    o.Zones.AllowedHostSuffixes.Add(zone.Host);
+    o.Zones.AllowInsecureHttp = true;
+    o.AddConnection("worker", c =>
+    {
+        c.UserName = Setting("USERNAME");
+        c.Secret = Setting("SECRET");
+        c.IntegrationCode = Setting("CODE");
+        c.ZoneUrl = zone.ToString();
+        c.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
+    });
+});
+_ = Setting("STORE") switch
+{
+    "sqlite" => builder.UseSqliteStore(Setting("LOCATION")),
+    "postgres" => builder.UsePostgreSqlStore(Setting("PG"), Setting("LOCATION")),
+    var other => throw new InvalidOperationException($"Unknown store '{other}'."),
+};
+await using var provider = services.BuildServiceProvider();
+var sync = provider.GetRequiredService<QuantitySyncEngine>();
+var random = new Random(int.Parse(Setting("SEED"), CultureInfo.InvariantCulture));
+var options = new QuantitySyncOptions { PendingLease = TimeSpan.FromMilliseconds(int.Parse(Setting("LEASE_MS"), CultureInfo.InvariantCulture)) };
+var deadline = TimeSpan.FromSeconds(120);
+
+Console.WriteLine("ready");
+while (Console.ReadLine() is { } line)
+{
+    var parts = line.Split(' ');
+    var round = parts[1];
+    try
+    {
+        var asOf = Instant.FromUnixTimeTicks(long.Parse(parts[3], CultureInfo.InvariantCulture));
+        var changes = File.ReadAllLines(parts[2]).Select(l => l.Split(' '))
+            .Select(p => new QuantityChange(p[0], int.Parse(p[1], CultureInfo.InvariantCulture), asOf)).ToList();
+        var started = DateTime.UtcNow;
+        var passes = 0;
+        var applied = 0;
+        while (true)
+        {
+            passes++;
+            await Task.Delay(random.Next(0, 40));
+            var report = await sync.SyncAsync("worker", changes.OrderBy(_ => random.Next()).ToList(), options);
+            applied += report.Count(QuantitySyncStatus.Applied);
+            if (report.Items.FirstOrDefault(i => i.Status is QuantitySyncStatus.Invalid or QuantitySyncStatus.Unmapped) is { } bad)
+            {
+                throw new InvalidOperationException($"{bad.VendorSubscriptionId}: {bad.Status} {bad.Reason}");
+            }
+
+            if (report.Items.All(i => i.Status == QuantitySyncStatus.Unchanged))
+            {
+                break;
+            }
+
+            if (DateTime.UtcNow - started > deadline)
+            {
+                var stuck = report.Items.First(i => i.Status != QuantitySyncStatus.Unchanged);
+                throw new TimeoutException($"Still not converged after {passes} passes: {stuck.VendorSubscriptionId} {stuck.Status} {stuck.Reason}");
+            }
+
+            await Task.Delay(random.Next(20, 120));
+        }
+
+        Console.WriteLine($"done {round} {passes} {applied}");
+    }
+    catch (Exception ex)
+    {
+        Console.WriteLine($"error {round} {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace Autotask.Integration.Tests.Support;
+
+/// <summary>
+/// A separate OS process running tests/Autotask.Integration.SyncWorker: one instance of a vendor's sync service,
+/// with its own store connections, HTTP client and timing. Driven line by line over stdin and stdout.
+/// </summary>
+internal sealed class SyncWorkerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+    private readonly StringWriter _errors = new();
+
+    private SyncWorkerProcess(Process process, string name)
+    {
+        _process = process;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts a worker and waits until it says it is ready.</summary>
+    public static async Task<SyncWorkerProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(WorkerPath());
+        foreach (var (key, value) in settings)
+        {
+            start.Environment["AUTOTASK_WORKER_" + key] = value;
+        }
+
+        var worker = new SyncWorkerProcess(Process.Start(start)!, name);
+        worker._process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                worker._lines.Writer.TryComplete();
+            }
+            else
+            {
+                worker._lines.Writer.TryWrite(e.Data);
+            }
+        };
+        worker._process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (worker._errors)
+                {
+                    worker._errors.WriteLine(e.Data);
+                }
+            }
+        };
+        worker._process.BeginOutputReadLine();
+        worker._process.BeginErrorReadLine();
+        var first = await worker.ReadLineAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        return first == "ready" ? worker : throw new InvalidOperationException($"Worker {name} did not start: {first} {worker.Errors}");
+    }
+
+    public string Errors
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return _errors.ToString();
+            }
+        }
+    }
+
+    public async Task SendAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
+    /// <summary>The next line the worker writes, within <paramref name="timeout"/>.</summary>
+    public async Task<string> ReadLineAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            return await _lines.Reader.ReadAsync(limit.Token);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new InvalidOperationException($"Worker {Name} exited ({(_process.HasExited ? _process.ExitCode : -1)}): {Errors}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Worker {Name} said nothing for {timeout}: {Errors}");
+        }
+    }
+
+    /// <summary>Kills the process at once, as <c>kill -9</c> does: no cleanup, no settling of what it had pending.</summary>
+    public void KillHard() => _process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.StandardInput.Close();
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(exit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    /// <summary>The worker built beside this test assembly, in the same configuration and target framework.</summary>
+    private static string WorkerPath()
+    {
+        var root = PostgreSqlServer.FindRoot() ?? throw new InvalidOperationException("The repository root was not found.");
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var path = Path.Combine(root, "tests", "Autotask.Integration.SyncWorker", "bin", output.Parent!.Name, output.Name, "Autotask.Integration.SyncWorker.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"The sync worker is not built at {path}; build the solution first.", path);
+    }
+}

@@ -1,0 +1,202 @@
+using System.Globalization;
+using Autotask.Integration.Testing;
+using Autotask.Integration.Tests.Support;
+using NodaTime;
+
+namespace Autotask.Integration.Tests.Sync;
+
+/// <summary>
+/// The never-twice promise where it breaks: three worker processes (real OS processes, each with its own store
+/// connections, HTTP client, thread pool and timing) sync the same 150 subscriptions through one shared store and one
+/// simulated Autotask on loopback, submitting the same desired quantities round after round with random jitter, each
+/// re-syncing until nothing changes. After every round, every contract service bills the desired units and carries
+/// exactly as many new adjustments as it had real changes (0 or 1), and the ledger's applied entries match the
+/// adjustments Autotask recorded.
+/// </summary>
+public sealed class MultiProcessSyncTests(PostgreSqlServer server)
+{
+    public enum Variant
+    {
+        /// <summary>No injected fault: only the workers' own timing.</summary>
+        NoFaults,
+
+        /// <summary>Write faults, ambiguous ones included (applied, answer lost), and read faults.</summary>
+        Faults,
+
+        /// <summary>One worker killed with SIGKILL in the middle of every other round, and a new one started in its place.</summary>
+        Kill,
+    }
+
+    private const int Workers = 3;
+    private const int Subscriptions = 150;
+    private const int Rounds = 6;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>How often the no-fault variant runs per store: the race it guards against showed in 3 of 5 runs before the fix.</summary>
+    private static int Repeats =>
+        int.TryParse(Environment.GetEnvironmentVariable("AUTOTASK_MULTIPROCESS_REPEATS"), CultureInfo.InvariantCulture, out var repeats) && repeats > 0 ? repeats : 5;
+
+    public static TheoryData<StoreKind, Variant, int> Scenarios()
+    {
+        var data = new TheoryData<StoreKind, Variant, int>();
+        foreach (var kind in new[] { StoreKind.Sqlite, StoreKind.PostgreSql })
+        {
+            for (var run = 1; run <= Repeats; run++)
+            {
+                data.Add(kind, Variant.NoFaults, run);
+            }
+
+            data.Add(kind, Variant.Faults, 1);
+            data.Add(kind, Variant.Kill, 1);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public async Task Workers_in_separate_processes_sharing_one_store_apply_each_change_exactly_once(StoreKind kind, Variant variant, int run)
+    {
+        var seed = 1000 * (int)kind + 100 * (int)variant + run;
+        await using var shared = new SharedStore(kind, server);
+        await using var simulator = await AutotaskSimulator.StartAsync(new AutotaskSimulatorOptions { Seed = seed, DataSet = SimulatorDataSet.Subscriptions(Subscriptions / 3, 3) }, Ct);
+        var lines = simulator.Data.All<ContractService>().Take(Subscriptions).ToList();
+        Assert.Equal(Subscriptions, lines.Count);
+        var store = shared.Open();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var contract = simulator.Data.Get<Contract>(lines[i].ContractId)!;
+            await store.AddSubscriptionAsync(new SubscriptionMapping
+            {
+                Connection = "worker", VendorSubscriptionId = $"sub-{i}", VendorCustomerId = $"cust-{contract.CompanyId}", VendorOfferId = $"offer-{lines[i].ServiceId}",
+                CompanyId = contract.CompanyId!.Value, ContractId = lines[i].ContractId, ContractServiceId = lines[i].Id, ServiceId = lines[i].ServiceId,
+            }, Ct);
+        }
+
+        var asOf = SystemClock.Instance.GetCurrentInstant();
+        var day = asOf.InUtc().Date;
+        if (variant == Variant.Faults)
+        {
+            static bool Adjustment(SimulatorRequest r) => r.IsWrite && r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal);
+            simulator.Faults.Randomly(SimulatorFault.AmbiguousWrite, 0.06, Adjustment);
+            simulator.Faults.Randomly(SimulatorFault.DroppedConnection, 0.04, Adjustment);
+            simulator.Faults.Randomly(SimulatorFault.ServerError, 0.05, Adjustment);
+            simulator.Faults.Randomly(SimulatorFault.ServiceUnavailable, 0.05, r => !r.IsWrite);
+        }
+
+        var directory = Directory.CreateTempSubdirectory("autotask-workers-").FullName;
+        var workers = new List<SyncWorkerProcess>();
+        var started = 0;
+        Task<SyncWorkerProcess> StartWorker() => SyncWorkerProcess.StartAsync($"w{++started}", new Dictionary<string, string>
+        {
+            ["STORE"] = kind == StoreKind.Sqlite ? "sqlite" : "postgres",
+            ["LOCATION"] = shared.Location!,
+            ["PG"] = shared.PostgreSqlConnection ?? "-",
+            ["ZONE"] = simulator.ZoneUrl.ToString(),
+            ["USERNAME"] = simulator.Options.UserName,
+            ["SECRET"] = simulator.Options.Secret,
+            ["CODE"] = simulator.Options.IntegrationCode,
+            // Long enough for any write of a live worker; short enough that a killed worker's writes are settled in the round.
+            ["LEASE_MS"] = "3000",
+            ["SEED"] = (seed * 10 + started).ToString(CultureInfo.InvariantCulture),
+        }, Ct);
+
+        try
+        {
+            workers.AddRange(await Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => StartWorker())));
+            var random = new Random(seed);
+            var desired = lines.Select(l => simulator.Data.UnitsOn(l.Id, day)).ToArray();
+            var kills = 0;
+            for (var round = 1; round <= Rounds; round++)
+            {
+                var before = lines.Select(l => simulator.Data.UnitsOn(l.Id, day)).ToArray();
+                for (var i = 0; i < desired.Length; i++)
+                {
+                    desired[i] = random.NextDouble() < 0.5 ? random.Next(0, 80) : desired[i];
+                }
+
+                var file = Path.Combine(directory, $"round-{round}.txt");
+                await File.WriteAllLinesAsync(file, desired.Select((q, i) => $"sub-{i} {q}"), Ct);
+                var command = $"round {round} {file} {asOf.ToUnixTimeTicks()}";
+                var adjustmentsBefore = simulator.AppliedAdjustments.Count;
+                var killRound = variant == Variant.Kill && round % 2 == 0;
+                if (killRound)
+                {
+                    // Slower writes, so that the victim has writes in flight when it dies.
+                    simulator.Faults.Latency = TimeSpan.FromMilliseconds(40);
+                    simulator.Faults.Randomly(SimulatorFault.Latency, 1.0, r => r.IsWrite);
+                }
+
+                foreach (var worker in workers)
+                {
+                    await worker.SendAsync(command);
+                }
+
+                if (killRound)
+                {
+                    var changes = desired.Where((q, i) => q != before[i]).Count();
+                    await WaitUntilAsync(() => simulator.AppliedAdjustments.Count >= adjustmentsBefore + Math.Min(10, changes / 3));
+                    var victim = workers[random.Next(workers.Count)];
+                    victim.KillHard();
+                    kills++;
+                    workers.Remove(victim);
+                    await victim.DisposeAsync();
+                    simulator.Faults.Clear();
+                    var replacement = await StartWorker();
+                    workers.Add(replacement);
+                    await replacement.SendAsync(command);
+                }
+
+                foreach (var worker in workers)
+                {
+                    var answer = await worker.ReadLineAsync(TimeSpan.FromSeconds(180), Ct);
+                    Assert.True(answer.StartsWith($"done {round} ", StringComparison.Ordinal), $"worker {worker.Name}, round {round}: {answer}");
+                }
+
+                // Every contract service bills what was desired, with one adjustment per real change and none more.
+                var added = simulator.AppliedAdjustments.Skip(adjustmentsBefore).GroupBy(a => a.ContractServiceId).ToDictionary(g => g.Key, g => g.Count());
+                for (var i = 0; i < lines.Count; i++)
+                {
+                    Assert.True(desired[i] == simulator.Data.UnitsOn(lines[i].Id, day), $"round {round}, sub-{i}: bills {simulator.Data.UnitsOn(lines[i].Id, day)}, desired {desired[i]}");
+                    var expected = desired[i] == before[i] ? 0 : 1;
+                    Assert.True(expected == added.GetValueOrDefault(lines[i].Id), $"round {round}, sub-{i}: {added.GetValueOrDefault(lines[i].Id)} adjustments for {(expected == 0 ? "no change" : "one change")} ({before[i]} -> {desired[i]})");
+                }
+
+                var ledger = new List<AdjustmentLedgerEntry>();
+                for (var i = 0; i < lines.Count; i++)
+                {
+                    ledger.AddRange(await store.GetLedgerAsync("worker", $"sub-{i}", Ct));
+                }
+
+                Assert.DoesNotContain(ledger, e => e.State == AdjustmentState.Pending);
+                Assert.Equal(simulator.AppliedAdjustments.Count, ledger.Count(e => e.State == AdjustmentState.Applied));
+            }
+
+            Assert.Equal(variant == Variant.Kill ? Rounds / 2 : 0, kills);
+            if (variant == Variant.Faults)
+            {
+                Assert.Contains(simulator.Faults.Injected, f => f.Fault == SimulatorFault.AmbiguousWrite);
+            }
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                await worker.DisposeAsync();
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(60));
+        while (!condition())
+        {
+            await Task.Delay(5, limit.Token);
+        }
+    }
+}
