@@ -79,7 +79,7 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton(sp => new AutotaskConnectionTester(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<AuditTrail>(), sp.GetServices<IConnectionCheck>()));
         services.TryAddSingleton(sp => new MappingEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
-        services.TryAddSingleton(sp => new InboundSyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new InboundSyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>()));
         services.TryAddSingleton(sp => new AutotaskWebhookReceiver(sp.GetRequiredService<IAutotaskClientFactory>()));
         services.TryAddSingleton(sp => new QuantitySyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));

@@ -21,22 +21,19 @@ public sealed class InboundSyncEngine
     private const string ContractWatermark = "inbound:contracts:watermark";
 
     /// <summary>
-    /// How far behind the run's start the saved watermark stays. Pages are not a snapshot: a record changed while a
-    /// run reads may be on a page already read, so each run reads this window again and skips the exact versions it
-    /// delivered. Clock differences between this process and Autotask larger than this can still lose a change
-    /// until its next edit; polling with webhooks covers that.
+    /// How far behind the latest change a run delivered the saved watermark stays. Pages are not a snapshot: a record
+    /// changed while a run reads may be on a page already read, or commit after the run read past its time, so each
+    /// run reads this window again and skips the exact versions it delivered. Both ends are Autotask's own change
+    /// times: the watermark never compares this process's clock with Autotask's.
     /// </summary>
     public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(5);
 
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
-    private readonly TimeProvider _time;
-
-    internal InboundSyncEngine(IAutotaskClientFactory clients, IMappingStore store, TimeProvider time)
+    internal InboundSyncEngine(IAutotaskClientFactory clients, IMappingStore store)
     {
         _clients = clients;
         _store = store;
-        _time = time;
     }
 
     /// <summary>Delivers every customer change since the last run to <paramref name="deliver"/>, then moves the watermark.</summary>
@@ -119,7 +116,7 @@ public sealed class InboundSyncEngine
         var state = await _store.GetStateAsync(client.ConnectionName, key, cancellationToken).ConfigureAwait(false);
         var watermark = Watermark.Parse(state?.Value);
         var next = watermark.Copy();
-        var started = Instant.FromDateTimeOffset(_time.GetUtcNow());
+        Instant? latest = null;
         await foreach (var (change, id, changedAt) in read(client, watermark.At, cancellationToken).ConfigureAwait(false))
         {
             if (watermark.Covers(id, changedAt))
@@ -133,9 +130,18 @@ public sealed class InboundSyncEngine
             }
 
             next.Add(id, changedAt);
+            if (changedAt is { } at && (latest is null || at > latest))
+            {
+                latest = at;
+            }
         }
 
-        next.Cap(started - Duration.FromTimeSpan(Overlap));
+        // Stay an overlap behind the latest change seen, by Autotask's clock, and never move back.
+        if (latest is { } seen)
+        {
+            var limit = seen - Duration.FromTimeSpan(Overlap);
+            next.Cap(watermark.At is { } previous && previous > limit ? previous : limit);
+        }
         await SaveAsync(client.ConnectionName, key, state, watermark, next, cancellationToken).ConfigureAwait(false);
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration.Tests.Inbound;
 
@@ -85,6 +86,37 @@ public sealed class InboundSyncTests : IAsyncLifetime
         await Patch(customers[1].Id, p => p.Set(c => c.IsActive, true));
         var reactivated = Assert.Single(await Customers());
         Assert.Equal((customers[1].Id, ChangeKind.Upsert), (reactivated.CompanyId, reactivated.Kind));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(24)]
+    [InlineData(-24)]
+    public async Task A_change_that_commits_late_is_delivered_whatever_this_processs_clock_says(int clockAheadHours)
+    {
+        // The watermark is kept in Autotask's time: a vendor server whose clock is a day off must not skip a change.
+        var offset = TimeSpan.FromHours(clockAheadHours);
+        await using var sync = SyncHarness.Create(configure: b => b.Services.AddSingleton<TimeProvider>(new ShiftedTimeProvider(offset)));
+        var first = new List<CustomerChange>();
+        await sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (c, _) => { first.Add(c); return ValueTask.CompletedTask; }, Ct);
+        var latest = sync.Simulator.Data.All<Company>().Max(c => c.LastTrackedModifiedDateTime)!.Value;
+
+        // A transaction that began (and was stamped) a minute before the latest change the run saw, committed after it.
+        var late = sync.Simulator.Data.Get<Company>(first[5].CompanyId)!;
+        sync.Simulator.Data.Update(late with { CompanyName = "Committed Late Ltd", LastTrackedModifiedDateTime = latest - NodaTime.Duration.FromMinutes(1) });
+        var second = new List<CustomerChange>();
+        await sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (c, _) => { second.Add(c); return ValueTask.CompletedTask; }, Ct);
+        var third = new List<CustomerChange>();
+        await sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (c, _) => { third.Add(c); return ValueTask.CompletedTask; }, Ct);
+
+        var delivered = Assert.Single(second);
+        Assert.Equal((late.Id, "Committed Late Ltd"), (delivered.CompanyId, delivered.Customer!.Name));
+        Assert.Empty(third);
+    }
+
+    private sealed class ShiftedTimeProvider(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + offset;
     }
 
     [Fact]
