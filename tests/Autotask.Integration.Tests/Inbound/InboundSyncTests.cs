@@ -114,11 +114,6 @@ public sealed class InboundSyncTests : IAsyncLifetime
         Assert.Empty(third);
     }
 
-    private sealed class ShiftedTimeProvider(TimeSpan offset) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + offset;
-    }
-
     [Fact]
     public async Task A_crash_mid_run_delivers_again_with_the_same_change_keys()
     {

@@ -116,6 +116,39 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
         Assert.Equal(before + 4, first.UnitsOn(subs[0], SyncHarness.TodayUtc));
     }
 
+    [Theory]
+    [InlineData(StoreKind.InMemory)]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.PostgreSql)]
+    public async Task A_write_in_flight_on_a_server_whose_clock_is_behind_is_not_taken_for_an_orphan(StoreKind kind)
+    {
+        // A's clock is an hour behind. Its write is in flight (begun, not yet sent) when B syncs with the default
+        // 10-minute lease: by A's timestamps the entry would look an hour old. The store's clock says it is young.
+        await using var shared = new SharedStore(kind, server);
+        await using var simulator = AutotaskSimulator.Create();
+        var a = new GatedStore(shared.Open()) { HoldAfterBegin = true };
+        var b = new GatedStore(shared.Open());
+        b.Release.SetResult();
+        await using var first = SyncHarness.For(simulator, configure: x => x.UseMappingStore(a).Services.AddSingleton<TimeProvider>(new ShiftedTimeProvider(TimeSpan.FromHours(-1))));
+        await using var second = SyncHarness.For(simulator, configure: x => x.UseMappingStore(b));
+        var subs = await first.MapSubscriptionsAsync(1);
+        var before = first.UnitsOn(subs[0], SyncHarness.TodayUtc);
+        var change = new QuantityChange("sub-1", before + 5, SyncHarness.Today);
+
+        a.Release.SetResult();
+        var syncA = first.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
+        await a.AtBegun.Task.WaitAsync(Wait, Ct);
+        var reportB = await second.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
+        a.ReleaseBegun.SetResult();
+        var reportA = await syncA.WaitAsync(Wait, Ct);
+
+        Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(reportB.Items).Status);
+        Assert.Contains("pending", reportB.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(reportA.Items).Status);
+        Assert.Single(simulator.AppliedAdjustments);
+        Assert.Equal(before + 5, first.UnitsOn(subs[0], SyncHarness.TodayUtc));
+    }
+
     /// <summary>Holds the first ledger begin (and optionally the first settle) of its instance until the test releases it.</summary>
     private sealed class GatedStore(IMappingStore inner) : DelegatingMappingStore(inner)
     {
@@ -128,19 +161,33 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
 
         public bool HoldSettle { get; init; }
 
+        public bool HoldAfterBegin { get; init; }
+
+        public TaskCompletionSource AtBegun { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource ReleaseBegun { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public TaskCompletionSource AtSettle { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource ReleaseSettle { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public override async Task<AdjustmentBeginOutcome> TryBeginAdjustmentAsync(AdjustmentLedgerEntry entry, long expectedVersion, CancellationToken cancellationToken = default)
         {
-            if (Interlocked.Increment(ref _begins) == 1)
+            var first = Interlocked.Increment(ref _begins) == 1;
+            if (first)
             {
                 AtBegin.SetResult();
                 await Release.Task.WaitAsync(cancellationToken);
             }
 
-            return await Inner.TryBeginAdjustmentAsync(entry, expectedVersion, cancellationToken);
+            var outcome = await Inner.TryBeginAdjustmentAsync(entry, expectedVersion, cancellationToken);
+            if (first && HoldAfterBegin)
+            {
+                AtBegun.SetResult();
+                await ReleaseBegun.Task.WaitAsync(cancellationToken);
+            }
+
+            return outcome;
         }
 
         public override async Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default)

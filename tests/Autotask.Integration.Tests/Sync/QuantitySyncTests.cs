@@ -221,6 +221,52 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_orphan_whose_units_match_neither_its_start_nor_its_target_is_recorded_as_indeterminate()
+    {
+        // A process began 'before -> before + 6' and died; meanwhile someone else (a person in Autotask) added 2 units.
+        var before = Units(0);
+        await _sync.Store.BeginAsync(PendingEntry("orphan", before, before + 6), Ct);
+        await _sync.Client.CreateAsync(new ContractServiceAdjustment { ContractId = _subs[0].ContractId, ContractServiceId = _subs[0].ContractServiceId, EffectiveDate = Today, UnitChange = 2 }, Ct);
+
+        var report = await SyncAfterLease(new QuantityChange("sub-1", before + 6, Now));
+
+        var item = Assert.Single(report.Items);
+        Assert.Equal((QuantitySyncStatus.Applied, 4), (item.Status, item.UnitChange));
+        Assert.Equal(before + 6, Units(0));
+        Assert.Equal([AdjustmentState.Indeterminate, AdjustmentState.Applied], (await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
+    }
+
+    [Fact]
+    public async Task A_cancelled_batch_keeps_the_audit_event_of_every_write_it_applied()
+    {
+        await using var sync = SyncHarness.Create();
+        var subs = await sync.MapSubscriptionsAsync(30);
+        sync.Simulator.Faults.Latency = TimeSpan.FromMilliseconds(25);
+        sync.Simulator.Faults.Randomly(SimulatorFault.Latency, 1.0, r => r.IsWrite);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var changes = subs.Select(s => new QuantityChange(s.VendorSubscriptionId, sync.UnitsOn(s, Today) + 1, Now)).ToList();
+
+        var batch = sync.Sync.SyncAsync(SyncHarness.Connection, changes, new QuantitySyncOptions { MaxConcurrentWrites = 1 }, cancel.Token);
+        while (sync.Simulator.AppliedAdjustments.Count < 5)
+        {
+            await Task.Delay(5, Ct);
+        }
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => batch);
+
+        var applied = new List<AdjustmentLedgerEntry>();
+        foreach (var sub in subs)
+        {
+            applied.AddRange((await sync.Store.GetLedgerAsync(SyncHarness.Connection, sub.VendorSubscriptionId, Ct)).Where(e => e.State == AdjustmentState.Applied));
+        }
+
+        var audited = sync.Audit.Events.Where(e => e.Operation == AuditOperations.UpdateSubscriptionQuantity && e.Status == AuditStatus.Succeeded).ToList();
+        Assert.InRange(applied.Count, 5, subs.Count - 1);
+        Assert.Equal(applied.Select(e => e.ContractServiceId).Order(), audited.Select(e => e.AutotaskIds["contractService"]).Order());
+    }
+
+    [Fact]
     public async Task A_write_pending_within_its_lease_is_left_to_the_sync_that_made_it()
     {
         var before = Units(0);
