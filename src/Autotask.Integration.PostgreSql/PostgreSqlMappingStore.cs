@@ -101,7 +101,8 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
         await transaction.CommitAsync().ConfigureAwait(false);
     }
 
-    private string Migration1()
+    /// <summary>Version 1 of the schema; the tests build schemas of older versions from it.</summary>
+    internal string Migration1()
     {
         var s = $"\"{_schema}\"";
         return $"""

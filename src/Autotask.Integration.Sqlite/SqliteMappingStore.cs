@@ -18,7 +18,8 @@ public sealed partial class SqliteMappingStore
     /// <summary>The schema version this release writes.</summary>
     internal const int SchemaVersion = 2;
 
-    private static readonly string[] Migrations =
+    /// <summary>The schema migrations, one per version from 1; the tests build files of older versions from them.</summary>
+    internal static readonly string[] Migrations =
     [
         // Version 1.
         """

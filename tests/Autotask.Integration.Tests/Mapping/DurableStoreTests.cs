@@ -59,6 +59,21 @@ public sealed class SqliteMappingStoreTests : MappingStoreConformance, IDisposab
     }
 
     [Fact]
+    public async Task A_file_of_schema_version_1_is_migrated_with_its_ledger_versions()
+    {
+        await using (var connection = new SqliteConnection($"Data Source={File("v1.db")}"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = SqliteMappingStore.Migrations[0] + MigratedLedger.Rows("autotask_ledger") +
+                $"PRAGMA application_id = {SqliteMappingStore.ApplicationId}; PRAGMA user_version = 1;";
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        await MigratedLedger.AssertAsync(new SqliteMappingStore(File("v1.db")), Ct);
+    }
+
+    [Fact]
     public async Task A_file_that_is_not_a_database_is_refused_clearly()
     {
         await System.IO.File.WriteAllBytesAsync(File("corrupt.db"), Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray(), Ct);
@@ -144,6 +159,32 @@ public sealed class PostgreSqlMappingStoreTests(PostgreSqlServer server) : Mappi
     }
 
     [Fact]
+    public async Task A_schema_of_version_1_is_migrated_with_its_ledger_versions()
+    {
+        var schema = PostgreSqlServer.NewSchema();
+        try
+        {
+            await using (var connection = new NpgsqlConnection(server.ConnectionString))
+            {
+                await connection.OpenAsync(Ct);
+                await using var old = new PostgreSqlMappingStore(server.ConnectionString, schema);
+                await using var command = new NpgsqlCommand($"CREATE SCHEMA \"{schema}\"; {old.Migration1()} {MigratedLedger.Rows($"\"{schema}\".ledger")}", connection);
+                await command.ExecuteNonQueryAsync(Ct);
+            }
+
+            await using var store = new PostgreSqlMappingStore(server.ConnectionString, schema);
+            await MigratedLedger.AssertAsync(store, Ct);
+        }
+        finally
+        {
+            await using var connection = new NpgsqlConnection(server.ConnectionString);
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE", connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+    }
+
+    [Fact]
     public async Task Instances_starting_together_create_the_schema_once()
     {
         var schema = PostgreSqlServer.NewSchema();
@@ -183,4 +224,36 @@ public sealed class PostgreSqlMappingStoreTests(PostgreSqlServer server) : Mappi
         var error = await Assert.ThrowsAsync<MappingStoreException>(() => store.FindCustomerAsync("a", "x", Ct));
         Assert.Contains("another application", error.Message, StringComparison.Ordinal);
     }
+}
+
+/// <summary>A ledger written by schema version 1 (no ledger versions), and what version 2 must make of it.</summary>
+internal static class MigratedLedger
+{
+    public static string Rows(string table) => $"""
+        INSERT INTO {table} (connection_key, operation_id, connection_name, vendor_subscription_id, contract_id, contract_service_id, effective_date,
+            units_before, units_after, state, adjustment_id, recorded_at, settled_at, pending_key) VALUES
+            ('A', 'op-1', 'a', 'sub-1', 20, 30, '2026-11-01', 5, 8, 'Applied', 900, 1, 2, NULL),
+            ('A', 'op-2', 'a', 'sub-1', 20, 30, '2026-11-02', 8, 9, 'NotApplied', NULL, 3, 4, NULL),
+            ('A', 'op-3', 'a', 'sub-2', 20, 31, '2026-11-02', 1, 2, 'Pending', NULL, 5, NULL, 'A|sub-2');
+        """;
+
+    public static async Task AssertAsync(IMappingStore store, CancellationToken cancellationToken)
+    {
+        var heads = await store.GetLedgerHeadsAsync("a", ["sub-1", "sub-2", "sub-3"], cancellationToken);
+
+        // Two begins and two settles; one begin; nothing.
+        Assert.Equal((4L, (string?)null), (heads["sub-1"].Version, heads["sub-1"].Pending?.OperationId));
+        Assert.Equal((1L, "op-3"), (heads["sub-2"].Version, heads["sub-2"].Pending?.OperationId));
+        Assert.Equal(0, heads["sub-3"].Version);
+        Assert.Equal(AdjustmentBeginOutcome.Stale, await store.TryBeginAdjustmentAsync(Entry("sub-1"), 0, cancellationToken));
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await store.TryBeginAdjustmentAsync(Entry("sub-1"), 4, cancellationToken));
+        Assert.Equal(2, await store.SettleAdjustmentAsync("a", "op-3", AdjustmentState.Applied, null, cancellationToken));
+        Assert.Equal(3, (await store.GetLedgerAsync("a", "sub-1", cancellationToken)).Count);
+    }
+
+    private static AdjustmentLedgerEntry Entry(string subscription) => new()
+    {
+        OperationId = Guid.NewGuid().ToString("N"), Connection = "a", VendorSubscriptionId = subscription, ContractId = 20, ContractServiceId = 30,
+        EffectiveDate = new NodaTime.LocalDate(2026, 12, 1), UnitsBefore = 9, UnitsAfter = 10,
+    };
 }
