@@ -252,18 +252,19 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
                 return AdjustmentBeginOutcome.Stale;
             }
 
-            var pending = await QueryAsync(connection, transaction, $"SELECT operation_id FROM {Table("ledger")} WHERE pending_key = @pk", r => r.GetString(0),
-                cancellationToken, ("pk", key + "|" + entry.VendorSubscriptionId)).ConfigureAwait(false);
-            if (pending.Count > 0)
-            {
-                return AdjustmentBeginOutcome.Busy;
-            }
-
-            await ExecuteAsync(connection, transaction, $"INSERT INTO {Table("ledger")} (connection_key, {LedgerColumns}, pending_key) VALUES (@k, @op, @n, @v, @ct, @cs, @d, @b, @a, @st, NULL, {ClockTicks()}, NULL, @pk)",
+            // Recorded only when nothing is pending; the head's row lock, taken above, keeps the check and the insert together.
+            var inserted = await ExecuteAsync(connection, transaction,
+                $"INSERT INTO {Table("ledger")} (connection_key, {LedgerColumns}, pending_key) SELECT @k, @op, @n, @v, @ct, @cs, @d, @b, @a, @st, NULL, {ClockTicks()}, NULL, @pk " +
+                $"WHERE NOT EXISTS (SELECT 1 FROM {Table("ledger")} WHERE pending_key = @pk)",
                 cancellationToken, ("k", key), ("op", entry.OperationId), ("n", entry.Connection), ("v", entry.VendorSubscriptionId),
                 ("ct", entry.ContractId), ("cs", entry.ContractServiceId), ("d", entry.EffectiveDate.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture)),
                 ("b", entry.UnitsBefore), ("a", entry.UnitsAfter), ("st", nameof(AdjustmentState.Pending)),
                 ("pk", key + "|" + entry.VendorSubscriptionId)).ConfigureAwait(false);
+            if (inserted == 0)
+            {
+                return AdjustmentBeginOutcome.Busy;
+            }
+
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return AdjustmentBeginOutcome.Begun;
         }
@@ -289,21 +290,18 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
         var key = Key(connection);
         await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var subscription = (await QueryAsync(db, transaction, $"SELECT vendor_subscription_id FROM {Table("ledger")} WHERE connection_key = @k AND operation_id = @op AND state = @pending",
-            r => r.GetString(0), cancellationToken, ("k", key), ("op", operationId), ("pending", nameof(AdjustmentState.Pending))).ConfigureAwait(false)).FirstOrDefault()
+        // Clearing pending_key frees the subscription for its next adjustment. A concurrent settle of the same entry
+        // waits for this row and then finds it settled.
+        var subscription = (await QueryAsync(db, transaction,
+            $"UPDATE {Table("ledger")} SET state = @st, adjustment_id = @id, settled_at = {ClockTicks()}, pending_key = NULL WHERE connection_key = @k AND operation_id = @op AND state = @pending RETURNING vendor_subscription_id",
+            r => r.GetString(0), cancellationToken, ("st", state.ToString()), ("id", adjustmentId), ("k", key), ("op", operationId),
+            ("pending", nameof(AdjustmentState.Pending))).ConfigureAwait(false)).FirstOrDefault()
             ?? throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
-
-        // The head first, as a begin does, so that the two always take their locks in the same order.
         var version = (await QueryAsync(db, transaction, $"UPDATE {Table("ledger_heads")} SET version = version + 1 WHERE connection_key = @k AND vendor_subscription_id = @v RETURNING version",
             r => r.GetInt64(0), cancellationToken, ("k", key), ("v", subscription)).ConfigureAwait(false)).FirstOrDefault();
-
-        // Clearing pending_key frees the subscription for its next adjustment.
-        var rows = await ExecuteAsync(db, transaction, $"UPDATE {Table("ledger")} SET state = @st, adjustment_id = @id, settled_at = {ClockTicks()}, pending_key = NULL WHERE connection_key = @k AND operation_id = @op AND state = @pending",
-            cancellationToken, ("st", state.ToString()), ("id", adjustmentId), ("k", key), ("op", operationId),
-            ("pending", nameof(AdjustmentState.Pending))).ConfigureAwait(false);
-        if (rows == 0 || version == 0)
+        if (version == 0)
         {
-            throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
+            throw new MappingStoreException($"The ledger of subscription '{subscription}' has no version row; the store's schema is damaged. Restore it from a backup.");
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
