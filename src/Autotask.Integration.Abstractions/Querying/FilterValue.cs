@@ -127,14 +127,34 @@ public readonly struct FilterValue : IEquatable<FilterValue>
         byte b => (long)b,
         bool b => b,
         decimal d => d,
-        double d => (decimal)d,
-        float f => (decimal)f,
+        double d => Exactly(d, d.ToString("R", CultureInfo.InvariantCulture), x => x),
+        float f => Exactly(f, f.ToString("R", CultureInfo.InvariantCulture), x => (float)x),
         Instant instant => instant,
         LocalDate date => date,
         Enum e => Convert.ToInt64(e, CultureInfo.InvariantCulture),
         System.Collections.IEnumerable => throw new ArgumentException("Use FilterValue.List (or the In / NotIn filters) for lists.", nameof(value)),
         _ => throw new ArgumentException($"Autotask filters do not accept values of type {value.GetType().Name}.", nameof(value)),
     };
+
+    /// <summary>
+    /// A binary floating-point value as the decimal it reads as, sent only when that is exact: a filter is never
+    /// silently changed (1e-30 to 0, say), and NaN, infinities and numbers beyond decimal's range are refused.
+    /// </summary>
+    private static FilterValue Exactly(double value, string text, Func<double, double> narrow)
+    {
+        if (double.IsNaN(value) || double.IsInfinity(value))
+        {
+            throw new ArgumentException($"A filter value must be a finite number; {text} is not.", nameof(value));
+        }
+
+        if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var exact) ||
+            narrow((double)exact) != narrow(value))
+        {
+            throw new ArgumentException($"The number {text} cannot be sent to Autotask exactly (a decimal holds at most 28 decimal places and about 7.9e28); pass a decimal value instead.", nameof(value));
+        }
+
+        return exact;
+    }
 
     /// <inheritdoc />
     public bool Equals(FilterValue other)

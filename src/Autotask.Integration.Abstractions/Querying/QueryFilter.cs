@@ -62,6 +62,15 @@ public abstract class QueryFilter
 
     /// <summary>The most values an <c>in</c> or <c>notIn</c> list may hold; Autotask limits a query to 500 OR conditions.</summary>
     public const int MaxListValues = 500;
+
+    /// <summary>
+    /// How deep groups may nest: a group of field filters is 1 deep, a group holding such a group 2, and so on. Deeper
+    /// filters are refused when the group is made, so no filter can be too deep to check, print or send.
+    /// </summary>
+    public const int MaxGroupDepth = 32;
+
+    /// <summary>How deep the groups of this filter nest: 0 for a field filter.</summary>
+    internal int Depth { get; private protected init; }
 }
 
 /// <summary>A comparison of one field with a value.</summary>
@@ -120,7 +129,7 @@ public sealed class FilterGroup : QueryFilter
     /// <summary>Creates a group.</summary>
     /// <param name="operator">How the filters combine.</param>
     /// <param name="filters">The filters; at least one.</param>
-    /// <exception cref="ArgumentException">The group is empty or holds a <c>null</c>.</exception>
+    /// <exception cref="ArgumentException">The group is empty, holds a <c>null</c>, or would nest deeper than <see cref="QueryFilter.MaxGroupDepth"/>.</exception>
     public FilterGroup(LogicalOperator @operator, IEnumerable<QueryFilter> filters)
     {
         ArgumentNullException.ThrowIfNull(filters);
@@ -133,6 +142,13 @@ public sealed class FilterGroup : QueryFilter
         if (items.Any(f => f is null))
         {
             throw new ArgumentException("A filter group cannot hold null.", nameof(filters));
+        }
+
+        // Each filter knows its own depth, so this needs no recursion however the groups were built.
+        Depth = 1 + items.Max(f => f.Depth);
+        if (Depth > MaxGroupDepth)
+        {
+            throw new ArgumentException($"Filter groups nest {Depth} deep; Autotask queries allow at most {MaxGroupDepth}. Flatten the conditions (an In filter replaces many Or groups).", nameof(filters));
         }
 
         Operator = @operator;

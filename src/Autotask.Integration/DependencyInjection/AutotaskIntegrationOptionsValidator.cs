@@ -27,10 +27,7 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
             failures.Add($"Autotask zones: DiscoveryUrl is refused because {reason}.");
         }
 
-        if (zones.CacheDuration < TimeSpan.Zero)
-        {
-            failures.Add("Autotask zones: CacheDuration cannot be negative.");
-        }
+        Between(failures, "Autotask zones:", nameof(zones.CacheDuration), zones.CacheDuration, TimeSpan.Zero, TimeSpan.FromDays(7));
 
         if (options.Connections.Count == 0)
         {
@@ -55,19 +52,33 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
             {
                 failures.Add($"{prefix} UserName is required: the API user's username (key) from Autotask.");
             }
-            else if (connection.UserName.Any(char.IsWhiteSpace))
+            else if (HeaderValue(failures, prefix, nameof(connection.UserName), connection.UserName, spacesChecked: true) && connection.UserName.Contains(' ', StringComparison.Ordinal))
             {
                 failures.Add($"{prefix} UserName contains white space; copy the API user's username exactly.");
             }
 
+            // The three credentials go onto the wire as header values: a line break would end the header (or inject another).
             if (string.IsNullOrWhiteSpace(connection.Secret))
             {
                 failures.Add($"{prefix} Secret is required: the API user's secret from Autotask.");
+            }
+            else
+            {
+                HeaderValue(failures, prefix, nameof(connection.Secret), connection.Secret);
             }
 
             if (string.IsNullOrWhiteSpace(connection.IntegrationCode))
             {
                 failures.Add($"{prefix} IntegrationCode is required: the API tracking identifier's integration code.");
+            }
+            else
+            {
+                HeaderValue(failures, prefix, nameof(connection.IntegrationCode), connection.IntegrationCode);
+            }
+
+            if (!Enum.IsDefined(connection.QueryMethod))
+            {
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix} QueryMethod {(int)connection.QueryMethod} is not one of {string.Join(", ", Enum.GetNames<AutotaskQueryMethod>())}."));
             }
 
             if (!string.IsNullOrWhiteSpace(connection.ZoneUrl))
@@ -107,6 +118,31 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Refuses what an HTTP header cannot carry, naming the setting and never the value.</summary>
+    /// <returns>Whether the value passed.</returns>
+    private static bool HeaderValue(List<string> failures, string prefix, string setting, string value, bool spacesChecked = false)
+    {
+        var count = failures.Count;
+        if (value[^1] is '\n' or '\r')
+        {
+            failures.Add($"{prefix} {setting} ends with a line break, as when read from a file; remove it.");
+        }
+        else if (value.Any(char.IsControl))
+        {
+            failures.Add($"{prefix} {setting} contains a control character (a line break or tab); copy it again from Autotask.");
+        }
+        else if (value.Any(c => c > '~'))
+        {
+            failures.Add($"{prefix} {setting} contains characters outside printable ASCII, which Autotask's API user settings never produce; copy it again from Autotask.");
+        }
+        else if (!spacesChecked && value.Trim() != value)
+        {
+            failures.Add($"{prefix} {setting} starts or ends with a space; copy it again from Autotask.");
+        }
+
+        return failures.Count == count;
     }
 
     private static void Range(List<string> failures, string prefix, string setting, int value, int min, int max)

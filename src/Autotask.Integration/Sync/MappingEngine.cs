@@ -1,3 +1,4 @@
+using System.Globalization;
 using Autotask.Integration.Auditing;
 using Microsoft.Extensions.Options;
 
@@ -116,6 +117,7 @@ public sealed class MappingEngine
         AuditedAsync(AuditOperations.CreateConnectionCustomerMapping, connection, Ids(("customer", vendorCustomerId)), Ids(("company", companyId)), async (client, ct) =>
         {
             RequireId(vendorCustomerId, "vendor customer id");
+            RequireId(companyId, "company id");
             var company = await client.GetAsync<Company>(companyId, ct).ConfigureAwait(false)
                 ?? throw new MappingException(MappingError.CompanyNotFound, $"Autotask has no company with id {companyId}.");
             if (company.CompanyType != CompanyTypes.Customer)
@@ -176,6 +178,7 @@ public sealed class MappingEngine
         AuditedAsync(AuditOperations.CreateOfferMapping, connection, Ids(("offer", vendorOfferId)), Ids(("service", serviceId)), async (client, ct) =>
         {
             RequireId(vendorOfferId, "vendor offer id");
+            RequireId(serviceId, "service id");
             var service = await client.GetAsync<Service>(serviceId, ct).ConfigureAwait(false);
             if (service is null || service.IsActive == false)
             {
@@ -218,6 +221,11 @@ public sealed class MappingEngine
             Ids(("contract", request.ContractId)), async (client, ct) =>
             {
                 RequireId(request.VendorSubscriptionId, "vendor subscription id");
+                RequireId(request.ContractId, "contract id");
+                if (request.ContractServiceId is { } chosenLine)
+                {
+                    RequireId(chosenLine, "contract service id");
+                }
                 var connectionCurrency = _options.Connections[client.ConnectionName].Currency;
                 if (request.Currency is not null && connectionCurrency is not null && !string.Equals(request.Currency, connectionCurrency, StringComparison.OrdinalIgnoreCase))
                 {
@@ -355,6 +363,14 @@ public sealed class MappingEngine
         if (string.IsNullOrWhiteSpace(value))
         {
             throw new MappingException(MappingError.InvalidInput, $"The {what} is empty.");
+        }
+    }
+
+    private static void RequireId(long value, string what)
+    {
+        if (value < 1)
+        {
+            throw new MappingException(MappingError.InvalidInput, string.Create(CultureInfo.InvariantCulture, $"The {what} {value} is not an Autotask id; ids are positive."));
         }
     }
 

@@ -113,7 +113,19 @@ public sealed class QuantitySyncEngine
                 continue;
             }
 
-            work.Add(new WorkItem(index, change, mapping, options.EffectiveDate.EffectiveDate(change.AsOf, zone)));
+            LocalDate effectiveDate;
+            try
+            {
+                effectiveDate = options.EffectiveDate.EffectiveDate(change.AsOf, zone);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // An instant at the end of time (or a policy of the vendor's own that throws) fails this item only.
+                results[index] = new QuantitySyncItem { Index = index, VendorSubscriptionId = subscription, Status = QuantitySyncStatus.Invalid, DesiredUnits = change.Quantity, ContractServiceId = mapping.ContractServiceId, Reason = $"No effective date could be worked out from {change.AsOf}: {ex.Message}" };
+                continue;
+            }
+
+            work.Add(new WorkItem(index, change, mapping, effectiveDate));
         }
 
         // 3. Read where each subscription's ledger stands, then what Autotask bills: the ledger version read first is

@@ -37,6 +37,52 @@ public sealed class RegistrationTests
         Assert.DoesNotContain("top-secret-value", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("UserName", "api@example.com\r\nX-Injected: 1", "control character")]
+    [InlineData("Secret", "s3cr3t\r\nX-Injected: 1", "control character")]
+    [InlineData("IntegrationCode", "CODE\nX-Injected: 1", "control character")]
+    [InlineData("Secret", "s3cr3t\n", "ends with a line break")]
+    [InlineData("IntegrationCode", "CODE\r\n", "ends with a line break")]
+    [InlineData("Secret", "s3cr\t3t", "control character")]
+    [InlineData("Secret", "sécret", "outside printable ASCII")]
+    [InlineData("UserName", "api@exämple.com", "outside printable ASCII")]
+    [InlineData("IntegrationCode", " CODE", "starts or ends with a space")]
+    public void Credentials_that_a_header_cannot_carry_are_refused_naming_the_setting_never_the_value(string setting, string value, string problem)
+    {
+        var error = Invalid(o => o.AddConnection("contoso", c =>
+        {
+            c.UserName = setting == "UserName" ? value : "api@example.com";
+            c.Secret = setting == "Secret" ? value : "a-valid-secret";
+            c.IntegrationCode = setting == "IntegrationCode" ? value : "VALIDCODE";
+            c.ZoneUrl = "https://webservices1.autotask.net/atservicesrest/";
+        }));
+
+        Assert.Contains($"Autotask connection 'contoso': {setting} ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+        Assert.Single(error.Failures);
+        Assert.DoesNotContain(value.Trim(), error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Injected", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Settings_out_of_range_are_refused_at_start_up()
+    {
+        var error = Invalid(o =>
+        {
+            o.Zones.CacheDuration = TimeSpan.MaxValue;
+            o.AddConnection("contoso", c =>
+            {
+                c.UserName = "api@example.com";
+                c.Secret = "a-valid-secret";
+                c.IntegrationCode = "VALIDCODE";
+                c.QueryMethod = (AutotaskQueryMethod)7;
+            });
+        });
+
+        Assert.Contains("Autotask zones: CacheDuration is", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Autotask connection 'contoso': QueryMethod 7 is not one of Post, Get", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_missing_secret_is_reported()
     {

@@ -107,3 +107,71 @@ public sealed class FilterSerializationTests
     public void Empty_groups_are_refused() =>
         Assert.Throws<ArgumentException>(() => Filter.Or());
 }
+
+public sealed class FilterBadInputTests
+{
+    [Theory]
+    [InlineData(double.NaN, "finite")]
+    [InlineData(double.PositiveInfinity, "finite")]
+    [InlineData(double.NegativeInfinity, "finite")]
+    [InlineData(1e300, "exactly")]
+    [InlineData(-1e300, "exactly")]
+    [InlineData(1e-30, "exactly")]
+    [InlineData(1.2345678901234567e-13, "exactly")]
+    public void A_number_that_cannot_be_sent_exactly_is_refused_never_changed(double value, string problem)
+    {
+        var error = Assert.Throws<ArgumentException>(() => FilterValue.From(value));
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0.1, "0.1")]
+    [InlineData(-2.5, "-2.5")]
+    [InlineData(1e-20, "0.00000000000000000001")]
+    [InlineData(123456789012345.0, "123456789012345")]
+    public void A_number_that_can_be_sent_exactly_is_sent_as_it_reads(double value, string expected) =>
+        Assert.Equal(decimal.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), (decimal)FilterValue.From(value).Value!);
+
+    [Fact]
+    public void A_float_is_sent_as_it_reads_not_as_its_binary_expansion() =>
+        Assert.Equal(0.1m, (decimal)FilterValue.From(0.1f).Value!);
+
+    [Fact]
+    public void Groups_nest_up_to_the_limit_and_no_deeper_without_recursion()
+    {
+        QueryFilter filter = Filter<Company>.Eq(c => c.Id, 1L);
+        for (var depth = 1; depth <= QueryFilter.MaxGroupDepth; depth++)
+        {
+            filter = Filter.Or(filter, Filter<Company>.Eq(c => c.Id, depth));
+        }
+
+        // The deepest allowed query is checked and written.
+        var query = new AutotaskQuery<Company>().Where(filter);
+        QueryWriter.Validate("Companies", new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "id" }, query.Filters, null);
+        Assert.Contains("\"op\":\"or\"", System.Text.Encoding.UTF8.GetString(QueryWriter.Write(query.Filters, null, null)), StringComparison.Ordinal);
+
+        var error = Assert.Throws<ArgumentException>(() => Filter.And(filter));
+        Assert.Contains($"at most {QueryFilter.MaxGroupDepth}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_hundred_thousand_nested_groups_are_refused_at_the_first_too_deep_one_without_overflowing_the_stack()
+    {
+        QueryFilter filter = Filter<Company>.Eq(c => c.Id, 1L);
+        var refusedAt = 0;
+        for (var depth = 1; depth <= 100_000; depth++)
+        {
+            try
+            {
+                filter = Filter.And(filter);
+            }
+            catch (ArgumentException)
+            {
+                refusedAt = depth;
+                break;
+            }
+        }
+
+        Assert.Equal(QueryFilter.MaxGroupDepth + 1, refusedAt);
+    }
+}

@@ -112,6 +112,21 @@ public sealed class MappingEngineTests : IAsyncLifetime
         Assert.Empty(await _sync.Store.ListCustomersAsync(SyncHarness.Connection, Ct));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    [InlineData(long.MinValue)]
+    public async Task Ids_that_cannot_be_Autotask_ids_are_refused_as_mapping_errors_and_audited(long id)
+    {
+        var customer = await Refused(() => _sync.Mapping.MapCustomerAsync(SyncHarness.Connection, "cust-1", id, Ct), MappingError.InvalidInput);
+        Assert.Contains("company id", customer.Message, StringComparison.Ordinal);
+        await MapCustomerAndOffer();
+        await Refused(() => _sync.Mapping.MapOfferAsync(SyncHarness.Connection, "offer-2", BillingTerm.Monthly, id, Ct), MappingError.InvalidInput);
+        await Refused(() => _sync.Mapping.MapSubscriptionAsync(SyncHarness.Connection, Request(contract: id), Ct), MappingError.InvalidInput);
+        await Refused(() => _sync.Mapping.MapSubscriptionAsync(SyncHarness.Connection, Request(contract: _recurring.Id) with { ContractServiceId = id }, Ct), MappingError.InvalidInput);
+        Assert.Empty(await _sync.Store.ListSubscriptionsAsync(SyncHarness.Connection, cancellationToken: Ct));
+    }
+
     [Fact]
     public async Task A_customer_with_mapped_subscriptions_cannot_be_unmapped()
     {

@@ -350,6 +350,39 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         UnitsAfter = after,
     };
 
+    public static TheoryData<string, Instant> EndsOfTime() => new()
+    {
+        { "DayOfChange", Instant.MinValue },
+        { "DayOfChange", Instant.MaxValue },
+        { "NextDay", Instant.MaxValue },
+        { "FirstOfNextMonth", Instant.MaxValue },
+        { "NextDay", Instant.MinValue },
+    };
+
+    [Theory]
+    [MemberData(nameof(EndsOfTime))]
+    public async Task An_instant_at_the_end_of_time_fails_its_item_only(string policy, Instant asOf)
+    {
+        await using var sync = SyncHarness.Create(connection: c => c.TimeZone = "America/New_York");
+        var subs = await sync.MapSubscriptionsAsync(2);
+        var before = sync.UnitsOn(subs[1], Today);
+        var effective = policy switch
+        {
+            "NextDay" => EffectiveDatePolicy.NextDay,
+            "FirstOfNextMonth" => EffectiveDatePolicy.FirstOfNextMonth,
+            _ => EffectiveDatePolicy.DayOfChange,
+        };
+
+        var report = await sync.Sync.SyncAsync(SyncHarness.Connection,
+            [new QuantityChange("sub-1", 5, asOf), new QuantityChange("sub-2", before + 1, Now)],
+            new QuantitySyncOptions { EffectiveDate = EffectiveDatePolicy.Custom((i, z) => i == Now ? i.InZone(z).Date : effective.EffectiveDate(i, z)) }, Ct);
+
+        Assert.Equal([QuantitySyncStatus.Invalid, QuantitySyncStatus.Applied], report.Items.Select(i => i.Status));
+        Assert.Contains("effective date", report.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Single(sync.Simulator.AppliedAdjustments);
+        Assert.Equal(2, sync.Audit.Events.Count);
+    }
+
     [Fact]
     public async Task A_refused_write_fails_the_item_only()
     {
