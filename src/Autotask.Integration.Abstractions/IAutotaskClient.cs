@@ -31,7 +31,10 @@ public interface IAutotaskClient
     /// <param name="cancellationToken">Cancels the request.</param>
     Task<long> CountAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity;
 
-    /// <summary>Reads one entity by id, or returns <c>null</c> when Autotask has none with that id.</summary>
+    /// <summary>
+    /// Reads one entity by id, or returns <c>null</c> when Autotask has none with that id (it answers either
+    /// <c>200 {"item":null}</c> or <c>404 {"item":null}</c>, depending on the tenant).
+    /// </summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="id">The id.</param>
     /// <param name="cancellationToken">Cancels the request.</param>

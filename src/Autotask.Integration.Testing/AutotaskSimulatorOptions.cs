@@ -27,6 +27,12 @@ public sealed class AutotaskSimulatorOptions
     /// <summary>Requests allowed in flight at once per entity before answers are 429. Default: 3, as Autotask.</summary>
     public int MaxConcurrentRequestsPerEntity { get; set; } = 3;
 
+    /// <summary>
+    /// How a GET of an id that does not exist is answered, both times with <c>{"item":null}</c>: tenants differ between
+    /// <see cref="System.Net.HttpStatusCode.OK"/> (the default) and <see cref="System.Net.HttpStatusCode.NotFound"/>.
+    /// </summary>
+    public System.Net.HttpStatusCode MissingIdStatus { get; set; } = System.Net.HttpStatusCode.OK;
+
     /// <summary>The page size of queries without MaxRecords. Default: 500, as Autotask.</summary>
     public int PageSize { get; set; } = 500;
 

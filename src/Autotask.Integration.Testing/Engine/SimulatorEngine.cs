@@ -445,7 +445,7 @@ internal sealed class SimulatorEngine
             }
 
             w.WriteEndObject();
-        });
+        }, entity is null ? (int)_options.MissingIdStatus : 200);
     }
 
     private EngineResponse Query(string path, EngineRequest request, string[] segments)

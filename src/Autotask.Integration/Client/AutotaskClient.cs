@@ -149,8 +149,16 @@ internal sealed class AutotaskClient : IAutotaskClient
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
         var info = new RequestInfo("Get", entity.Path, IsRead: true, zone.ApiRoot);
         var uri = new Uri(zone.ApiRoot, $"{entity.Path}/{id}");
-        var result = await ReadJsonAsync(HttpMethod.Get, uri, null, info, entity.ItemTypeInfo, cancellationToken).ConfigureAwait(false);
-        return result.Item;
+        try
+        {
+            var result = await ReadJsonAsync(HttpMethod.Get, uri, null, info, entity.ItemTypeInfo, cancellationToken).ConfigureAwait(false);
+            return result.Item;
+        }
+        catch (AutotaskNotFoundException)
+        {
+            // Autotask answers a missing id either 200 {"item":null} or 404 {"item":null}; the URL itself comes from the model.
+            return null;
+        }
     }
 
     public async Task<long> CreateAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity

@@ -88,10 +88,27 @@ public sealed class ErrorMappingTests : IDisposable
         Assert.Contains("threshold", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Http_404_is_a_not_found_error()
+    [Theory]
+    [InlineData(404, "{\"item\":null}")]
+    [InlineData(200, "{\"item\":null}")]
+    [InlineData(404, "")]
+    public async Task A_missing_id_reads_as_null_whichever_way_the_tenant_answers(int status, string body)
     {
-        await GetCompanyFails<AutotaskNotFoundException>(404, "");
+        GivenGetCompany(status, body);
+        using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 2);
+
+        Assert.Null(await harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Fact]
+    public async Task Http_404_on_a_count_is_a_not_found_error()
+    {
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/query/count").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(404).WithHeader("Content-Type", "application/json").WithBody(""));
+        using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 2);
+
+        await Assert.ThrowsAsync<AutotaskNotFoundException>(() => harness.Client.CountAsync(new AutotaskQuery<Company>(), TestContext.Current.CancellationToken));
         Assert.Single(_server.LogEntries);
     }
 

@@ -223,3 +223,41 @@ public sealed class MappingEngineTests : IAsyncLifetime
         public Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default) => throw new IOException("The audit database is down.");
     }
 }
+
+/// <summary>Tenants answer a GET of a missing id with 200 or with 404; the mapping rules must read the same either way.</summary>
+public sealed class MissingIdTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(System.Net.HttpStatusCode.OK)]
+    [InlineData(System.Net.HttpStatusCode.NotFound)]
+    public async Task Ids_that_do_not_exist_are_mapping_errors_whichever_way_the_tenant_answers(System.Net.HttpStatusCode missing)
+    {
+        Company customer = null!;
+        Service monthly = null!;
+        Contract contract = null!;
+        await using var sync = SyncHarness.Create(new AutotaskSimulatorOptions
+        {
+            MissingIdStatus = missing,
+            DataSet = SimulatorDataSet.Empty,
+            Fixtures = data =>
+            {
+                customer = data.Add(new Company { CompanyName = "Contoso Dental", CompanyType = CompanyTypes.Customer, IsActive = true });
+                monthly = data.Add(new Service { Name = "M365 (monthly)", PeriodType = 1, UnitPrice = 22m });
+                contract = data.Add(new Contract { CompanyId = customer.Id, ContractName = "Managed", ContractType = ContractTypes.RecurringService, Status = 1, StartDate = new LocalDate(2026, 1, 1), EndDate = new LocalDate(2027, 12, 31) });
+            },
+        });
+
+        Assert.Null(await sync.Client.GetAsync<Company>(987654, Ct));
+        Assert.Equal(MappingError.CompanyNotFound, (await Assert.ThrowsAsync<MappingException>(() => sync.Mapping.MapCustomerAsync(SyncHarness.Connection, "cust-1", 987654, Ct))).Error);
+        Assert.Equal(MappingError.ServiceNotFound, (await Assert.ThrowsAsync<MappingException>(() => sync.Mapping.MapOfferAsync(SyncHarness.Connection, "offer-1", BillingTerm.Monthly, 987654, Ct))).Error);
+        await sync.Mapping.MapCustomerAsync(SyncHarness.Connection, "cust-1", customer.Id, Ct);
+        await sync.Mapping.MapOfferAsync(SyncHarness.Connection, "offer-1", BillingTerm.Monthly, monthly.Id, Ct);
+        var request = new SubscriptionMappingRequest { VendorSubscriptionId = "sub-1", VendorCustomerId = "cust-1", VendorOfferId = "offer-1", ContractId = 987654 };
+        Assert.Equal(MappingError.ContractNotFound, (await Assert.ThrowsAsync<MappingException>(() => sync.Mapping.MapSubscriptionAsync(SyncHarness.Connection, request, Ct))).Error);
+        Assert.Equal(MappingError.ContractServiceMismatch, (await Assert.ThrowsAsync<MappingException>(() =>
+            sync.Mapping.MapSubscriptionAsync(SyncHarness.Connection, request with { ContractId = contract.Id, ContractServiceId = 987654 }, Ct))).Error);
+        Assert.Equal(4, sync.Audit.Events.Count(e => e.Status == AuditStatus.Failed));
+    }
+}
