@@ -258,7 +258,7 @@ public enum MappingError
     /// <summary>The subscription's currency is not the connection's.</summary>
     CurrencyMismatch,
 
-    /// <summary>The mapping is still used by other mappings (a customer with subscriptions).</summary>
+    /// <summary>The mapping is still used: a customer with subscriptions, or a subscription with a write pending.</summary>
     InUse,
 
     /// <summary>An id or value given is not valid.</summary>

@@ -98,12 +98,18 @@ public sealed class AlertTicketEngine
     /// <param name="connection">The connection.</param>
     /// <param name="alert">The alert.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<AlertResult> PublishAlertAsync(string connection, Alert alert, CancellationToken cancellationToken = default)
+    public Task<AlertResult> PublishAlertAsync(string connection, Alert alert, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alert);
         ArgumentException.ThrowIfNullOrWhiteSpace(alert.VendorCustomerId, nameof(alert));
         ArgumentException.ThrowIfNullOrWhiteSpace(alert.AlertKey, nameof(alert));
         ArgumentException.ThrowIfNullOrWhiteSpace(alert.Title, nameof(alert));
+        return AuditFailuresAsync(CreateAlertTicket, connection, new Dictionary<string, string> { ["customer"] = alert.VendorCustomerId, ["alert"] = alert.AlertKey },
+            () => PublishAlertCoreAsync(connection, alert, cancellationToken));
+    }
+
+    private async Task<AlertResult> PublishAlertCoreAsync(string connection, Alert alert, CancellationToken cancellationToken)
+    {
         var client = _clients.GetClient(connection);
         var mapping = Mapping(client.ConnectionName);
         var rule = mapping.Severities.GetValueOrDefault(alert.Severity)
@@ -168,10 +174,17 @@ public sealed class AlertTicketEngine
     /// <param name="day">The day, in the Autotask instance's calendar.</param>
     /// <param name="events">The day's alerts.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<AlertResult> PublishDailyDigestAsync(string connection, string vendorCustomerId, LocalDate day, IReadOnlyList<Alert> events, CancellationToken cancellationToken = default)
+    public Task<AlertResult> PublishDailyDigestAsync(string connection, string vendorCustomerId, LocalDate day, IReadOnlyList<Alert> events, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(vendorCustomerId);
         ArgumentNullException.ThrowIfNull(events);
+        return AuditFailuresAsync(CreateDigestTicket, connection,
+            new Dictionary<string, string> { ["customer"] = vendorCustomerId, ["day"] = day.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture) },
+            () => PublishDailyDigestCoreAsync(connection, vendorCustomerId, day, events, cancellationToken));
+    }
+
+    private async Task<AlertResult> PublishDailyDigestCoreAsync(string connection, string vendorCustomerId, LocalDate day, IReadOnlyList<Alert> events, CancellationToken cancellationToken)
+    {
         var client = _clients.GetClient(connection);
         var mapping = Mapping(client.ConnectionName);
         var rule = mapping.DailyDigest ?? throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' has no DailyDigest rule.");
@@ -224,7 +237,11 @@ public sealed class AlertTicketEngine
     /// <param name="vendorCustomerId">A mapped customer whose company gets the ticket; when <c>null</c>, the catch-all company.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="MappingException">Neither a mapped customer nor a catch-all company is available.</exception>
-    public async Task<AlertResult> SendTestTicketAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default)
+    public Task<AlertResult> SendTestTicketAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default) =>
+        AuditFailuresAsync(SendTestTicket, connection, vendorCustomerId is null ? null : new Dictionary<string, string> { ["customer"] = vendorCustomerId },
+            () => SendTestTicketCoreAsync(connection, vendorCustomerId, cancellationToken));
+
+    private async Task<AlertResult> SendTestTicketCoreAsync(string connection, string? vendorCustomerId, CancellationToken cancellationToken)
     {
         var client = _clients.GetClient(connection);
         var mapping = Mapping(client.ConnectionName);
@@ -250,6 +267,22 @@ public sealed class AlertTicketEngine
         return new AlertResult { Outcome = AlertOutcome.TicketCreated, TicketId = created.Id, TicketNumber = created.TicketNumber, CompanyId = target.Value.Id, CatchAll = target.Value.CatchAll };
     }
 
+    /// <summary>Runs an operation and audits its failure (it audits its own outcomes otherwise), then lets the failure through.</summary>
+    private async Task<AlertResult> AuditFailuresAsync(string operation, string connection, IReadOnlyDictionary<string, string>? vendorIds, Func<Task<AlertResult>> action)
+    {
+        var name = _clients.GetClient(connection).ConnectionName;
+        var started = _audit.Now;
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AutotaskException or AlertMappingException or MappingException or MappingConcurrencyException)
+        {
+            await _audit.WriteAsync(operation, name, AuditStatus.Failed, started, ex.Message, vendorIds).ConfigureAwait(false);
+            throw;
+        }
+    }
+
     private AlertMapping Mapping(string connection) =>
         _options.Connections.GetValueOrDefault(connection)
         ?? throw new AlertMappingException($"No alert mapping is configured for connection '{connection}'; add one with AddAlertTickets(o => o.For(\"{connection}\", ...)).");
@@ -265,7 +298,19 @@ public sealed class AlertTicketEngine
     private async Task<Ticket> CreateTicketAsync(
         IAutotaskClient client, AlertTicketRule rule, long companyId, string title, string description, Instant from, Func<long, Task>? remember, CancellationToken cancellationToken)
     {
-        var resolved = await ResolveAsync(client, rule, cancellationToken).ConfigureAwait(false);
+        // Every label the ticket and its later notes need, before the ticket exists: a label that went missing must not
+        // leave a ticket whose first repeat then fails.
+        ResolvedRule resolved;
+        try
+        {
+            resolved = await ResolveAsync(client, rule, cancellationToken).ConfigureAwait(false);
+            await NoteSettingsAsync(client, Mapping(client.ConnectionName), cancellationToken).ConfigureAwait(false);
+        }
+        catch (PicklistLabelNotFoundException ex)
+        {
+            throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' names a label this Autotask instance does not have, so no ticket was created: {ex.Message}", ex);
+        }
+
         var zone = Zone(client.ConnectionName);
         var due = from.InZone(zone).LocalDateTime.PlusDays(rule.DaysUntilDue).InZoneLeniently(zone).ToInstant();
         var id = await client.CreateAsync(new Ticket

@@ -294,6 +294,14 @@ public sealed class MappingEngine
                 return (false, $"Vendor subscription '{vendorSubscriptionId}' was not mapped.");
             }
 
+            // The ledger orders writes per subscription: while one is pending, its contract service must not be handed
+            // to another subscription, whose ledger would not see that write.
+            if ((await _store.GetLedgerHeadsAsync(client.ConnectionName, [vendorSubscriptionId], ct).ConfigureAwait(false))[vendorSubscriptionId].Pending is { } pending)
+            {
+                throw new MappingException(MappingError.InUse,
+                    $"Vendor subscription '{vendorSubscriptionId}' has a write pending since {pending.RecordedAt}; unmap it once that write is settled (by its sync, or by the next sync after the pending lease).");
+            }
+
             var removed = await _store.RemoveSubscriptionAsync(client.ConnectionName, vendorSubscriptionId, existing.Version, ct).ConfigureAwait(false);
             return (removed, $"Removed the mapping of vendor subscription '{vendorSubscriptionId}' to contract service {existing.ContractServiceId}.");
         }, cancellationToken);

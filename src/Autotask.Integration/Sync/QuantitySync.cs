@@ -64,8 +64,11 @@ public sealed record QuantitySyncOptions
 
     /// <summary>
     /// How long a pending ledger entry (a write in flight, or one whose outcome is unknown) is left to the sync that
-    /// made it. Within that time another sync reports the subscription as in progress; after it, the next sync reads
-    /// the units back and settles the entry. Make it longer than a write can take, retries included. Default: 10 minutes.
+    /// made it, measured by the store's clock. Within that time another sync reports the subscription as in progress;
+    /// after it, the next sync reads the units back and settles the entry. A write not over within half the lease
+    /// (waiting for the hourly budget or the per-entity limit included) is abandoned, so that no write reaches Autotask
+    /// after another sync may have taken it for abandoned. Default: 10 minutes. Zero treats every pending entry as
+    /// abandoned and sets no limit on writes: use it only when no other sync can be running.
     /// </summary>
     public TimeSpan PendingLease { get; init; } = TimeSpan.FromMinutes(10);
 }

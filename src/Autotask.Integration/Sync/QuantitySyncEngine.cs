@@ -136,15 +136,18 @@ public sealed class QuantitySyncEngine
         var lease = Duration.FromTimeSpan(options.PendingLease);
         var heads = work.Count == 0 || options.DryRun
             ? new Dictionary<string, LedgerHead>()
-            : await _store.GetLedgerHeadsAsync(name, work.Select(w => w.Mapping.VendorSubscriptionId).ToArray(), cancellationToken).ConfigureAwait(false);
+            : new Dictionary<string, LedgerHead>(await _store.GetLedgerHeadsAsync(name, work.Select(w => w.Mapping.VendorSubscriptionId).ToArray(), cancellationToken).ConfigureAwait(false));
         var orphans = heads.Values.Where(h => h.Pending is not null && h.PendingFor >= lease).Select(h => h.Pending!).ToList();
         var billed = await BilledUnits.ReadAsync(client,
             work.Select(w => w.Mapping.ContractServiceId).Concat(orphans.Select(p => p.ContractServiceId)).Distinct().ToArray(),
             work.Select(w => w.EffectiveDate).Concat(orphans.Select(p => p.EffectiveDate)).ToArray(), cancellationToken).ConfigureAwait(false);
         foreach (var entry in orphans)
         {
-            // Settling moves the ledger, so a write of this subscription in this batch reads the units again first.
-            await SettleAsync(name, entry.OperationId, Outcome(entry, billed.On(entry.ContractServiceId, entry.EffectiveDate)), null).ConfigureAwait(false);
+            // The units were read while the orphan was the subscription's pending entry, so nothing else could begin
+            // meanwhile: they are current at the version this settle makes. Settled by another sync first: the write
+            // finds the ledger moved and reads again.
+            var settled = await SettleAsync(name, entry.OperationId, Outcome(entry, billed.On(entry.ContractServiceId, entry.EffectiveDate)), null).ConfigureAwait(false);
+            heads[entry.VendorSubscriptionId] = new LedgerHead { VendorSubscriptionId = entry.VendorSubscriptionId, Version = settled ?? -1 };
         }
 
         // 4. Decide, then write the differences with bounded concurrency. Each item is audited as soon as its outcome
@@ -282,6 +285,17 @@ public sealed class QuantitySyncEngine
             }
 
             attempt++;
+
+            // The write must be over well inside its lease: the hourly budget, the per-entity limit and retries can hold
+            // a request back for minutes, and once the lease has passed another sync may settle this entry and write
+            // again. So a write not over within half the lease is abandoned (not sent, or of unknown outcome): the entry
+            // stays pending and a sync after the lease settles it from the units. A lease of zero sets no fence.
+            using var fence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (options.PendingLease > TimeSpan.Zero)
+            {
+                fence.CancelAfter(options.PendingLease / 2);
+            }
+
             try
             {
                 var id = await client.CreateAsync(new ContractServiceAdjustment
@@ -290,9 +304,23 @@ public sealed class QuantitySyncEngine
                     ContractServiceId = item.Mapping.ContractServiceId,
                     EffectiveDate = item.EffectiveDate,
                     UnitChange = desired - current,
-                }, cancellationToken).ConfigureAwait(false);
-                await SettleAsync(name, entry.OperationId, AdjustmentState.Applied, id).ConfigureAwait(false);
+                }, fence.Token).ConfigureAwait(false);
+                if (await SettleAsync(name, entry.OperationId, AdjustmentState.Applied, id).ConfigureAwait(false) is null)
+                {
+                    return result with
+                    {
+                        Status = QuantitySyncStatus.Applied,
+                        UnitChange = desired - current,
+                        AdjustmentId = id,
+                        Reason = "Applied, but only after another sync had taken this write for abandoned (its pending lease had passed): check the contract service for a second adjustment; the next sync corrects the units if there is one, and a longer PendingLease avoids it.",
+                    };
+                }
+
                 return result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current, AdjustmentId = id };
+            }
+            catch (OperationCanceledException) when (fence.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return result with { Reason = $"The write was not over within half the pending lease ({options.PendingLease / 2}), so it was abandoned; it may or may not have reached Autotask, and a sync after the lease settles it." };
             }
             catch (AutotaskCommunicationException ex) when (ex.RequestMayHaveBeenApplied && IsTimeout(ex))
             {
@@ -384,7 +412,7 @@ public sealed class QuantitySyncEngine
         var (status, details) = item.Status switch
         {
             QuantitySyncStatus.Applied => (AuditStatus.Succeeded,
-                string.Create(CultureInfo.InvariantCulture, $"Units {item.UnitsBefore} -> {item.DesiredUnits} ({item.UnitChange:+#;-#;0}) from {item.EffectiveDate:uuuu-MM-dd}.")),
+                string.Create(CultureInfo.InvariantCulture, $"Units {item.UnitsBefore} -> {item.DesiredUnits} ({item.UnitChange:+#;-#;0}) from {item.EffectiveDate:uuuu-MM-dd}.{(item.Reason is null ? "" : " " + item.Reason)}")),
             QuantitySyncStatus.Unchanged => (AuditStatus.Skipped, string.Create(CultureInfo.InvariantCulture, $"Autotask already bills {item.DesiredUnits} units.")),
             QuantitySyncStatus.Superseded => (AuditStatus.Skipped, item.Reason),
             _ => (AuditStatus.Failed, $"{item.Status}: {item.Reason}"),

@@ -169,6 +169,39 @@ public sealed class AlertTicketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_note_label_that_does_not_exist_creates_no_ticket_and_the_failure_is_audited()
+    {
+        await using var sync = SyncHarness.Create(configure: b => b.AddAlertTickets(o => o.For(SyncHarness.Connection, m =>
+        {
+            Mapping(m);
+            m.NotePublish = "Everyone";
+        })));
+        var customer = sync.Simulator.Data.All<Company>()[0];
+        await sync.Store.AddCustomerAsync(new CustomerMapping { Connection = SyncHarness.Connection, VendorCustomerId = "org-1", CompanyId = customer.Id }, Ct);
+        var tickets = sync.Simulator.Data.All<Ticket>().Count;
+
+        var error = await Assert.ThrowsAsync<AlertMappingException>(() => sync.Alerts.PublishAlertAsync(SyncHarness.Connection, Failed(), Ct));
+        var digest = await Assert.ThrowsAsync<AlertMappingException>(() => sync.Alerts.PublishDailyDigestAsync(SyncHarness.Connection, "org-1", new LocalDate(2026, 11, 25), [Failed()], Ct));
+
+        Assert.Contains("'Everyone'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'Internal Users Only'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(tickets, sync.Simulator.Data.All<Ticket>().Count);
+        Assert.Equal([(AlertTicketEngine.CreateAlertTicket, AuditStatus.Failed), (AlertTicketEngine.CreateDigestTicket, AuditStatus.Failed)],
+            sync.Audit.Events.Select(e => (e.Operation, e.Status)));
+        Assert.Equal(error.Message, sync.Audit.Events[0].Details);
+        Assert.Equal(digest.Message, sync.Audit.Events[1].Details);
+    }
+
+    [Fact]
+    public async Task A_test_ticket_that_cannot_be_sent_is_audited_as_failed()
+    {
+        await Assert.ThrowsAsync<MappingException>(() => _sync.Alerts.SendTestTicketAsync(SyncHarness.Connection, "org-unknown", Ct));
+
+        var audit = Assert.Single(_sync.Audit.Events);
+        Assert.Equal((AlertTicketEngine.SendTestTicket, AuditStatus.Failed, "org-unknown"), (audit.Operation, audit.Status, audit.VendorIds["customer"]));
+    }
+
+    [Fact]
     public async Task A_label_that_does_not_exist_stops_the_host_at_start_up()
     {
         await using var simulator = AutotaskSimulator.Create();

@@ -128,6 +128,26 @@ public sealed class MappingEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_subscription_with_a_write_pending_cannot_be_unmapped()
+    {
+        await MapCustomerAndOffer();
+        var mapped = await _sync.Mapping.MapSubscriptionAsync(SyncHarness.Connection, Request(contract: _recurring.Id), Ct);
+        var entry = new AdjustmentLedgerEntry
+        {
+            OperationId = "in-flight", Connection = SyncHarness.Connection, VendorSubscriptionId = "sub-1", ContractId = mapped.ContractId,
+            ContractServiceId = mapped.ContractServiceId, EffectiveDate = new LocalDate(2026, 12, 1), UnitsBefore = 1, UnitsAfter = 2,
+        };
+        await _sync.Store.BeginAsync(entry, Ct);
+
+        var error = await Refused(() => _sync.Mapping.UnmapSubscriptionAsync(SyncHarness.Connection, "sub-1", Ct), MappingError.InUse);
+        Assert.Contains("pending", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(await _sync.Store.FindSubscriptionAsync(SyncHarness.Connection, "sub-1", Ct));
+
+        await _sync.Store.SettleAdjustmentAsync(SyncHarness.Connection, "in-flight", AdjustmentState.Applied, null, Ct);
+        Assert.True(await _sync.Mapping.UnmapSubscriptionAsync(SyncHarness.Connection, "sub-1", Ct));
+    }
+
+    [Fact]
     public async Task A_customer_with_mapped_subscriptions_cannot_be_unmapped()
     {
         await MapCustomerAndOffer();
