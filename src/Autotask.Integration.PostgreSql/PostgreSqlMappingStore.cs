@@ -139,7 +139,10 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             """;
     }
 
-    /// <summary>Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins.</summary>
+    /// <summary>
+    /// Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins. A process of
+    /// version 1 still running would begin adjustments without moving it, so its inserts are refused.
+    /// </summary>
     private string Migration2()
     {
         var s = $"\"{_schema}\"";
@@ -150,6 +153,16 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             INSERT INTO {s}.ledger_heads (connection_key, vendor_subscription_id, version)
                 SELECT connection_key, vendor_subscription_id, count(*) + sum(CASE WHEN state = 'Pending' THEN 0 ELSE 1 END)
                 FROM {s}.ledger GROUP BY connection_key, vendor_subscription_id;
+            ALTER TABLE {s}.ledger ADD COLUMN head_version BIGINT;
+            CREATE FUNCTION {s}.ledger_needs_version() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN
+                IF NEW.head_version IS NULL THEN
+                    RAISE EXCEPTION 'A process of an older Autotask.Integration release tried to begin an adjustment in this store; stop it and run one release on every instance.';
+                END IF;
+                RETURN NEW;
+            END
+            $f$;
+            CREATE TRIGGER ledger_needs_version BEFORE INSERT ON {s}.ledger FOR EACH ROW EXECUTE FUNCTION {s}.ledger_needs_version();
             UPDATE {s}.schema_version SET version = 2 WHERE application = '{Application}';
             """;
     }

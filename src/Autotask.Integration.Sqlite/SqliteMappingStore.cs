@@ -53,7 +53,8 @@ public sealed partial class SqliteMappingStore
         CREATE INDEX autotask_audit_connection ON autotask_audit_events (connection_name, completed_at);
         """,
 
-        // Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins.
+        // Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins. A process of
+        // version 1 still running would begin adjustments without moving it, so its inserts are refused.
         """
         CREATE TABLE autotask_ledger_heads (
             connection_key TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -61,6 +62,11 @@ public sealed partial class SqliteMappingStore
         INSERT INTO autotask_ledger_heads (connection_key, vendor_subscription_id, version)
             SELECT connection_key, vendor_subscription_id, count(*) + sum(CASE WHEN state = 'Pending' THEN 0 ELSE 1 END)
             FROM autotask_ledger GROUP BY connection_key, vendor_subscription_id;
+        ALTER TABLE autotask_ledger ADD COLUMN head_version INTEGER;
+        CREATE TRIGGER autotask_ledger_needs_version BEFORE INSERT ON autotask_ledger WHEN NEW.head_version IS NULL
+        BEGIN
+            SELECT RAISE(ABORT, 'A process of an older Autotask.Integration release tried to begin an adjustment in this store; stop it and run one release on every instance.');
+        END;
         """,
     ];
 

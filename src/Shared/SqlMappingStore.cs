@@ -254,12 +254,12 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
 
             // Recorded only when nothing is pending; the head's row lock, taken above, keeps the check and the insert together.
             var inserted = await ExecuteAsync(connection, transaction,
-                $"INSERT INTO {Table("ledger")} (connection_key, {LedgerColumns}, pending_key) SELECT @k, @op, @n, @v, @ct, @cs, @d, @b, @a, @st, NULL, {ClockTicks()}, NULL, @pk " +
+                $"INSERT INTO {Table("ledger")} (connection_key, {LedgerColumns}, pending_key, head_version) SELECT @k, @op, @n, @v, @ct, @cs, @d, @b, @a, @st, NULL, {ClockTicks()}, NULL, @pk, @hv " +
                 $"WHERE NOT EXISTS (SELECT 1 FROM {Table("ledger")} WHERE pending_key = @pk)",
                 cancellationToken, ("k", key), ("op", entry.OperationId), ("n", entry.Connection), ("v", entry.VendorSubscriptionId),
                 ("ct", entry.ContractId), ("cs", entry.ContractServiceId), ("d", entry.EffectiveDate.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture)),
                 ("b", entry.UnitsBefore), ("a", entry.UnitsAfter), ("st", nameof(AdjustmentState.Pending)),
-                ("pk", key + "|" + entry.VendorSubscriptionId)).ConfigureAwait(false);
+                ("pk", key + "|" + entry.VendorSubscriptionId), ("hv", expectedVersion + 1)).ConfigureAwait(false);
             if (inserted == 0)
             {
                 return AdjustmentBeginOutcome.Busy;

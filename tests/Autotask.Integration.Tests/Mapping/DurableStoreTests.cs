@@ -71,6 +71,14 @@ public sealed class SqliteMappingStoreTests : MappingStoreConformance, IDisposab
         }
 
         await MigratedLedger.AssertAsync(new SqliteMappingStore(File("v1.db")), Ct);
+
+        // A process of the previous release, still running, can no longer begin adjustments behind the versions' back.
+        await using var old = new SqliteConnection($"Data Source={File("v1.db")}");
+        await old.OpenAsync(Ct);
+        await using var insert = old.CreateCommand();
+        insert.CommandText = MigratedLedger.PreviousReleaseBegin("autotask_ledger");
+        var refused = await Assert.ThrowsAsync<SqliteException>(() => insert.ExecuteNonQueryAsync(Ct));
+        Assert.Contains("older Autotask.Integration release", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -174,6 +182,13 @@ public sealed class PostgreSqlMappingStoreTests(PostgreSqlServer server) : Mappi
 
             await using var store = new PostgreSqlMappingStore(server.ConnectionString, schema);
             await MigratedLedger.AssertAsync(store, Ct);
+
+            // A process of the previous release, still running, can no longer begin adjustments behind the versions' back.
+            await using var previous = new NpgsqlConnection(server.ConnectionString);
+            await previous.OpenAsync(Ct);
+            await using var insert = new NpgsqlCommand(MigratedLedger.PreviousReleaseBegin($"\"{schema}\".ledger"), previous);
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => insert.ExecuteNonQueryAsync(Ct));
+            Assert.Contains("older Autotask.Integration release", refused.MessageText, StringComparison.Ordinal);
         }
         finally
         {
@@ -235,6 +250,13 @@ internal static class MigratedLedger
             ('A', 'op-1', 'a', 'sub-1', 20, 30, '2026-11-01', 5, 8, 'Applied', 900, 1, 2, NULL),
             ('A', 'op-2', 'a', 'sub-1', 20, 30, '2026-11-02', 8, 9, 'NotApplied', NULL, 3, 4, NULL),
             ('A', 'op-3', 'a', 'sub-2', 20, 31, '2026-11-02', 1, 2, 'Pending', NULL, 5, NULL, 'A|sub-2');
+        """;
+
+    /// <summary>How the previous release began an adjustment: a plain insert, moving no version.</summary>
+    public static string PreviousReleaseBegin(string table) => $"""
+        INSERT INTO {table} (connection_key, operation_id, connection_name, vendor_subscription_id, contract_id, contract_service_id, effective_date,
+            units_before, units_after, state, adjustment_id, recorded_at, settled_at, pending_key) VALUES
+            ('A', 'op-old', 'a', 'sub-9', 20, 39, '2026-11-02', 1, 2, 'Pending', NULL, 6, NULL, 'A|sub-9');
         """;
 
     public static async Task AssertAsync(IMappingStore store, CancellationToken cancellationToken)
