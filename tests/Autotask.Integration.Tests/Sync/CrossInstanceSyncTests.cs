@@ -23,31 +23,19 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
     {
         // The reproduction: A takes its ledger slot late (a lock wait, a pool open); B starts after A but reads
         // the units before A's write lands; A writes and settles; then B's slot is granted. B must read again.
-        await using var shared = new SharedStore(kind, server);
-        await using var simulator = AutotaskSimulator.Create();
-        var a = new GatedStore(shared.Open());
-        var b = new GatedStore(shared.Open());
-        await using var first = SyncHarness.For(simulator, configure: x => x.UseMappingStore(a));
-        await using var second = SyncHarness.For(simulator, configure: x => x.UseMappingStore(b));
-        var subs = await first.MapSubscriptionsAsync(1);
-        var before = first.UnitsOn(subs[0], SyncHarness.TodayUtc);
-        var change = new QuantityChange("sub-1", before + 13, SyncHarness.Today);
+        await using var two = await TwoInstances.StartAsync(kind, server);
+        var (syncA, syncB) = await two.BothAtTheirBeginAsync(two.Change(13), two.Change(13));
 
-        var syncA = first.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
-        await a.AtBegin.Task.WaitAsync(Wait, Ct);
-        var syncB = second.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
-        await b.AtBegin.Task.WaitAsync(Wait, Ct);
-
-        a.Release.SetResult();
+        two.A.Release.SetResult();
         var reportA = await syncA.WaitAsync(Wait, Ct);
-        b.Release.SetResult();
+        two.B.Release.SetResult();
         var reportB = await syncB.WaitAsync(Wait, Ct);
 
         Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(reportA.Items).Status);
         Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(reportB.Items).Status);
-        Assert.Single(simulator.AppliedAdjustments);
-        Assert.Equal(before + 13, first.UnitsOn(subs[0], SyncHarness.TodayUtc));
-        Assert.Equal([AdjustmentState.Applied], (await a.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
+        Assert.Single(two.Simulator.AppliedAdjustments);
+        Assert.Equal(two.Before + 13, two.Units);
+        Assert.Equal([AdjustmentState.Applied], (await two.A.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
     }
 
     [Theory]
@@ -57,30 +45,19 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
     public async Task A_sync_that_read_before_another_wrote_a_different_quantity_writes_only_what_is_left(StoreKind kind)
     {
         // A wants +13, B (a later input) wants +20; B read before A's write landed. B must write +7, not +20.
-        await using var shared = new SharedStore(kind, server);
-        await using var simulator = AutotaskSimulator.Create();
-        var a = new GatedStore(shared.Open());
-        var b = new GatedStore(shared.Open());
-        await using var first = SyncHarness.For(simulator, configure: x => x.UseMappingStore(a));
-        await using var second = SyncHarness.For(simulator, configure: x => x.UseMappingStore(b));
-        var subs = await first.MapSubscriptionsAsync(1);
-        var before = first.UnitsOn(subs[0], SyncHarness.TodayUtc);
-
-        var syncA = first.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 13, SyncHarness.Today)], cancellationToken: Ct);
-        await a.AtBegin.Task.WaitAsync(Wait, Ct);
-        var syncB = second.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 20, SyncHarness.Today)], cancellationToken: Ct);
-        await b.AtBegin.Task.WaitAsync(Wait, Ct);
-        a.Release.SetResult();
+        await using var two = await TwoInstances.StartAsync(kind, server);
+        var (syncA, syncB) = await two.BothAtTheirBeginAsync(two.Change(13), two.Change(20));
+        two.A.Release.SetResult();
         await syncA.WaitAsync(Wait, Ct);
-        b.Release.SetResult();
+        two.B.Release.SetResult();
         var reportB = await syncB.WaitAsync(Wait, Ct);
 
         var item = Assert.Single(reportB.Items);
         Assert.Equal(QuantitySyncStatus.Applied, item.Status);
-        Assert.Equal(before + 13, item.UnitsBefore);
+        Assert.Equal(two.Before + 13, item.UnitsBefore);
         Assert.Equal(7, item.UnitChange);
-        Assert.Equal([13, 7], simulator.AppliedAdjustments.Select(x => x.UnitChange));
-        Assert.Equal(before + 20, first.UnitsOn(subs[0], SyncHarness.TodayUtc));
+        Assert.Equal([13, 7], two.Simulator.AppliedAdjustments.Select(x => x.UnitChange));
+        Assert.Equal(two.Before + 20, two.Units);
     }
 
     [Theory]
@@ -89,31 +66,19 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
     [InlineData(StoreKind.PostgreSql)]
     public async Task A_sync_that_reaches_its_begin_while_another_write_is_in_flight_leaves_it_alone(StoreKind kind)
     {
-        await using var shared = new SharedStore(kind, server);
-        await using var simulator = AutotaskSimulator.Create();
-        var a = new GatedStore(shared.Open()) { HoldSettle = true };
-        var b = new GatedStore(shared.Open());
-        await using var first = SyncHarness.For(simulator, configure: x => x.UseMappingStore(a));
-        await using var second = SyncHarness.For(simulator, configure: x => x.UseMappingStore(b));
-        var subs = await first.MapSubscriptionsAsync(1);
-        var before = first.UnitsOn(subs[0], SyncHarness.TodayUtc);
-        var change = new QuantityChange("sub-1", before + 4, SyncHarness.Today);
-
         // A has written but not yet recorded the outcome; B read the old units before A began.
-        var syncA = first.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
-        await a.AtBegin.Task.WaitAsync(Wait, Ct);
-        var syncB = second.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
-        await b.AtBegin.Task.WaitAsync(Wait, Ct);
-        a.Release.SetResult();
-        await a.AtSettle.Task.WaitAsync(Wait, Ct);
-        b.Release.SetResult();
+        await using var two = await TwoInstances.StartAsync(kind, server, holdSettleOfA: true);
+        var (syncA, syncB) = await two.BothAtTheirBeginAsync(two.Change(4), two.Change(4));
+        two.A.Release.SetResult();
+        await two.A.AtSettle.Task.WaitAsync(Wait, Ct);
+        two.B.Release.SetResult();
         var reportB = await syncB.WaitAsync(Wait, Ct);
-        a.ReleaseSettle.SetResult();
+        two.A.ReleaseSettle.SetResult();
         await syncA.WaitAsync(Wait, Ct);
 
         Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(reportB.Items).Status);
-        Assert.Single(simulator.AppliedAdjustments);
-        Assert.Equal(before + 4, first.UnitsOn(subs[0], SyncHarness.TodayUtc));
+        Assert.Single(two.Simulator.AppliedAdjustments);
+        Assert.Equal(two.Before + 4, two.Units);
     }
 
     [Theory]
@@ -124,29 +89,80 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
     {
         // A's clock is an hour behind. Its write is in flight (begun, not yet sent) when B syncs with the default
         // 10-minute lease: by A's timestamps the entry would look an hour old. The store's clock says it is young.
-        await using var shared = new SharedStore(kind, server);
-        await using var simulator = AutotaskSimulator.Create();
-        var a = new GatedStore(shared.Open()) { HoldAfterBegin = true };
-        var b = new GatedStore(shared.Open());
-        b.Release.SetResult();
-        await using var first = SyncHarness.For(simulator, configure: x => x.UseMappingStore(a).Services.AddSingleton<TimeProvider>(new ShiftedTimeProvider(TimeSpan.FromHours(-1))));
-        await using var second = SyncHarness.For(simulator, configure: x => x.UseMappingStore(b));
-        var subs = await first.MapSubscriptionsAsync(1);
-        var before = first.UnitsOn(subs[0], SyncHarness.TodayUtc);
-        var change = new QuantityChange("sub-1", before + 5, SyncHarness.Today);
-
-        a.Release.SetResult();
-        var syncA = first.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
-        await a.AtBegun.Task.WaitAsync(Wait, Ct);
-        var reportB = await second.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
-        a.ReleaseBegun.SetResult();
+        await using var two = await TwoInstances.StartAsync(kind, server, holdAfterBeginOfA: true, clockOfA: TimeSpan.FromHours(-1));
+        two.A.Release.SetResult();
+        two.B.Release.SetResult();
+        var syncA = two.First.Sync.SyncAsync(SyncHarness.Connection, [two.Change(5)], cancellationToken: Ct);
+        await two.A.AtBegun.Task.WaitAsync(Wait, Ct);
+        var reportB = await two.Second.Sync.SyncAsync(SyncHarness.Connection, [two.Change(5)], cancellationToken: Ct);
+        two.A.ReleaseBegun.SetResult();
         var reportA = await syncA.WaitAsync(Wait, Ct);
 
         Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(reportB.Items).Status);
         Assert.Contains("pending", reportB.Items[0].Reason, StringComparison.Ordinal);
         Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(reportA.Items).Status);
-        Assert.Single(simulator.AppliedAdjustments);
-        Assert.Equal(before + 5, first.UnitsOn(subs[0], SyncHarness.TodayUtc));
+        Assert.Single(two.Simulator.AppliedAdjustments);
+        Assert.Equal(two.Before + 5, two.Units);
+    }
+
+    /// <summary>Two instances (engine and store instance each) on one shared store and one simulator, with one subscription mapped.</summary>
+    private sealed class TwoInstances : IAsyncDisposable
+    {
+        private SharedStore _shared = null!;
+        private SubscriptionMapping _line = null!;
+
+        public AutotaskSimulator Simulator { get; private init; } = null!;
+
+        public GatedStore A { get; private init; } = null!;
+
+        public GatedStore B { get; private init; } = null!;
+
+        public SyncHarness First { get; private init; } = null!;
+
+        public SyncHarness Second { get; private init; } = null!;
+
+        public int Before { get; private set; }
+
+        public int Units => First.UnitsOn(_line, SyncHarness.TodayUtc);
+
+        public static async Task<TwoInstances> StartAsync(StoreKind kind, PostgreSqlServer server, bool holdSettleOfA = false, bool holdAfterBeginOfA = false, TimeSpan clockOfA = default)
+        {
+            var shared = new SharedStore(kind, server);
+            var simulator = AutotaskSimulator.Create();
+            var a = new GatedStore(shared.Open()) { HoldSettle = holdSettleOfA, HoldAfterBegin = holdAfterBeginOfA };
+            var b = new GatedStore(shared.Open());
+            var two = new TwoInstances
+            {
+                _shared = shared,
+                Simulator = simulator,
+                A = a,
+                B = b,
+                First = SyncHarness.For(simulator, configure: x => x.UseMappingStore(a).Services.AddSingleton<TimeProvider>(new ShiftedTimeProvider(clockOfA))),
+                Second = SyncHarness.For(simulator, configure: x => x.UseMappingStore(b)),
+            };
+            two._line = (await two.First.MapSubscriptionsAsync(1))[0];
+            two.Before = two.Units;
+            return two;
+        }
+
+        public QuantityChange Change(int delta) => new("sub-1", Before + delta, SyncHarness.Today);
+
+        /// <summary>Starts A, holds it at its begin, then starts B and holds it at its begin too: both have read the units.</summary>
+        public async Task<(Task<QuantitySyncReport> A, Task<QuantitySyncReport> B)> BothAtTheirBeginAsync(QuantityChange forA, QuantityChange forB)
+        {
+            var syncA = First.Sync.SyncAsync(SyncHarness.Connection, [forA], cancellationToken: Ct);
+            await A.AtBegin.Task.WaitAsync(Wait, Ct);
+            var syncB = Second.Sync.SyncAsync(SyncHarness.Connection, [forB], cancellationToken: Ct);
+            await B.AtBegin.Task.WaitAsync(Wait, Ct);
+            return (syncA, syncB);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await First.DisposeAsync();
+            await Second.DisposeAsync();
+            await _shared.DisposeAsync();
+        }
     }
 
     /// <summary>Holds the first ledger begin (and optionally the first settle) of its instance until the test releases it.</summary>
