@@ -356,16 +356,16 @@ internal sealed class AutotaskClient : IAutotaskClient
             var details = Details(info, method, uri) with { StatusCode = response.StatusCode };
             if (!info.IsRead)
             {
-                // A success status came back, so the write was applied; only its answer was lost.
+                // A success status came back, but a body that cannot be read proves nothing either way.
                 throw new AutotaskCommunicationException(
-                    $"Autotask {info.Operation} {info.Entity} for connection '{ConnectionName}' succeeded (HTTP {(int)response.StatusCode}) but its answer could not be read. The write was applied: read the entity back rather than writing it again.",
+                    $"Autotask {info.Operation} {info.Entity} for connection '{ConnectionName}' was answered HTTP {(int)response.StatusCode}, but the answer could not be read. The write may have been applied: read the entity back before writing it again.",
                     details, requestMayHaveBeenApplied: true, failure);
             }
 
             if (attempt > _options.MaxRetryAttempts)
             {
                 throw failure is JsonException
-                    ? new AutotaskException($"Autotask {info.Operation} {info.Entity} for connection '{ConnectionName}' answered with a body that is not valid JSON, {attempt} times.", details, failure)
+                    ? new AutotaskServerException($"Autotask {info.Operation} {info.Entity} for connection '{ConnectionName}' answered with a body that is not valid JSON, {attempt} times.", details, failure)
                     : ErrorMapper.FromTransportFailure(failure, details, isRead: true);
             }
 
@@ -427,7 +427,7 @@ internal sealed class AutotaskClient : IAutotaskClient
 
         using (response)
         {
-            var error = await ErrorMapper.FromResponseAsync(response, Details(info, method, uri), _credentials.Secret, _time, cancellationToken).ConfigureAwait(false);
+            var error = await ErrorMapper.FromResponseAsync(response, Details(info, method, uri), _credentials.Echoable, info.IsRead, _time, cancellationToken).ConfigureAwait(false);
             Log.RequestFailed(_logger, info.Operation, info.Entity, ConnectionName, error.GetType().Name, response.StatusCode);
             throw error;
         }

@@ -10,7 +10,11 @@ internal sealed class ConnectionCredentials
         Secret = options.Secret ?? "";
         IntegrationCode = options.IntegrationCode ?? "";
         ImpersonationResourceId = options.ImpersonationResourceId;
+        Echoable = new[] { Secret, IntegrationCode, UserName }.Where(v => v.Length > 0).ToArray();
     }
+
+    /// <summary>The values an error answer may echo from the request's headers, to be redacted from anything kept.</summary>
+    public IReadOnlyCollection<string> Echoable { get; }
 
     public string Name { get; }
 

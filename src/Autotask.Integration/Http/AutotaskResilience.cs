@@ -158,8 +158,8 @@ internal static class AutotaskResilience
                 return isRead;
             case HttpStatusCode.InternalServerError:
                 // Autotask uses 500 for credential problems and threshold refusals as well as real faults: read the text.
-                var errors = await ErrorMapper.ReadErrorsAsync(response.Content, context.CancellationToken).ConfigureAwait(false);
-                return ErrorMapper.Classify(response.StatusCode, errors) switch
+                var body = await ErrorMapper.ReadBodyAsync(response.Content, context.CancellationToken).ConfigureAwait(false);
+                return ErrorMapper.Classify(response.StatusCode, body) switch
                 {
                     FailureKind.RateLimit => RetryAfterAcceptable(response, maxRetryAfter, time),
                     FailureKind.Server => isRead,

@@ -21,8 +21,19 @@ internal enum FailureKind
     Other,
 }
 
+/// <summary>What an error answer said: its messages, whether it was an HTML page, and whether its body broke off.</summary>
+/// <param name="Errors">The messages, credentials redacted.</param>
+/// <param name="IsHtml">Whether the body was an HTML page (summarised by its title).</param>
+/// <param name="Broken">Whether the body could not be read to its end.</param>
+internal sealed record ErrorBody(IReadOnlyList<string> Errors, bool IsHtml = false, bool Broken = false)
+{
+    public static ErrorBody Empty { get; } = new([]);
+
+    public static ErrorBody Unreadable { get; } = new([], Broken: true);
+}
+
 /// <summary>Turns Autotask's error answers and transport failures into the SDK's typed exceptions.</summary>
-internal static class ErrorMapper
+internal static partial class ErrorMapper
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
     private const int MaxBufferedErrorBytes = 1024 * 1024;
@@ -52,47 +63,55 @@ internal static class ErrorMapper
         "threshold", "rate limit", "too many requests", "request limit",
     ];
 
-    public static FailureKind Classify(HttpStatusCode status, IReadOnlyList<string> errors)
+    /// <summary>
+    /// Classifies an error answer by its status first; the text only refines a 500 or 503 (Autotask answers credential
+    /// problems, permission problems, threshold refusals and business rules with 500 as well as real faults).
+    /// </summary>
+    public static FailureKind Classify(HttpStatusCode status, ErrorBody body)
     {
         var code = (int)status;
-        if (code is >= 300 and < 400)
+        var errors = body.Errors;
+        switch (code)
         {
-            return FailureKind.Redirect;
+            case >= 300 and < 400:
+                return FailureKind.Redirect;
+            case 401:
+                return FailureKind.Authentication;
+            case 403:
+                return FailureKind.Permission;
+            case 429:
+                return FailureKind.RateLimit;
+            case 404:
+                return FailureKind.NotFound;
+            case >= 400 and < 500:
+                return FailureKind.Validation;
+            case 500 or 503 when body.IsHtml || body.Broken || errors.Count == 0:
+                return FailureKind.Server;
+            case 500 or 503 when Mentions(errors, ThresholdTexts):
+                return FailureKind.RateLimit;
+            case 500 when Mentions(errors, AuthenticationTexts):
+                return FailureKind.Authentication;
+            case 500 when Mentions(errors, PermissionTexts):
+                return FailureKind.Permission;
+            case 500 when !Mentions(errors, TransientTexts):
+                return FailureKind.Validation;
+            case >= 500:
+                return FailureKind.Server;
+            default:
+                return FailureKind.Other;
         }
-
-        // Threshold wording means a refusal only on the statuses Autotask refuses with; elsewhere it is a business rule.
-        if (status == HttpStatusCode.TooManyRequests ||
-            (status is HttpStatusCode.InternalServerError or HttpStatusCode.ServiceUnavailable && Mentions(errors, ThresholdTexts)))
-        {
-            return FailureKind.RateLimit;
-        }
-
-        if (status == HttpStatusCode.Unauthorized || Mentions(errors, AuthenticationTexts))
-        {
-            return FailureKind.Authentication;
-        }
-
-        if (status == HttpStatusCode.Forbidden || Mentions(errors, PermissionTexts))
-        {
-            return FailureKind.Permission;
-        }
-
-        return code switch
-        {
-            404 => FailureKind.NotFound,
-            400 or 409 or 422 => FailureKind.Validation,
-            500 when errors.Count > 0 && !Mentions(errors, TransientTexts) => FailureKind.Validation,
-            >= 500 => FailureKind.Server,
-            _ => FailureKind.Other,
-        };
     }
 
-    /// <summary>Reads the <c>errors</c> array of an error answer, or its text when it is not Autotask's JSON shape.</summary>
-    public static async Task<IReadOnlyList<string>> ReadErrorsAsync(HttpContent? content, CancellationToken cancellationToken, string? secret = null)
+    /// <summary>
+    /// Reads an error answer's text: Autotask's <c>errors</c> array, ASP.NET's <c>{"Message":...}</c>, the title of an
+    /// HTML error page, or the start of plain text. Every value in <paramref name="redact"/> (the credentials, which
+    /// error bodies can echo) is replaced by <c>***</c> before anything is cut or kept.
+    /// </summary>
+    public static async Task<ErrorBody> ReadBodyAsync(HttpContent? content, CancellationToken cancellationToken, IReadOnlyCollection<string>? redact = null)
     {
         if (content is null)
         {
-            return [];
+            return ErrorBody.Empty;
         }
 
         byte[] body;
@@ -106,9 +125,10 @@ internal static class ErrorMapper
 #endif
             body = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
         {
-            return [];
+            // The body broke off (and a second read finds the stream consumed): what it said is unknown.
+            return ErrorBody.Unreadable;
         }
 
         if (body.Length > MaxErrorBodyBytes)
@@ -116,33 +136,75 @@ internal static class ErrorMapper
             body = body[..MaxErrorBodyBytes];
         }
 
-        if (body.Length == 0)
+        var text = Redact(Encoding.UTF8.GetString(body).Trim(), redact);
+        if (text.Length == 0)
         {
-            return [];
+            return ErrorBody.Empty;
         }
 
+        if (text[0] == '{' && JsonMessages(text) is { } messages)
+        {
+            return new ErrorBody(messages);
+        }
+
+        if (text[0] == '<')
+        {
+            var title = HtmlTitle().Match(text) is { Success: true } match ? match.Groups[1].Value : HtmlTags().Replace(text, " ");
+            title = Shorten(System.Net.WebUtility.HtmlDecode(Spaces().Replace(title, " ").Trim()), 200);
+            return new ErrorBody(title.Length == 0 ? [] : [title], IsHtml: true);
+        }
+
+        return new ErrorBody([Shorten(text, 500)]);
+    }
+
+    /// <summary>The messages of a JSON error body, or <c>null</c> when it is not JSON.</summary>
+    private static List<string>? JsonMessages(string text)
+    {
         try
         {
-            var parsed = JsonSerializer.Deserialize(body, AutotaskJsonContext.Default.ErrorResponse);
-            if (parsed?.Errors is { Count: > 0 } errors)
+            using var document = JsonDocument.Parse(text);
+            var messages = new List<string>();
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return errors.Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => Redact(e!, secret)).ToArray();
+                return messages;
             }
+
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.NameEquals("errors") || property.Name.Equals("errors", StringComparison.OrdinalIgnoreCase))
+                {
+                    if (property.Value.ValueKind == JsonValueKind.Array)
+                    {
+                        messages.AddRange(property.Value.EnumerateArray()
+                            .Where(e => e.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(e.GetString()))
+                            .Select(e => Shorten(e.GetString()!.Trim(), 500)));
+                    }
+                }
+                else if ((property.Name.Equals("Message", StringComparison.OrdinalIgnoreCase) || property.Name.Equals("MessageDetail", StringComparison.OrdinalIgnoreCase))
+                    && property.Value.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(property.Value.GetString()))
+                {
+                    messages.Add(Shorten(property.Value.GetString()!.Trim(), 500));
+                }
+            }
+
+            return messages;
         }
         catch (JsonException)
         {
-            // Not Autotask's error shape: fall back to the text below.
+            return null;
         }
-
-        // Redacted before it is cut, so that no part of a secret survives at the cut.
-        var text = Redact(Encoding.UTF8.GetString(body).Trim(), secret);
-        if (text.Length > 500)
-        {
-            text = text[..500] + "...";
-        }
-
-        return text.Length == 0 || text.StartsWith('{') ? [] : [text];
     }
+
+    private static string Shorten(string text, int length) => text.Length > length ? text[..length] + "..." : text;
+
+    [System.Text.RegularExpressions.GeneratedRegex("<title[^>]*>(.*?)</title>", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex HtmlTitle();
+
+    [System.Text.RegularExpressions.GeneratedRegex("<[^>]*>", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex HtmlTags();
+
+    [System.Text.RegularExpressions.GeneratedRegex("\\s+")]
+    private static partial System.Text.RegularExpressions.Regex Spaces();
 
     public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time)
     {
@@ -162,9 +224,10 @@ internal static class ErrorMapper
     }
 
     public static async Task<AutotaskException> FromResponseAsync(
-        HttpResponseMessage response, AutotaskErrorDetails request, string? secret, TimeProvider time, CancellationToken cancellationToken)
+        HttpResponseMessage response, AutotaskErrorDetails request, IReadOnlyCollection<string>? redact, bool isRead, TimeProvider time, CancellationToken cancellationToken)
     {
-        var errors = await ReadErrorsAsync(response.Content, cancellationToken, secret).ConfigureAwait(false);
+        var body = await ReadBodyAsync(response.Content, cancellationToken, redact).ConfigureAwait(false);
+        var errors = body.Errors;
 
         var details = request with
         {
@@ -175,10 +238,18 @@ internal static class ErrorMapper
 
         var what = $"Autotask {details.Operation}{(details.Entity is null ? "" : " " + details.Entity)}" +
                    (details.Connection is null ? "" : $" for connection '{details.Connection}'");
-        var said = errors.Count == 0 ? "" : ": " + string.Join(" ", errors);
+        var said = errors.Count == 0 ? "" : (body.IsHtml ? ": an HTML error page, " : ": ") + string.Join(" ", errors).TrimEnd('.', ' ');
         var status = $"HTTP {(int)response.StatusCode}";
 
-        switch (Classify(response.StatusCode, errors))
+        if (body.Broken && (int)response.StatusCode >= 500 && !isRead)
+        {
+            // Autotask answers business rules with 500 too; without the body nobody can tell, so the write may have landed.
+            return new AutotaskCommunicationException(
+                $"{what} was answered {status}, but the answer broke off before it could be read. The write may have been applied: read the entity back before writing it again.",
+                details, requestMayHaveBeenApplied: true);
+        }
+
+        switch (Classify(response.StatusCode, body))
         {
             case FailureKind.Authentication:
                 return new AutotaskAuthenticationException(
@@ -195,6 +266,8 @@ internal static class ErrorMapper
                     (retryAfter is { } wait ? $"Autotask asked to wait {wait.TotalSeconds:0} s. " : "") +
                     "Requests of every integration of the Autotask database count towards its hourly limit.",
                     details, retryAfter);
+            case FailureKind.Validation when response.StatusCode == HttpStatusCode.MethodNotAllowed:
+                return new AutotaskValidationException($"{what} was refused, {status}{said}: this Autotask does not accept the request's HTTP method there.", details);
             case FailureKind.Validation:
                 return new AutotaskValidationException($"{what} was rejected, {status}{said}. Correct the request's fields or filters.", details);
             case FailureKind.NotFound:
@@ -250,8 +323,21 @@ internal static class ErrorMapper
         return false;
     }
 
-    private static string Redact(string text, string? secret) =>
-        string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "***", StringComparison.Ordinal);
+    private static string Redact(string text, IReadOnlyCollection<string>? values)
+    {
+        if (values is null)
+        {
+            return text;
+        }
+
+        // Longest first, so that a value containing another is replaced whole.
+        foreach (var value in values.Where(v => v.Length >= 3).OrderByDescending(v => v.Length))
+        {
+            text = text.Replace(value, "***", StringComparison.OrdinalIgnoreCase);
+        }
+
+        return text;
+    }
 
     private static bool Mentions(IReadOnlyList<string> errors, string[] fragments)
     {

@@ -138,7 +138,7 @@ internal sealed class ZoneResolver
         {
             if (!response.IsSuccessStatusCode)
             {
-                throw await ErrorMapper.FromResponseAsync(response, details, secret: null, _time, CancellationToken.None).ConfigureAwait(false);
+                throw await ErrorMapper.FromResponseAsync(response, details, redact: null, isRead: true, _time, CancellationToken.None).ConfigureAwait(false);
             }
 
             ZoneInformationResponse? body;

@@ -138,7 +138,7 @@ public sealed class ErrorMappingTests : IDisposable
     public async Task Html_or_empty_error_bodies_still_give_a_typed_error()
     {
         var error = await GetCompanyFails<AutotaskValidationException>(400, "<html>Bad Request</html>");
-        Assert.Equal(["<html>Bad Request</html>"], error.Errors);
+        Assert.Equal(["Bad Request"], error.Errors);
     }
 
     [Fact]
@@ -156,7 +156,114 @@ public sealed class ErrorMappingTests : IDisposable
         GivenGetCompany(200, "{\"item\":{\"id\":");
         using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 1);
 
-        var error = await Assert.ThrowsAsync<AutotaskException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<AutotaskServerException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
         Assert.Contains("not valid JSON", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_405_in_asp_net_shape_keeps_autotasks_text_and_is_typed()
+    {
+        var error = await GetCompanyFails<AutotaskValidationException>(405, """{"Message":"The requested resource does not support http method 'GET'."}""");
+
+        Assert.Equal(["The requested resource does not support http method 'GET'."], error.Errors);
+        Assert.Contains("does not support http method 'GET'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("..", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_500_html_page_is_a_server_fault_summarised_by_its_title_and_retried_for_reads()
+    {
+        var error = await GetCompanyFails<AutotaskServerException>(500,
+            "<!DOCTYPE html><html><head><title>500 - Internal server error.</title><style>body{}</style></head><body><h1>Server Error</h1><p>Details &amp; more</p></body></html>");
+
+        Assert.Equal(["500 - Internal server error."], error.Errors);
+        Assert.DoesNotContain("<", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _server.LogEntries.Count());
+    }
+
+    [Theory]
+    [InlineData(400, "User does not have permission to do this with the discount field.")]
+    [InlineData(400, "The request is not authenticated for this picklist value.")]
+    [InlineData(422, "Username or secret fields cannot be set here.")]
+    public async Task Status_decides_first_message_text_refines_only_a_500(int status, string text)
+    {
+        var error = await GetCompanyFails<AutotaskValidationException>(status, Wire.Errors(text));
+        Assert.Equal([text], error.Errors);
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(500)]
+    [InlineData(403)]
+    public async Task Credentials_echoed_by_an_error_body_are_redacted_everywhere(int status)
+    {
+        var echo = $"Bad header values: ApiIntegrationcode={ClientHarness.IntegrationCode}; UserName={ClientHarness.UserName}; Secret={ClientHarness.Secret}.";
+        GivenGetCompany(status, Wire.Errors(echo));
+        using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 0);
+
+        var error = await Assert.ThrowsAnyAsync<AutotaskException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+
+        foreach (var text in new[] { error.Message, error.ToString(), string.Join(" ", error.Errors) }.Concat(harness.Logs.GetSnapshot().Select(l => l.Message)))
+        {
+            Assert.DoesNotContain(ClientHarness.Secret, text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(ClientHarness.IntegrationCode, text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(ClientHarness.UserName, text, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.Contains("ApiIntegrationcode=***", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_write_answered_500_whose_body_breaks_off_may_have_been_applied()
+    {
+        using var harness = ClientHarness.Create(o =>
+        {
+            o.AddConnection("test", c =>
+            {
+                ClientHarness.Credentials(c);
+                c.ZoneUrl = "https://webservices1.autotask.net/atservicesrest/";
+                c.MaxRetryAttempts = 2;
+            });
+        }, b => b.ConfigurePrimaryHttpMessageHandler(_ => new BrokenBodyHandler()));
+
+        var error = await Assert.ThrowsAsync<AutotaskCommunicationException>(() =>
+            harness.Client.CreateAsync(new Company { CompanyName = "Fabrikam", CompanyType = CompanyTypes.Customer }, TestContext.Current.CancellationToken));
+
+        Assert.True(error.RequestMayHaveBeenApplied);
+        Assert.Equal(HttpStatusCode.InternalServerError, error.StatusCode);
+        Assert.Contains("may have been applied", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Answers every request 500 with a body that breaks off after a few bytes, and cannot be read twice.</summary>
+    private sealed class BrokenBodyHandler : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.InternalServerError) { Content = new StreamContent(new BreakingStream()) });
+
+        private sealed class BreakingStream : MemoryStream
+        {
+            public BreakingStream()
+                : base(System.Text.Encoding.UTF8.GetBytes("{\"errors\":[\"The discount"))
+            {
+            }
+
+            // Not seekable, as a network stream: a second read of the content is refused ("already consumed").
+            public override bool CanSeek => false;
+
+            public override int Read(byte[] buffer, int offset, int count) =>
+                Position < 8 ? base.Read(buffer, offset, Math.Min(count, 8)) : throw new IOException("The connection was reset.");
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                Task.FromResult(Read(buffer, offset, count));
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+            {
+                var array = new byte[buffer.Length];
+                var read = Read(array, 0, array.Length);
+                array.AsSpan(0, read).CopyTo(buffer.Span);
+                return ValueTask.FromResult(read);
+            }
+        }
     }
 }
