@@ -12,7 +12,7 @@ namespace Autotask.Integration;
 public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
 {
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 2;
+    internal const int SchemaVersion = 3;
 
     private const string Application = "Autotask.Integration";
 
@@ -98,6 +98,11 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             await ExecuteAsync(connection, Migration2()).ConfigureAwait(false);
         }
 
+        if (version < 3)
+        {
+            await ExecuteAsync(connection, Migration3()).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync().ConfigureAwait(false);
     }
 
@@ -139,10 +144,7 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             """;
     }
 
-    /// <summary>
-    /// Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins. A process of
-    /// version 1 still running would begin adjustments without moving it, so its inserts are refused.
-    /// </summary>
+    /// <summary>Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins.</summary>
     private string Migration2()
     {
         var s = $"\"{_schema}\"";
@@ -153,6 +155,18 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             INSERT INTO {s}.ledger_heads (connection_key, vendor_subscription_id, version)
                 SELECT connection_key, vendor_subscription_id, count(*) + sum(CASE WHEN state = 'Pending' THEN 0 ELSE 1 END)
                 FROM {s}.ledger GROUP BY connection_key, vendor_subscription_id;
+            UPDATE {s}.schema_version SET version = 2 WHERE application = '{Application}';
+            """;
+    }
+
+    /// <summary>
+    /// Version 3: each ledger entry records the version it began at. An insert without one comes from a process of an
+    /// older release still running, which would begin adjustments without moving the version, and is refused.
+    /// </summary>
+    private string Migration3()
+    {
+        var s = $"\"{_schema}\"";
+        return $"""
             ALTER TABLE {s}.ledger ADD COLUMN head_version BIGINT;
             CREATE FUNCTION {s}.ledger_needs_version() RETURNS trigger LANGUAGE plpgsql AS $f$
             BEGIN
@@ -163,7 +177,7 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             END
             $f$;
             CREATE TRIGGER ledger_needs_version BEFORE INSERT ON {s}.ledger FOR EACH ROW EXECUTE FUNCTION {s}.ledger_needs_version();
-            UPDATE {s}.schema_version SET version = 2 WHERE application = '{Application}';
+            UPDATE {s}.schema_version SET version = 3 WHERE application = '{Application}';
             """;
     }
 

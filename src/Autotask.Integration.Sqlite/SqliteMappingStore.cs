@@ -16,7 +16,7 @@ public sealed partial class SqliteMappingStore
     internal const int ApplicationId = 0x41544931;
 
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 2;
+    internal const int SchemaVersion = 3;
 
     /// <summary>The schema migrations, one per version from 1; the tests build files of older versions from them.</summary>
     internal static readonly string[] Migrations =
@@ -53,8 +53,7 @@ public sealed partial class SqliteMappingStore
         CREATE INDEX autotask_audit_connection ON autotask_audit_events (connection_name, completed_at);
         """,
 
-        // Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins. A process of
-        // version 1 still running would begin adjustments without moving it, so its inserts are refused.
+        // Version 2: the ledger version of each subscription, compared-and-swapped when an adjustment begins.
         """
         CREATE TABLE autotask_ledger_heads (
             connection_key TEXT NOT NULL, vendor_subscription_id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -62,6 +61,11 @@ public sealed partial class SqliteMappingStore
         INSERT INTO autotask_ledger_heads (connection_key, vendor_subscription_id, version)
             SELECT connection_key, vendor_subscription_id, count(*) + sum(CASE WHEN state = 'Pending' THEN 0 ELSE 1 END)
             FROM autotask_ledger GROUP BY connection_key, vendor_subscription_id;
+        """,
+
+        // Version 3: each ledger entry records the version it began at; an insert without one comes from a process of an
+        // older release still running, which would begin adjustments without moving the version, and is refused.
+        """
         ALTER TABLE autotask_ledger ADD COLUMN head_version INTEGER;
         CREATE TRIGGER autotask_ledger_needs_version BEFORE INSERT ON autotask_ledger WHEN NEW.head_version IS NULL
         BEGIN

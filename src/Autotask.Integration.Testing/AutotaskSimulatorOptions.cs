@@ -33,6 +33,18 @@ public sealed class AutotaskSimulatorOptions
     /// </summary>
     public System.Net.HttpStatusCode MissingIdStatus { get; set; } = System.Net.HttpStatusCode.OK;
 
+    /// <summary>
+    /// The only HTTP method next-page URLs accept, as on some tenants (the other is answered <c>405</c>); <c>null</c>
+    /// (the default) accepts both: <c>GET</c> on the self-contained URL, or <c>POST</c> with the original body.
+    /// </summary>
+    public HttpMethod? NextPageMethod { get; set; }
+
+    /// <summary>
+    /// The longest query string accepted; a longer one is refused with IIS's HTML <c>404.15</c> page, as Autotask's web
+    /// servers do. Default: 2,048 characters.
+    /// </summary>
+    public int MaxQueryStringLength { get; set; } = 2048;
+
     /// <summary>The page size of queries without MaxRecords. Default: 500, as Autotask.</summary>
     public int PageSize { get; set; } = 500;
 

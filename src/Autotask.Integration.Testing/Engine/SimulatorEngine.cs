@@ -155,6 +155,15 @@ internal sealed class SimulatorEngine
             return Record(request, null, null, Error(HttpStatusCode.NotFound, "The requested resource does not exist."));
         }
 
+        // IIS refuses a long query string before the API sees it, with an HTML page rather than Autotask's JSON.
+        if (request.Uri.Query.Length > 1 && request.Uri.Query.Length - 1 > _options.MaxQueryStringLength)
+        {
+            return Record(request, null, null, new EngineResponse(404, Encoding.UTF8.GetBytes(
+                "<!DOCTYPE html><html><head><title>IIS 10.0 Detailed Error - 404.15 - Not Found</title></head><body><h3>HTTP Error 404.15 - Not Found</h3>" +
+                "<h4>The request filtering module is configured to deny a request where the query string is too long.</h4></body></html>"),
+                [new("Content-Type", "text/html")]));
+        }
+
         if (segments[0].Equals("zoneInformation", StringComparison.OrdinalIgnoreCase))
         {
             // Zone discovery needs no credentials and is not counted against the limits.
@@ -456,6 +465,18 @@ internal sealed class SimulatorEngine
         }
 
         var uriQuery = System.Web.HttpUtility.ParseQueryString(request.Uri.Query);
+        var isNextPage = segments.Length >= 3 && segments[2].Equals("next", StringComparison.OrdinalIgnoreCase);
+        if (isNextPage && _options.NextPageMethod is { } only && !request.Method.Equals(only.Method, StringComparison.OrdinalIgnoreCase))
+        {
+            // Some tenants accept only one method on next-page URLs, answering the other in ASP.NET's shape.
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("Message", $"The requested resource does not support http method '{request.Method}'.");
+                w.WriteEndObject();
+            }, 405);
+        }
+
         var search = request.Method switch
         {
             "POST" => Encoding.UTF8.GetString(request.Body),
@@ -483,7 +504,7 @@ internal sealed class SimulatorEngine
             });
         }
 
-        var after = segments.Length >= 3 && segments[2].Equals("next", StringComparison.OrdinalIgnoreCase)
+        var after = isNextPage
             ? long.Parse(uriQuery["after"] ?? throw SimulatorException.Invalid("The paging token is missing."), CultureInfo.InvariantCulture)
             : 0;
         var pageSize = query.MaxRecords ?? _options.PageSize;
@@ -508,11 +529,8 @@ internal sealed class SimulatorEngine
         string? next = null;
         if (more)
         {
-            next = new Uri(ZoneBase, $"v1.0/{path}/query/next?after={page[^1].Id}").ToString();
-            if (request.Method == "GET")
-            {
-                next += "&search=" + Uri.EscapeDataString(search);
-            }
+            // As Autotask's, the next-page URL carries the whole query, so that a GET needs no body.
+            next = new Uri(ZoneBase, $"v1.0/{path}/query/next?after={page[^1].Id}&search={Uri.EscapeDataString(search)}").ToString();
         }
 
         var include = query.IncludeFields is { } names ? new HashSet<string>(names.Append("id"), StringComparer.OrdinalIgnoreCase) : null;

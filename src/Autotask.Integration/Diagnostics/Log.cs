@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Warning, "Autotask {Operation} {Entity} for connection {Connection}: the answer broke off while it was read; reading it again (attempt {Attempt})")]
     public static partial void RereadingAfterBrokenAnswer(ILogger logger, string operation, string? entity, string connection, int attempt);
 
+    [LoggerMessage(1005, LogLevel.Information, "Connection {Connection}: Autotask refused {Refused} on a next-page URL; {Accepted} worked and is used for next pages from now on")]
+    public static partial void NextPageMethodChanged(ILogger logger, string connection, string refused, string accepted);
+
     [LoggerMessage(1100, LogLevel.Debug, "Autotask zone for connection {Connection} resolved to {ZoneName} at {ZoneUrl}")]
     public static partial void ZoneResolved(ILogger logger, string? connection, string? zoneName, Uri zoneUrl);
 

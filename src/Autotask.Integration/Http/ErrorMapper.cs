@@ -18,6 +18,9 @@ internal enum FailureKind
     NotFound,
     Server,
     Redirect,
+
+    /// <summary>IIS refused the URL as too long (its HTML 404.15 page), before Autotask saw the request.</summary>
+    TooLong,
     Other,
 }
 
@@ -81,6 +84,8 @@ internal static partial class ErrorMapper
                 return FailureKind.Permission;
             case 429:
                 return FailureKind.RateLimit;
+            case 404 when body.IsHtml && errors.Any(e => e.Contains("404.15", StringComparison.Ordinal)):
+                return FailureKind.TooLong;
             case 404:
                 return FailureKind.NotFound;
             case >= 400 and < 500:
@@ -270,6 +275,10 @@ internal static partial class ErrorMapper
                 return new AutotaskValidationException($"{what} was refused, {status}{said}: this Autotask does not accept the request's HTTP method there.", details);
             case FailureKind.Validation:
                 return new AutotaskValidationException($"{what} was rejected, {status}{said}. Correct the request's fields or filters.", details);
+            case FailureKind.TooLong:
+                return new AutotaskValidationException(
+                    $"{what} was refused by Autotask's web server because its URL is too long, {status}{said}. This is not \"not found\": send the query as a POST (QueryMethod = Post), or use fewer values in In filters.",
+                    details);
             case FailureKind.NotFound:
                 return new AutotaskNotFoundException($"{what} found nothing, {status}{said}.", details);
             case FailureKind.Server:
