@@ -482,6 +482,13 @@ internal sealed class AutotaskClient : IAutotaskClient
 
                 failure = new JsonException("The answer was empty or null.");
             }
+            catch (JsonException ex) when (info.IsRead && IsConversionFailure(ex))
+            {
+                // Well-formed JSON holding a value the model cannot hold: reading it again gives the same answer.
+                throw new AutotaskServerException(
+                    $"Autotask {info.Operation} {info.Entity} for connection '{ConnectionName}' answered a value that {typeof(TResult).Name.Split('`')[0]} cannot hold at {ex.Path ?? "(unknown)"}: {ex.Message.Split(" Path:")[0]} It was not read again.",
+                    Details(info, method, uri) with { StatusCode = response.StatusCode }, ex);
+            }
             catch (Exception ex) when (ex is IOException or HttpRequestException or JsonException && !cancellationToken.IsCancellationRequested)
             {
                 failure = ex;
@@ -514,6 +521,11 @@ internal sealed class AutotaskClient : IAutotaskClient
             await Task.Delay(_options.RetryBaseDelay * attempt, _time, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Whether a JSON failure is a value of the wrong type in well-formed JSON, rather than a body that broke off.</summary>
+    private static bool IsConversionFailure(JsonException exception) =>
+        exception.InnerException is InvalidOperationException or FormatException or OverflowException ||
+        exception.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
 
     /// <summary>Sends one request through the pipeline and returns a success answer; anything else becomes a typed exception.</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, byte[]? body, RequestInfo info, CancellationToken cancellationToken)

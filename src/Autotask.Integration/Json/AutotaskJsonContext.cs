@@ -6,14 +6,15 @@ namespace Autotask.Integration.Json;
 
 /// <summary>
 /// The one source-generated serialiser context of the SDK: every model and wire shape, camelCase names,
-/// nulls left out of bodies, unknown properties ignored, NodaTime values in Autotask's formats.
+/// nulls left out of bodies, unknown properties ignored, NodaTime values in Autotask's formats, scalars read tolerantly.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     PropertyNameCaseInsensitive = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowReadingFromString,
-    Converters = [typeof(InstantConverter), typeof(LocalDateConverter)])]
+    Converters = [typeof(InstantConverter), typeof(LocalDateConverter), typeof(TolerantStringConverter), typeof(TolerantInt32Converter),
+        typeof(TolerantInt64Converter), typeof(TolerantDecimalConverter), typeof(TolerantBooleanConverter)])]
 [JsonSerializable(typeof(Company))]
 [JsonSerializable(typeof(ItemResponse<Company>))]
 [JsonSerializable(typeof(QueryResponse<Company>))]

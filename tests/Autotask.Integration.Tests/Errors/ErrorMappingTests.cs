@@ -267,3 +267,54 @@ public sealed class ErrorMappingTests : IDisposable
         }
     }
 }
+
+/// <summary>Real tenants send the odd field in another JSON type than documented.</summary>
+public sealed class OddFieldTests : IDisposable
+{
+    private readonly WireMock.Server.WireMockServer _server = TestServer.Start();
+
+    public void Dispose() => _server.Dispose();
+
+    private void GivenPage(string items) =>
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/query").UsingPost())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"items\":[" + items + "],\"pageDetails\":{\"nextPageUrl\":null}}"));
+
+    [Fact]
+    public async Task One_odd_value_neither_fails_the_page_nor_the_other_fields()
+    {
+        GivenPage("""
+            {"id":1,"companyName":12345,"companyType":"A","classification":"7","isActive":"true","phone":true,"companyNumber":{"nested":1}},
+            {"id":2,"companyName":"Fabrikam","companyType":1,"classification":7.0,"isActive":1}
+            """);
+        using var harness = ClientHarness.For(_server);
+
+        var companies = new List<Company>();
+        await foreach (var company in harness.Client.QueryAsync(new AutotaskQuery<Company>(), TestContext.Current.CancellationToken))
+        {
+            companies.Add(company);
+        }
+
+        Assert.Equal(2, companies.Count);
+        Assert.Equal(("12345", (int?)null, (int?)7, (bool?)true, "true", (string?)null), (companies[0].CompanyName, companies[0].CompanyType, companies[0].Classification, companies[0].IsActive, companies[0].Phone, companies[0].CompanyNumber));
+        Assert.Equal(("Fabrikam", (int?)1, (int?)7, (bool?)true), (companies[1].CompanyName, companies[1].CompanyType, companies[1].Classification, companies[1].IsActive));
+        Assert.Single(_server.LogEntries);
+    }
+
+    [Fact]
+    public async Task A_value_no_field_can_hold_is_named_and_not_fetched_again()
+    {
+        GivenPage("""{"id":"not-a-number","companyName":"Fabrikam"}""");
+        using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 3);
+
+        var error = await Assert.ThrowsAsync<AutotaskServerException>(async () =>
+        {
+            await foreach (var _ in harness.Client.QueryAsync(new AutotaskQuery<Company>(), TestContext.Current.CancellationToken))
+            {
+            }
+        });
+
+        Assert.Contains("$.items[0].id", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Companies", error.Message, StringComparison.Ordinal);
+        Assert.Single(_server.LogEntries);
+    }
+}

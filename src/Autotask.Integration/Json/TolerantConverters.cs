@@ -1,0 +1,115 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Autotask.Integration.Json;
+
+// Real tenants send the odd field in another JSON type than documented: a number where a string is modelled, a letter
+// code where a number is, picklist values as numbers in one field and strings in the next. One such value must not fail
+// a page of 500 records, so scalars are read tolerantly: converted where nothing is lost, otherwise read as null (the
+// nullable fields) rather than guessed. A value no model field can hold still fails, without retries (see the client).
+
+/// <summary>Reads a string from a JSON string, number or boolean (as written); anything else reads as null.</summary>
+internal sealed class TolerantStringConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return reader.GetString();
+            case JsonTokenType.Number:
+                return Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
+            case JsonTokenType.True:
+                return "true";
+            case JsonTokenType.False:
+                return "false";
+            default:
+                reader.Skip();
+                return null;
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
+
+/// <summary>Reads a nullable number from a JSON number or a numeric string; a value that is not one reads as null.</summary>
+internal abstract class TolerantNumberConverter<T> : JsonConverter<T?>
+    where T : struct
+{
+    public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Number:
+                return FromNumber(ref reader);
+            case JsonTokenType.String:
+                return FromText(reader.GetString()!);
+            default:
+                reader.Skip();
+                return null;
+        }
+    }
+
+    protected abstract T? FromNumber(ref Utf8JsonReader reader);
+
+    protected abstract T? FromText(string text);
+}
+
+internal sealed class TolerantInt32Converter : TolerantNumberConverter<int>
+{
+    protected override int? FromNumber(ref Utf8JsonReader reader) =>
+        reader.TryGetInt32(out var value) ? value : reader.TryGetDecimal(out var d) && d == decimal.Truncate(d) && d is >= int.MinValue and <= int.MaxValue ? (int)d : null;
+
+    protected override int? FromText(string text) =>
+        int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
+}
+
+internal sealed class TolerantInt64Converter : TolerantNumberConverter<long>
+{
+    protected override long? FromNumber(ref Utf8JsonReader reader) =>
+        reader.TryGetInt64(out var value) ? value : reader.TryGetDecimal(out var d) && d == decimal.Truncate(d) && d is >= long.MinValue and <= long.MaxValue ? (long)d : null;
+
+    protected override long? FromText(string text) =>
+        long.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
+}
+
+internal sealed class TolerantDecimalConverter : TolerantNumberConverter<decimal>
+{
+    protected override decimal? FromNumber(ref Utf8JsonReader reader) => reader.TryGetDecimal(out var value) ? value : null;
+
+    protected override decimal? FromText(string text) =>
+        decimal.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    public override void Write(Utf8JsonWriter writer, decimal? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
+}
+
+/// <summary>Reads a nullable boolean from true/false, "true"/"false" or 1/0; anything else reads as null.</summary>
+internal sealed class TolerantBooleanConverter : JsonConverter<bool?>
+{
+    public override bool? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.True:
+                return true;
+            case JsonTokenType.False:
+                return false;
+            case JsonTokenType.String:
+                return bool.TryParse(reader.GetString()!.Trim(), out var parsed) ? parsed : null;
+            case JsonTokenType.Number:
+                return reader.TryGetInt32(out var number) && number is 0 or 1 ? number == 1 : null;
+            default:
+                reader.Skip();
+                return null;
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, bool? value, JsonSerializerOptions options) => writer.WriteBooleanValue(value!.Value);
+}
