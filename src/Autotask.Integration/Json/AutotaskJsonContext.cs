@@ -13,8 +13,8 @@ namespace Autotask.Integration.Json;
     PropertyNameCaseInsensitive = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowReadingFromString,
-    Converters = [typeof(InstantConverter), typeof(LocalDateConverter), typeof(TolerantStringConverter), typeof(TolerantInt32Converter),
-        typeof(TolerantInt64Converter), typeof(TolerantDecimalConverter), typeof(TolerantBooleanConverter)])]
+    Converters = [typeof(InstantConverter), typeof(LocalDateConverter), typeof(TolerantStringConverter),
+        typeof(TolerantNumberConverter<int>), typeof(TolerantNumberConverter<long>), typeof(TolerantNumberConverter<decimal>), typeof(TolerantBooleanConverter)])]
 [JsonSerializable(typeof(Company))]
 [JsonSerializable(typeof(ItemResponse<Company>))]
 [JsonSerializable(typeof(QueryResponse<Company>))]

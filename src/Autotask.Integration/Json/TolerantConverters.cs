@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -35,59 +36,33 @@ internal sealed class TolerantStringConverter : JsonConverter<string>
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }
 
-/// <summary>Reads a nullable number from a JSON number or a numeric string; a value that is not one reads as null.</summary>
-internal abstract class TolerantNumberConverter<T> : JsonConverter<T?>
-    where T : struct
+/// <summary>
+/// Reads a nullable number from a JSON number or a numeric string, only when the value fits without loss (7.0 as an
+/// int, not 7.5; nothing beyond the type's range); a value that is not one reads as null.
+/// </summary>
+/// <typeparam name="T">The number type: <see cref="int"/>, <see cref="long"/> or <see cref="decimal"/>.</typeparam>
+internal sealed class TolerantNumberConverter<T> : JsonConverter<T?>
+    where T : struct, INumber<T>
 {
     public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.Number:
-                return FromNumber(ref reader);
+                return Parse(Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan));
             case JsonTokenType.String:
-                return FromText(reader.GetString()!);
+                return Parse(reader.GetString()!);
             default:
                 reader.Skip();
                 return null;
         }
     }
 
-    protected abstract T? FromNumber(ref Utf8JsonReader reader);
+    public override void Write(Utf8JsonWriter writer, T? value, JsonSerializerOptions options) =>
+        writer.WriteNumberValue(decimal.CreateChecked(value!.Value));
 
-    protected abstract T? FromText(string text);
-}
-
-internal sealed class TolerantInt32Converter : TolerantNumberConverter<int>
-{
-    protected override int? FromNumber(ref Utf8JsonReader reader) =>
-        reader.TryGetInt32(out var value) ? value : reader.TryGetDecimal(out var d) && d == decimal.Truncate(d) && d is >= int.MinValue and <= int.MaxValue ? (int)d : null;
-
-    protected override int? FromText(string text) =>
-        int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
-
-    public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
-}
-
-internal sealed class TolerantInt64Converter : TolerantNumberConverter<long>
-{
-    protected override long? FromNumber(ref Utf8JsonReader reader) =>
-        reader.TryGetInt64(out var value) ? value : reader.TryGetDecimal(out var d) && d == decimal.Truncate(d) && d is >= long.MinValue and <= long.MaxValue ? (long)d : null;
-
-    protected override long? FromText(string text) =>
-        long.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
-
-    public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
-}
-
-internal sealed class TolerantDecimalConverter : TolerantNumberConverter<decimal>
-{
-    protected override decimal? FromNumber(ref Utf8JsonReader reader) => reader.TryGetDecimal(out var value) ? value : null;
-
-    protected override decimal? FromText(string text) =>
-        decimal.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
-
-    public override void Write(Utf8JsonWriter writer, decimal? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value);
+    private static T? Parse(string text) =>
+        T.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
 }
 
 /// <summary>Reads a nullable boolean from true/false, "true"/"false" or 1/0; anything else reads as null.</summary>
