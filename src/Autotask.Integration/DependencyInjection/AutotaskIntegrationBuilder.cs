@@ -16,7 +16,11 @@ public sealed class AutotaskIntegrationBuilder
     /// <summary>The service collection.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>The HTTP client that carries API requests of every connection; add handlers or replace the primary handler here.</summary>
+    /// <summary>
+    /// The HTTP client that carries API requests of every connection; add handlers or replace the primary handler here.
+    /// Whatever is added, the SDK's credentials handler stays the last before the network (added handlers never see
+    /// the credential headers) and the primary handler never follows redirects.
+    /// </summary>
     public IHttpClientBuilder ApiHttpClient { get; }
 
     /// <summary>The HTTP client of zone discovery, which carries no credentials.</summary>
@@ -28,13 +32,14 @@ public sealed class AutotaskIntegrationBuilder
     public AutotaskIntegrationBuilder ConfigurePrimaryHttpMessageHandler(Func<IServiceProvider, HttpMessageHandler> createHandler)
     {
         ArgumentNullException.ThrowIfNull(createHandler);
-        ApiHttpClient.ConfigurePrimaryHttpMessageHandler(sp => WithoutRedirects(createHandler(sp)));
-        ZoneDiscoveryHttpClient.ConfigurePrimaryHttpMessageHandler(sp => WithoutRedirects(createHandler(sp)));
+        // Redirects are switched off when the chain is built, whichever way the handler was set.
+        ApiHttpClient.ConfigurePrimaryHttpMessageHandler(createHandler);
+        ZoneDiscoveryHttpClient.ConfigurePrimaryHttpMessageHandler(createHandler);
         return this;
     }
 
     /// <summary>A redirect would carry the credential headers past the zone check, so no primary handler may follow one.</summary>
-    private static HttpMessageHandler WithoutRedirects(HttpMessageHandler handler)
+    internal static HttpMessageHandler WithoutRedirects(HttpMessageHandler handler)
     {
         switch (handler)
         {

@@ -5,6 +5,7 @@ using Autotask.Integration.Zones;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -97,6 +98,24 @@ public static class AutotaskServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(CreatePrimaryHandler)
             .RemoveAllLoggers();
         zones.AddResilienceHandler(AutotaskResilience.PipelineName + ".ZoneDiscovery", AutotaskResilience.ConfigureZoneDiscovery);
+
+        // Enforced when the handler chain is built, after every handler an application added through the public
+        // builders (post-configuration runs after all configuration): the credentials handler is the last one before
+        // the network, so no other handler sees the headers or changes the URL after the zone check, and no primary
+        // handler follows redirects.
+        services.PostConfigure<HttpClientFactoryOptions>(AutotaskClientFactory.HttpClientName, o => o.HttpMessageHandlerBuilderActions.Add(builder =>
+        {
+            var credentials = builder.AdditionalHandlers.OfType<CredentialsHandler>().ToList();
+            foreach (var handler in credentials)
+            {
+                builder.AdditionalHandlers.Remove(handler);
+            }
+
+            builder.AdditionalHandlers.Add(credentials.FirstOrDefault() ?? builder.Services.GetRequiredService<CredentialsHandler>());
+            builder.PrimaryHandler = AutotaskIntegrationBuilder.WithoutRedirects(builder.PrimaryHandler);
+        }));
+        services.PostConfigure<HttpClientFactoryOptions>(ZoneResolver.HttpClientName, o => o.HttpMessageHandlerBuilderActions.Add(builder =>
+            builder.PrimaryHandler = AutotaskIntegrationBuilder.WithoutRedirects(builder.PrimaryHandler)));
 
         return new AutotaskIntegrationBuilder(services, clients, zones);
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Autotask.Integration.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -107,6 +108,44 @@ public sealed class CredentialTests : IDisposable
         await Assert.ThrowsAsync<AutotaskUnsafeUrlException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
 
         Assert.Empty(_foreign.LogEntries);
+    }
+
+    [Fact]
+    public async Task A_primary_handler_set_on_the_public_http_client_builder_cannot_re_enable_redirects()
+    {
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/7").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(302).WithHeader("Location", _foreign.BaseUrl() + "/steal"));
+        using var harness = ClientHarness.For(_server, builder: b => b.ApiHttpClient.ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { AllowAutoRedirect = true }));
+
+        var error = await Assert.ThrowsAsync<AutotaskUnsafeUrlException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+
+        Assert.Contains("redirect", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_foreign.LogEntries);
+    }
+
+    [Fact]
+    public async Task A_vendor_handler_that_rewrites_the_url_never_sees_or_carries_the_credentials()
+    {
+        var seen = new List<string>();
+        using var harness = ClientHarness.For(_server, builder: b => b.ApiHttpClient.AddHttpMessageHandler(() => new RewritingHandler(_foreign.BaseUrl(), seen)));
+
+        var error = await Assert.ThrowsAsync<AutotaskUnsafeUrlException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+
+        Assert.Contains("did not leave the zone", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_foreign.LogEntries);
+        Assert.Empty(_server.LogEntries);
+        Assert.DoesNotContain("Secret", seen);
+    }
+
+    /// <summary>A vendor's handler gone wrong: it notes the headers it sees and sends the request to another host.</summary>
+    private sealed class RewritingHandler(string host, List<string> seen) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            seen.AddRange(request.Headers.Select(h => h.Key));
+            request.RequestUri = new Uri(host + request.RequestUri!.PathAndQuery);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact]
