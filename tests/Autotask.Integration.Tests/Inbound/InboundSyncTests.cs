@@ -115,6 +115,38 @@ public sealed class InboundSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_page_that_keeps_failing_does_not_move_the_watermark_and_the_next_run_delivers_everything_again()
+    {
+        await using var sync = SyncHarness.Create(new AutotaskSimulatorOptions { DataSet = SimulatorDataSet.Companies(700) }, c => c.MaxRetryAttempts = 1);
+        await Customers(sync);
+        var watermark = await sync.Store.GetStateAsync(SyncHarness.Connection, "inbound:customers:watermark", Ct);
+        Assert.NotNull(watermark);
+        foreach (var company in sync.Simulator.Data.All<Company>().Take(600))
+        {
+            sync.Simulator.Data.Update(company with { CompanyName = company.CompanyName + " (renamed)", LastTrackedModifiedDateTime = company.LastTrackedModifiedDateTime!.Value + NodaTime.Duration.FromHours(1) });
+        }
+
+        // Every attempt at the second page fails: the run fails, having delivered the first page only.
+        sync.Simulator.Faults.Randomly(SimulatorFault.ServerError, 1.0, r => r.Path.EndsWith("/Companies/query/next", StringComparison.Ordinal));
+        var partial = new List<CustomerChange>();
+        await Assert.ThrowsAsync<AutotaskServerException>(() => sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (c, _) => { partial.Add(c); return ValueTask.CompletedTask; }, Ct));
+        Assert.Equal(500, partial.Count);
+        Assert.Equal(watermark, await sync.Store.GetStateAsync(SyncHarness.Connection, "inbound:customers:watermark", Ct));
+
+        sync.Simulator.Faults.Clear();
+        var again = await Customers(sync);
+        Assert.Equal(600, again.Count);
+        Assert.Equal(partial.Select(c => c.ChangeKey), again.Take(500).Select(c => c.ChangeKey));
+    }
+
+    private static async Task<List<CustomerChange>> Customers(SyncHarness sync)
+    {
+        var changes = new List<CustomerChange>();
+        await sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (c, _) => { changes.Add(c); return ValueTask.CompletedTask; }, Ct);
+        return changes;
+    }
+
+    [Fact]
     public async Task A_crash_mid_run_delivers_again_with_the_same_change_keys()
     {
         var delivered = new List<string>();
