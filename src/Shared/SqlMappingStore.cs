@@ -192,7 +192,8 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
 
     private const string LedgerColumns = "operation_id, connection_name, vendor_subscription_id, contract_id, contract_service_id, effective_date, units_before, units_after, state, adjustment_id, recorded_at, settled_at";
 
-    private const string JoinedLedgerColumns = "l.operation_id, l.connection_name, l.vendor_subscription_id, l.contract_id, l.contract_service_id, l.effective_date, l.units_before, l.units_after, l.state, l.adjustment_id, l.recorded_at, l.settled_at";
+    // The same columns, of the ledger joined as "l": one list, so that a new column cannot be read in one place only.
+    private static readonly string JoinedLedgerColumns = "l." + LedgerColumns.Replace(", ", ", l.", StringComparison.Ordinal);
 
     /// <inheritdoc />
     public async Task<IReadOnlyDictionary<string, LedgerHead>> GetLedgerHeadsAsync(

@@ -105,6 +105,31 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
         Assert.Equal(two.Before + 5, two.Units);
     }
 
+    [Theory]
+    [InlineData(StoreKind.InMemory)]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.PostgreSql)]
+    public async Task A_write_applied_after_another_sync_took_it_over_is_reported_and_audited_as_such(StoreKind kind)
+    {
+        // B treats every pending entry as abandoned (a lease of zero): A's begun write is settled and made again by B.
+        // A cannot take its own write back, but it must say that the change may now be in Autotask twice.
+        await using var two = await TwoInstances.StartAsync(kind, server, holdAfterBeginOfA: true);
+        two.A.Release.SetResult();
+        two.B.Release.SetResult();
+        var syncA = two.First.Sync.SyncAsync(SyncHarness.Connection, [two.Change(6)], cancellationToken: Ct);
+        await two.A.AtBegun.Task.WaitAsync(Wait, Ct);
+        await two.Second.Sync.SyncAsync(SyncHarness.Connection, [two.Change(6)], new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
+        two.A.ReleaseBegun.SetResult();
+        var reportA = await syncA.WaitAsync(Wait, Ct);
+
+        var item = Assert.Single(reportA.Items);
+        Assert.Equal(QuantitySyncStatus.Applied, item.Status);
+        Assert.Contains("second adjustment", item.Reason, StringComparison.Ordinal);
+        var audit = two.First.Audit.Events.Single(e => e.Operation == AuditOperations.UpdateSubscriptionQuantity);
+        Assert.Contains("second adjustment", audit.Details, StringComparison.Ordinal);
+        Assert.Equal(2, two.Simulator.AppliedAdjustments.Count);
+    }
+
     /// <summary>Two instances (engine and store instance each) on one shared store and one simulator, with one subscription mapped.</summary>
     private sealed class TwoInstances : IAsyncDisposable
     {
