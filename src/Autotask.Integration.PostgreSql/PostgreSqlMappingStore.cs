@@ -12,7 +12,7 @@ namespace Autotask.Integration;
 public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
 {
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 3;
+    internal const int SchemaVersion = 4;
 
     private const string Application = "Autotask.Integration";
 
@@ -103,6 +103,11 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             await ExecuteAsync(connection, Migration3()).ConfigureAwait(false);
         }
 
+        if (version < 4)
+        {
+            await ExecuteAsync(connection, Migration4()).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync().ConfigureAwait(false);
     }
 
@@ -178,6 +183,19 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
             $f$;
             CREATE TRIGGER ledger_needs_version BEFORE INSERT ON {s}.ledger FOR EACH ROW EXECUTE FUNCTION {s}.ledger_needs_version();
             UPDATE {s}.schema_version SET version = 3 WHERE application = '{Application}';
+            """;
+    }
+
+    /// <summary>Version 4: the webhook callouts received within the replay window, shared by every receiver of the schema.</summary>
+    private string Migration4()
+    {
+        var s = $"\"{_schema}\"";
+        return $"""
+            CREATE TABLE {s}.webhook_callouts (
+                connection_key TEXT NOT NULL, callout_key TEXT NOT NULL, event_at BIGINT NOT NULL, received_at BIGINT NOT NULL,
+                PRIMARY KEY (connection_key, callout_key));
+            CREATE INDEX ON {s}.webhook_callouts (connection_key, event_at);
+            UPDATE {s}.schema_version SET version = 4 WHERE application = '{Application}';
             """;
     }
 

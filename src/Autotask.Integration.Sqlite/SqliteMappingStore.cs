@@ -16,7 +16,7 @@ public sealed partial class SqliteMappingStore
     internal const int ApplicationId = 0x41544931;
 
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 3;
+    internal const int SchemaVersion = 4;
 
     /// <summary>The schema migrations, one per version from 1; the tests build files of older versions from them.</summary>
     internal static readonly string[] Migrations =
@@ -71,6 +71,14 @@ public sealed partial class SqliteMappingStore
         BEGIN
             SELECT RAISE(ABORT, 'A process of an older Autotask.Integration release tried to begin an adjustment in this store; stop it and run one release on every instance.');
         END;
+        """,
+
+        // Version 4: the webhook callouts received within the replay window, shared by every receiver of the file.
+        """
+        CREATE TABLE autotask_webhook_callouts (
+            connection_key TEXT NOT NULL, callout_key TEXT NOT NULL, event_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
+            PRIMARY KEY (connection_key, callout_key));
+        CREATE INDEX autotask_webhook_callouts_event ON autotask_webhook_callouts (connection_key, event_at);
         """,
     ];
 

@@ -367,6 +367,43 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
     }
 
     /// <inheritdoc />
+    public async Task<CalloutReceipt> TryRecordCalloutAsync(string connection, string calloutKey, Instant eventTime, Duration window, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(calloutKey);
+        if (window <= Duration.Zero || window > Duration.FromDays(365))
+        {
+            throw new ArgumentOutOfRangeException(nameof(window), window, "The callout window must be positive and at most a year.");
+        }
+
+        var key = Key(connection);
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // The window is measured by the database's clock, the same for every receiver whatever its own clock says.
+        var now = (await QueryAsync(db, transaction, $"SELECT {ClockTicks()}", r => r.GetInt64(0), cancellationToken).ConfigureAwait(false))[0];
+        var earliest = now - window.BclCompatibleTicks;
+        await ExecuteAsync(db, transaction, $"DELETE FROM {Table("webhook_callouts")} WHERE connection_key = @k AND event_at < @earliest",
+            cancellationToken, ("k", key), ("earliest", earliest)).ConfigureAwait(false);
+        var at = eventTime.ToUnixTimeTicks();
+        if (at < earliest || at > now + window.BclCompatibleTicks)
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return CalloutReceipt.OutsideWindow;
+        }
+
+        // The primary key decides between receivers racing with the same callout: a second insert waits for the first and does nothing.
+        var inserted = await ExecuteAsync(db, transaction,
+            $"INSERT INTO {Table("webhook_callouts")} (connection_key, callout_key, event_at, received_at) VALUES (@k, @key, @at, {ClockTicks()}) ON CONFLICT DO NOTHING",
+            cancellationToken, ("k", key), ("key", calloutKey), ("at", at)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return inserted == 1 ? CalloutReceipt.First : CalloutReceipt.Repeated;
+    }
+
+    /// <inheritdoc />
+    public async Task ForgetCalloutAsync(string connection, string calloutKey, CancellationToken cancellationToken = default) =>
+        await ExecuteAsync($"DELETE FROM {Table("webhook_callouts")} WHERE connection_key = @k AND callout_key = @key",
+            cancellationToken, ("k", Key(connection)), ("key", calloutKey)).ConfigureAwait(false);
+
+    /// <inheritdoc />
     public async Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);

@@ -3,6 +3,10 @@
 //   round <n> <file> <as-of unix ticks>     the file holds "<subscription> <quantity>" lines
 // and it syncs them, with random jitter, again and again until a sync changes nothing, then answers on stdout:
 //   done <n> <passes> <items applied>       or   error <n> <message>
+// or webhook callouts:
+//   webhooks <n> <file>                     the file holds "<base64 body> <signature>" lines
+// which it receives in a random order, answering:
+//   done <n> <accepted> <replayed>
 // Settings come from AUTOTASK_WORKER_* environment variables (never arguments, which other users can read).
 using System.Globalization;
 using Autotask.Integration;
@@ -25,6 +29,7 @@ var builder = services.AddAutotaskIntegration(o =>
         c.IntegrationCode = Setting("CODE");
         c.ZoneUrl = zone.ToString();
         c.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
+        c.WebhookSecretKey = Environment.GetEnvironmentVariable("AUTOTASK_WORKER_WEBHOOK_KEY") is { Length: > 0 } key ? key : null;
     });
 });
 _ = Setting("STORE") switch
@@ -44,6 +49,30 @@ while (Console.ReadLine() is { } line)
 {
     var parts = line.Split(' ');
     var round = parts[1];
+    if (parts[0] == "webhooks")
+    {
+        try
+        {
+            var receiver = provider.GetRequiredService<AutotaskWebhookReceiver>();
+            var results = await Task.WhenAll(File.ReadAllLines(parts[2]).OrderBy(_ => random.Next()).Select(async callout =>
+            {
+                var fields = callout.Split(' ');
+                await Task.Delay(random.Next(0, 20));
+                return await receiver.ReceiveAsync("worker", Convert.FromBase64String(fields[0]), fields[1]);
+            }));
+            var unexpected = results.FirstOrDefault(r => r.Status is not (WebhookStatus.Accepted or WebhookStatus.Replayed));
+            Console.WriteLine(unexpected is null
+                ? $"done {round} {results.Count(r => r.Status == WebhookStatus.Accepted)} {results.Count(r => r.Status == WebhookStatus.Replayed)}"
+                : $"error {round} {unexpected.Status}: {unexpected.Reason}");
+        }
+        catch (Exception ex)
+        {
+            Console.WriteLine($"error {round} {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+        }
+
+        continue;
+    }
+
     try
     {
         var asOf = Instant.FromUnixTimeTicks(long.Parse(parts[3], CultureInfo.InvariantCulture));

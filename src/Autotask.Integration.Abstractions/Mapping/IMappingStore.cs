@@ -15,6 +15,9 @@ namespace Autotask.Integration;
 /// <item>At most one pending ledger entry per subscription and connection; a write begins only from the ledger
 /// version its caller read (compare-and-swap in the store), so the order of writes is decided by the store and never
 /// by comparing the clocks of different processes.</item>
+/// <item>A webhook callout is recorded once: of any number of receivers, in any number of processes, recording the
+/// same callout while its event time lies within the window, exactly one is told it is the first; the window is
+/// measured by the store's clock.</item>
 /// <item>Connections are isolated: nothing of one connection is visible through another.</item>
 /// </list>
 /// All methods are thread-safe.
@@ -174,6 +177,42 @@ public interface IMappingStore
     /// <returns>The new version.</returns>
     /// <exception cref="MappingConcurrencyException">The value changed since it was read.</exception>
     Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records a webhook callout as received, unless it was received before. The store measures the window by its own
+    /// clock: a callout whose event time lies more than <paramref name="window"/> before or after the store's now is
+    /// refused as <see cref="CalloutReceipt.OutsideWindow"/> and not recorded, and records whose event time has left the
+    /// window are forgotten, so the record stays small and a replay of a forgotten callout is refused by its age.
+    /// </summary>
+    /// <param name="connection">The connection the callout is for.</param>
+    /// <param name="calloutKey">What identifies the callout (the webhook receiver uses a hash of the signed body).</param>
+    /// <param name="eventTime">When the event happened, as the callout says.</param>
+    /// <param name="window">How far the event time may lie from the store's clock; positive.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Whether this is the first record of the callout, a repeat, or outside the window.</returns>
+    Task<CalloutReceipt> TryRecordCalloutAsync(string connection, string calloutKey, Instant eventTime, Duration window, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Forgets a callout recorded by <see cref="TryRecordCalloutAsync"/> whose processing failed, so that Autotask's
+    /// retry of it is processed rather than refused as a repeat.
+    /// </summary>
+    /// <param name="connection">The connection the callout is for.</param>
+    /// <param name="calloutKey">The key it was recorded with.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task ForgetCalloutAsync(string connection, string calloutKey, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What became of <see cref="IMappingStore.TryRecordCalloutAsync"/>.</summary>
+public enum CalloutReceipt
+{
+    /// <summary>The callout is recorded now: the caller is the first to receive it.</summary>
+    First,
+
+    /// <summary>The callout was recorded before, by this or another receiver.</summary>
+    Repeated,
+
+    /// <summary>The callout's event time lies outside the window around the store's clock: not recorded.</summary>
+    OutsideWindow,
 }
 
 /// <summary>A value of sync state with its version.</summary>

@@ -117,7 +117,21 @@ public sealed class AutotaskConnectionOptions
     /// <summary>How queries are sent. Default: <see cref="AutotaskQueryMethod.Post"/>.</summary>
     public AutotaskQueryMethod QueryMethod { get; set; } = AutotaskQueryMethod.Post;
 
+    /// <summary>
+    /// The secret key of the Autotask webhooks that call back for this connection (at most 64 characters, as Autotask
+    /// allows). <see cref="AutotaskWebhookReceiver"/> verifies each callout for the connection with this key and no
+    /// other, so a callout signed for one tenant is never accepted for another. <c>null</c> when the connection takes no callouts.
+    /// </summary>
+    public string? WebhookSecretKey { get; set; }
+
+    /// <summary>
+    /// How far a callout's <c>EventTime</c> may lie from the store's clock: a callout outside the window is refused,
+    /// and received callouts are remembered in the store for this long to refuse their replays. Autotask gives up
+    /// a delivery after five attempts in two minutes, but delays deliveries while a threshold is exceeded. Default: 1 hour.
+    /// </summary>
+    public TimeSpan WebhookReplayWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Describes the connection without its secret.</summary>
     public override string ToString() =>
-        $"UserName={UserName}, Secret={(string.IsNullOrEmpty(Secret) ? "(not set)" : "***")}, IntegrationCode={(string.IsNullOrEmpty(IntegrationCode) ? "(not set)" : "***")}, ZoneUrl={ZoneUrl ?? "(discover)"}";
+        $"UserName={UserName}, Secret={(string.IsNullOrEmpty(Secret) ? "(not set)" : "***")}, IntegrationCode={(string.IsNullOrEmpty(IntegrationCode) ? "(not set)" : "***")}, WebhookSecretKey={(string.IsNullOrEmpty(WebhookSecretKey) ? "(not set)" : "***")}, ZoneUrl={ZoneUrl ?? "(discover)"}";
 }

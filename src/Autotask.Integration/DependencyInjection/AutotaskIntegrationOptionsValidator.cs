@@ -76,6 +76,18 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
                 HeaderValue(failures, prefix, nameof(connection.IntegrationCode), connection.IntegrationCode);
             }
 
+            if (connection.WebhookSecretKey is { } webhookKey)
+            {
+                if (webhookKey.Length is 0 or > 64)
+                {
+                    failures.Add($"{prefix} WebhookSecretKey must have 1 to 64 characters, as Autotask's webhook secret key does; leave it unset when the connection takes no callouts.");
+                }
+                else if (webhookKey.Any(char.IsControl))
+                {
+                    failures.Add($"{prefix} WebhookSecretKey contains a control character (a line break or tab); copy it again from the webhook's settings.");
+                }
+            }
+
             if (!Enum.IsDefined(connection.QueryMethod))
             {
                 failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix} QueryMethod {(int)connection.QueryMethod} is not one of {string.Join(", ", Enum.GetNames<AutotaskQueryMethod>())}."));
@@ -115,6 +127,7 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
             Between(failures, prefix, nameof(connection.MaxRetryAfter), connection.MaxRetryAfter, TimeSpan.Zero, TimeSpan.FromHours(1));
             Between(failures, prefix, nameof(connection.AttemptTimeout), connection.AttemptTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
             Between(failures, prefix, nameof(connection.MetadataCacheDuration), connection.MetadataCacheDuration, TimeSpan.Zero, TimeSpan.FromDays(7));
+            Between(failures, prefix, nameof(connection.WebhookReplayWindow), connection.WebhookReplayWindow, TimeSpan.FromMinutes(1), TimeSpan.FromDays(7));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -81,7 +81,8 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton(sp => new MappingEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
         services.TryAddSingleton(sp => new InboundSyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>()));
-        services.TryAddSingleton(sp => new AutotaskWebhookReceiver(sp.GetRequiredService<IAutotaskClientFactory>()));
+        services.TryAddSingleton(sp => new AutotaskWebhookReceiver(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
+            sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
         services.TryAddSingleton(sp => new QuantitySyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
 

@@ -1,6 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Buffers;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
+using NodaTime;
+using NodaTime.Text;
 
 namespace Autotask.Integration;
 
@@ -22,8 +26,11 @@ public enum WebhookStatus
     /// <summary>The body is not an Autotask webhook payload: refused.</summary>
     Malformed,
 
-    /// <summary>The same signed payload was received before: not processed again.</summary>
+    /// <summary>The same signed payload was received before, by this or another receiver sharing the store: not processed again.</summary>
     Replayed,
+
+    /// <summary>The callout's <c>EventTime</c> lies outside the replay window around the store's clock: refused.</summary>
+    OutsideWindow,
 
     /// <summary>Verified, but for an entity the inbound sync does not follow.</summary>
     Ignored,
@@ -46,11 +53,15 @@ public sealed record WebhookResult
 }
 
 /// <summary>
-/// Receives Autotask company and contract webhook callouts: verifies <c>X-Hook-Signature</c> (HMAC-SHA1 of the raw
-/// body with the webhook's secret key) in constant time, refuses unsigned, mis-signed, oversized, malformed and
-/// replayed payloads with a typed result, and turns the rest into the same change records as
-/// <see cref="InboundSyncEngine"/>, reading the entity's current state from Autotask rather than trusting the
-/// payload's fields. Polling stays the safety net for callouts that never arrive.
+/// Receives Autotask company and contract webhook callouts. Each callout is verified with the webhook secret key of
+/// the connection it is for (<see cref="AutotaskConnectionOptions.WebhookSecretKey"/>): <c>X-Hook-Signature</c> is
+/// the HMAC-SHA1 of the raw body, compared in constant time. Unsigned, mis-signed, oversized and malformed payloads
+/// (duplicate keys and ids below 1 included) are refused with a typed result; so are replays, which the
+/// <see cref="IMappingStore"/> remembers for every receiver sharing it, within a window on the callout's
+/// <c>EventTime</c> (<see cref="AutotaskConnectionOptions.WebhookReplayWindow"/>) that the store measures by its own
+/// clock. The rest become the same change records as <see cref="InboundSyncEngine"/>, read from Autotask's current
+/// state rather than from the payload's fields: a Delete for a record that still exists delivers that record, not a
+/// removal. Polling stays the safety net for callouts that never arrive.
 /// </summary>
 public sealed class AutotaskWebhookReceiver
 {
@@ -60,16 +71,17 @@ public sealed class AutotaskWebhookReceiver
     /// <summary>The largest body accepted, in bytes.</summary>
     public const int MaxPayloadBytes = 256 * 1024;
 
-    private const int RememberedPayloads = 10_000;
+    private static readonly InstantPattern OffsetFreeTime = InstantPattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd'T'HH':'mm':'ss;FFFFFFF");
 
     private readonly IAutotaskClientFactory _clients;
-    private readonly object _gate = new();
-    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private readonly Queue<string> _seenOrder = new();
+    private readonly IMappingStore _store;
+    private readonly IOptions<AutotaskIntegrationOptions> _options;
 
-    internal AutotaskWebhookReceiver(IAutotaskClientFactory clients)
+    internal AutotaskWebhookReceiver(IAutotaskClientFactory clients, IMappingStore store, IOptions<AutotaskIntegrationOptions> options)
     {
         _clients = clients;
+        _store = store;
+        _options = options;
     }
 
     /// <summary>Checks an <c>X-Hook-Signature</c> value (<c>sha1=&lt;base64&gt;</c>) against the raw body, in constant time.</summary>
@@ -103,19 +115,63 @@ public sealed class AutotaskWebhookReceiver
         return CryptographicOperations.FixedTimeEquals(expected, given[..length]);
     }
 
+    /// <summary>
+    /// Verifies and processes one callout read from a stream, such as an ASP.NET Core request body: at most
+    /// <see cref="MaxPayloadBytes"/> + 1 bytes are read, so an oversized body is refused without being buffered.
+    /// </summary>
+    /// <param name="connection">The connection whose Autotask sent it.</param>
+    /// <param name="body">The raw request body, read from its current position.</param>
+    /// <param name="signatureHeader">The <c>X-Hook-Signature</c> header's value, or <c>null</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What became of the callout.</returns>
+    /// <exception cref="ArgumentException">No connection has that name.</exception>
+    /// <exception cref="InvalidOperationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
+#pragma warning disable RS0026 // The overloads differ in the body's type (a stream or bytes); no call can bind to both.
+    public async Task<WebhookResult> ReceiveAsync(string connection, Stream body, string? signatureHeader, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        SecretKeyOf(connection);
+        if (body.CanSeek && body.Length - body.Position > MaxPayloadBytes)
+        {
+            return TooLarge(body.Length - body.Position);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxPayloadBytes + 1);
+        try
+        {
+            var length = 0;
+            int read;
+            while (length <= MaxPayloadBytes && (read = await body.ReadAsync(buffer.AsMemory(length, MaxPayloadBytes + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+
+            return length > MaxPayloadBytes
+                ? TooLarge(null)
+                : await ReceiveAsync(connection, buffer.AsMemory(0, length), signatureHeader, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Verifies and processes one callout.</summary>
-    /// <param name="connection">The connection whose instance sent it.</param>
+    /// <param name="connection">The connection whose Autotask sent it.</param>
     /// <param name="body">The raw request body, exactly as received.</param>
     /// <param name="signatureHeader">The <c>X-Hook-Signature</c> header's value, or <c>null</c>.</param>
-    /// <param name="secretKey">The webhook's secret key.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<WebhookResult> ReceiveAsync(string connection, ReadOnlyMemory<byte> body, string? signatureHeader, string secretKey, CancellationToken cancellationToken = default)
+    /// <returns>What became of the callout.</returns>
+    /// <exception cref="ArgumentException">No connection has that name.</exception>
+    /// <exception cref="InvalidOperationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
+    public async Task<WebhookResult> ReceiveAsync(string connection, ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken = default)
+#pragma warning restore RS0026
     {
-        ArgumentException.ThrowIfNullOrEmpty(secretKey);
+        var (secretKey, window) = SecretKeyOf(connection);
         var client = _clients.GetClient(connection);
         if (body.Length > MaxPayloadBytes)
         {
-            return new WebhookResult { Status = WebhookStatus.TooLarge, Reason = $"The body has {body.Length} bytes; at most {MaxPayloadBytes} are accepted." };
+            return TooLarge(body.Length);
         }
 
         if (string.IsNullOrWhiteSpace(signatureHeader))
@@ -125,109 +181,175 @@ public sealed class AutotaskWebhookReceiver
 
         if (!VerifySignature(body.Span, signatureHeader, secretKey))
         {
-            return new WebhookResult { Status = WebhookStatus.BadSignature, Reason = "The signature does not match the body and the webhook's secret key." };
+            return new WebhookResult { Status = WebhookStatus.BadSignature, Reason = $"The signature does not match the body and the webhook secret key of connection '{client.ConnectionName}'." };
         }
 
-        string entityType;
-        string action;
-        long id;
+        Callout callout;
         try
         {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            entityType = Property(root, "EntityType")?.GetString() ?? throw new FormatException("EntityType is missing.");
-            action = Property(root, "Action")?.GetString() ?? throw new FormatException("Action is missing.");
-            var idElement = Property(root, "Id") ?? throw new FormatException("Id is missing.");
-            id = idElement.ValueKind == JsonValueKind.String ? long.Parse(idElement.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : idElement.GetInt64();
+            callout = Callout.Parse(body);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or OverflowException)
         {
             return new WebhookResult { Status = WebhookStatus.Malformed, Reason = "The body is not an Autotask webhook payload: " + ex.Message };
         }
 
-        var fingerprint = Fingerprint(client.ConnectionName, body.Span);
-        if (!Remember(fingerprint))
+        var key = Convert.ToHexString(SHA256.HashData(body.Span));
+        switch (await _store.TryRecordCalloutAsync(client.ConnectionName, key, callout.EventTime, Duration.FromTimeSpan(window), cancellationToken).ConfigureAwait(false))
         {
-            return new WebhookResult { Status = WebhookStatus.Replayed, Reason = "This signed payload was received before." };
+            case CalloutReceipt.Repeated:
+                return new WebhookResult { Status = WebhookStatus.Replayed, Reason = "This signed payload was received before." };
+            case CalloutReceipt.OutsideWindow:
+                return new WebhookResult
+                {
+                    Status = WebhookStatus.OutsideWindow,
+                    Reason = $"The callout's EventTime {callout.EventTime} lies more than {window} from the store's clock; a replay or a delivery that came too late. Polling picks up the change.",
+                };
         }
 
         try
         {
-            return await ProcessAsync(client, entityType, action, id, cancellationToken).ConfigureAwait(false);
+            return await ProcessAsync(client, callout, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             // Not processed: Autotask's retry of the same payload must not count as a replay.
-            Forget(fingerprint);
+            await _store.ForgetCalloutAsync(client.ConnectionName, key, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
     }
 
-    private static async Task<WebhookResult> ProcessAsync(IAutotaskClient client, string entityType, string action, long id, CancellationToken cancellationToken)
+    private (string SecretKey, TimeSpan Window) SecretKeyOf(string connection)
     {
-        var deleted = string.Equals(action, "Delete", StringComparison.OrdinalIgnoreCase);
-        switch (entityType.ToUpperInvariant())
+        ArgumentNullException.ThrowIfNull(connection);
+        var options = _options.Value.Connections.TryGetValue(connection, out var found) ? found : null;
+        if (options is null)
+        {
+            _clients.GetClient(connection); // throws the factory's error, which lists the configured connections
+            throw new ArgumentException($"No Autotask connection is named '{connection}'.", nameof(connection));
+        }
+
+        return string.IsNullOrEmpty(options.WebhookSecretKey)
+            ? throw new InvalidOperationException($"The Autotask connection '{connection}' has no webhook secret key: set Autotask:Connections:{connection}:WebhookSecretKey to the secret key of its webhooks.")
+            : (options.WebhookSecretKey, options.WebhookReplayWindow);
+    }
+
+    private static WebhookResult TooLarge(long? length) => new()
+    {
+        Status = WebhookStatus.TooLarge,
+        Reason = length is { } bytes ? $"The body has {bytes} bytes; at most {MaxPayloadBytes} are accepted." : $"The body has more than {MaxPayloadBytes} bytes, the most accepted.",
+    };
+
+    private static async Task<WebhookResult> ProcessAsync(IAutotaskClient client, Callout callout, CancellationToken cancellationToken)
+    {
+        // Every action is answered from Autotask's current state: a Delete for a record that still exists (a forged or
+        // stale callout, or one for a record restored since) must not remove it on the vendor's side.
+        var deleted = string.Equals(callout.Action, "Delete", StringComparison.OrdinalIgnoreCase);
+        switch (callout.EntityType.ToUpperInvariant())
         {
             case "COMPANY" or "COMPANIES" or "ACCOUNT":
-                var customer = deleted
-                    ? new CustomerChange { Kind = ChangeKind.Removal, CompanyId = id, ChangeKey = $"company:{id}:deleted" }
-                    : await InboundSyncEngine.CustomerChangeAsync(client, id, cancellationToken).ConfigureAwait(false);
-                return new WebhookResult { Status = WebhookStatus.Accepted, Customer = customer };
+                var customer = await InboundSyncEngine.CustomerChangeAsync(client, callout.Id, cancellationToken).ConfigureAwait(false);
+                return new WebhookResult { Status = WebhookStatus.Accepted, Customer = customer, Reason = StillExists(deleted, customer.Kind, "company", callout.Id) };
             case "CONTRACT" or "CONTRACTS":
-                var contract = deleted
-                    ? new ContractChange { Kind = ChangeKind.Removal, ContractId = id, ChangeKey = $"contract:{id}:deleted" }
-                    : await InboundSyncEngine.ContractChangeAsync(client, id, cancellationToken).ConfigureAwait(false);
-                return new WebhookResult { Status = WebhookStatus.Accepted, Contract = contract };
+                var contract = await InboundSyncEngine.ContractChangeAsync(client, callout.Id, cancellationToken).ConfigureAwait(false);
+                return new WebhookResult { Status = WebhookStatus.Accepted, Contract = contract, Reason = StillExists(deleted, contract.Kind, "contract", callout.Id) };
             default:
-                return new WebhookResult { Status = WebhookStatus.Ignored, Reason = $"Callouts for {entityType} are not followed by the inbound sync." };
+                return new WebhookResult { Status = WebhookStatus.Ignored, Reason = $"Callouts for {callout.EntityType} are not followed by the inbound sync." };
         }
     }
 
-    private static string Fingerprint(string connection, ReadOnlySpan<byte> body) =>
-        connection.ToUpperInvariant() + ":" + Convert.ToHexString(SHA256.HashData(body));
+    private static string? StillExists(bool deleted, ChangeKind kind, string what, long id) =>
+        deleted && kind != ChangeKind.Removal ? $"A Delete callout came for {what} {id}, which still exists in Autotask: its current state is delivered instead of a removal." : null;
 
-    private void Forget(string hash)
+    /// <summary>The fields of a callout the receiver acts on, read strictly.</summary>
+    private sealed record Callout(string EntityType, string Action, long Id, Instant EventTime)
     {
-        lock (_gate)
-        {
-            _seen.Remove(hash);
-        }
-    }
+        private static readonly string[] Actions = ["Create", "Update", "Delete"];
 
-    private bool Remember(string hash)
-    {
-        lock (_gate)
+        public static Callout Parse(ReadOnlyMemory<byte> body)
         {
-            if (!_seen.Add(hash))
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
             {
-                return false;
+                throw new FormatException("the payload is not a JSON object.");
             }
 
-            _seenOrder.Enqueue(hash);
-            if (_seenOrder.Count > RememberedPayloads)
+            RefuseDuplicateKeys(root);
+            var entityType = Text(root, "EntityType");
+            var action = Text(root, "Action");
+            if (!Actions.Contains(action, StringComparer.OrdinalIgnoreCase))
             {
-                _seen.Remove(_seenOrder.Dequeue());
+                throw new FormatException($"Action '{action}' is not Create, Update or Delete.");
             }
 
-            return true;
-        }
-    }
-
-    private static JsonElement? Property(JsonElement element, string name)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            throw new FormatException("The payload is not a JSON object.");
-        }
-
-        foreach (var property in element.EnumerateObject())
-        {
-            if (property.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+            var idElement = Property(root, "Id") ?? throw new FormatException("Id is missing.");
+            var id = idElement.ValueKind switch
             {
-                return property.Value;
+                JsonValueKind.Number => idElement.GetInt64(),
+                JsonValueKind.String => long.Parse(idElement.GetString()!, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture),
+                _ => throw new FormatException("Id is not a number."),
+            };
+            if (id < 1)
+            {
+                throw new FormatException($"Id {id} is not an Autotask id (ids start at 1).");
+            }
+
+            var time = Text(root, "EventTime");
+            // Autotask writes the event time in UTC; a value without an offset is read as UTC.
+            var withOffset = OffsetDateTimePattern.ExtendedIso.Parse(time);
+            var eventTime = withOffset.Success ? withOffset.Value.ToInstant()
+                : OffsetFreeTime.Parse(time) is { Success: true } utc ? utc.Value
+                : throw new FormatException($"EventTime '{time}' is not an ISO 8601 time.");
+            return new Callout(entityType, action, id, eventTime);
+        }
+
+        private static string Text(JsonElement root, string name) =>
+            Property(root, name) is { ValueKind: JsonValueKind.String } value && value.GetString() is { Length: > 0 } text
+                ? text
+                : throw new FormatException($"{name} is missing or not a text.");
+
+        private static JsonElement? Property(JsonElement element, string name)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (property.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return property.Value;
+                }
+            }
+
+            return null;
+        }
+
+        // A key given twice (in any case) would let one reader see "Delete" where another sees "Update": refused at every level.
+        private static void RefuseDuplicateKeys(JsonElement root)
+        {
+            var pending = new Stack<JsonElement>();
+            pending.Push(root);
+            while (pending.TryPop(out var element))
+            {
+                if (element.ValueKind == JsonValueKind.Object)
+                {
+                    var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (!names.Add(property.Name))
+                        {
+                            throw new FormatException($"the key '{property.Name}' appears more than once.");
+                        }
+
+                        pending.Push(property.Value);
+                    }
+                }
+                else if (element.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        pending.Push(item);
+                    }
+                }
             }
         }
-
-        return null;
     }
 }

@@ -21,6 +21,8 @@ public sealed class InMemoryMappingStore : IMappingStore
     private readonly Dictionary<(string, string), List<int>> _ledgerBySubscription = [];
     private readonly Dictionary<(string, string), long> _heads = [];
     private readonly Dictionary<(string, string), SyncStateValue> _state = [];
+    private readonly Dictionary<(string, string), Instant> _callouts = [];
+    private readonly PriorityQueue<(string, string), Instant> _calloutsByEventTime = new();
     private long _version;
 
     /// <summary>Creates an empty store.</summary>
@@ -362,6 +364,58 @@ public sealed class InMemoryMappingStore : IMappingStore
             var version = ++_version;
             _state[(Key(connection), key)] = new SyncStateValue(value, version);
             return Task.FromResult(version);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<CalloutReceipt> TryRecordCalloutAsync(string connection, string calloutKey, Instant eventTime, Duration window, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(calloutKey);
+        CalloutWindow(window);
+        lock (_gate)
+        {
+            var now = Now;
+            // Forget what has left the window; an entry that was forgotten or recorded again is skipped.
+            while (_calloutsByEventTime.TryPeek(out var old, out var at) && at < now - window)
+            {
+                _calloutsByEventTime.Dequeue();
+                if (_callouts.TryGetValue(old, out var recorded) && recorded == at)
+                {
+                    _callouts.Remove(old);
+                }
+            }
+
+            if (eventTime < now - window || eventTime > now + window)
+            {
+                return Task.FromResult(CalloutReceipt.OutsideWindow);
+            }
+
+            if (!_callouts.TryAdd((Key(connection), calloutKey), eventTime))
+            {
+                return Task.FromResult(CalloutReceipt.Repeated);
+            }
+
+            _calloutsByEventTime.Enqueue((Key(connection), calloutKey), eventTime);
+            return Task.FromResult(CalloutReceipt.First);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task ForgetCalloutAsync(string connection, string calloutKey, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            _callouts.Remove((Key(connection), calloutKey));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Refuses a window that is not positive, as every store does.</summary>
+    internal static void CalloutWindow(Duration window)
+    {
+        if (window <= Duration.Zero || window > Duration.FromDays(365))
+        {
+            throw new ArgumentOutOfRangeException(nameof(window), window, "The callout window must be positive and at most a year.");
         }
     }
 

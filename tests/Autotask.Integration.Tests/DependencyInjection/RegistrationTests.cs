@@ -83,6 +83,28 @@ public sealed class RegistrationTests
         Assert.Contains("Autotask connection 'contoso': QueryMethod 7 is not one of Post, Get", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("", null, "WebhookSecretKey must have 1 to 64 characters")]
+    [InlineData("k", null, "WebhookSecretKey must have 1 to 64 characters")]
+    [InlineData("line\nbreak", null, "WebhookSecretKey contains a control character")]
+    [InlineData(null, "00:00:00", "WebhookReplayWindow is 00:00:00; it must be between")]
+    [InlineData(null, "30.00:00:00", "WebhookReplayWindow is 30.00:00:00; it must be between")]
+    public void Webhook_settings_out_of_range_are_refused_naming_the_setting(string? key, string? window, string problem)
+    {
+        var error = Invalid(o => o.AddConnection("contoso", c =>
+        {
+            c.UserName = "api@example.com";
+            c.Secret = "a-valid-secret";
+            c.IntegrationCode = "VALIDCODE";
+            c.WebhookSecretKey = key == "k" ? new string('k', 65) : key;
+            c.WebhookReplayWindow = window is null ? c.WebhookReplayWindow : TimeSpan.Parse(window, System.Globalization.CultureInfo.InvariantCulture);
+        }));
+
+        Assert.Contains($"Autotask connection 'contoso': {problem}", error.Message, StringComparison.Ordinal);
+        Assert.Single(error.Failures);
+        Assert.DoesNotContain("line\nbreak", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_missing_secret_is_reported()
     {

@@ -330,6 +330,55 @@ public abstract class MappingStoreConformance : IAsyncLifetime
         Assert.Equal(new SyncStateValue("2026-11-26T00:00:00Z", v2), await Store.GetStateAsync("a", "watermark", Ct));
         Assert.Null(await Store.GetStateAsync("b", "watermark", Ct));
     }
+
+    [Fact]
+    public async Task A_callout_is_recorded_once_per_connection_within_the_window_of_the_stores_clock()
+    {
+        var window = Duration.FromHours(1);
+        var now = SystemClock.Instance.GetCurrentInstant();
+
+        Assert.Equal(CalloutReceipt.First, await Store.TryRecordCalloutAsync("a", "callout-1", now, window, Ct));
+        Assert.Equal(CalloutReceipt.Repeated, await Store.TryRecordCalloutAsync("A", "callout-1", now, window, Ct));
+        Assert.Equal(CalloutReceipt.First, await Store.TryRecordCalloutAsync("b", "callout-1", now, window, Ct));
+        Assert.Equal(CalloutReceipt.OutsideWindow, await Store.TryRecordCalloutAsync("a", "callout-2", now - Duration.FromHours(2), window, Ct));
+        Assert.Equal(CalloutReceipt.OutsideWindow, await Store.TryRecordCalloutAsync("a", "callout-3", now + Duration.FromHours(2), window, Ct));
+        Assert.Equal(CalloutReceipt.First, await Store.TryRecordCalloutAsync("a", "callout-4", now - Duration.FromMinutes(50), window, Ct));
+
+        await Store.ForgetCalloutAsync("a", "callout-1", Ct);
+        Assert.Equal(CalloutReceipt.First, await Store.TryRecordCalloutAsync("a", "callout-1", now, window, Ct));
+        Assert.Equal(CalloutReceipt.Repeated, await Store.TryRecordCalloutAsync("b", "callout-1", now, window, Ct));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.TryRecordCalloutAsync("a", "callout-5", now, Duration.Zero, Ct));
+    }
+
+    [Fact]
+    public async Task Of_many_receivers_recording_the_same_callout_exactly_one_is_first()
+    {
+        var now = SystemClock.Instance.GetCurrentInstant();
+
+        var receipts = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ =>
+            Task.Run(() => Store.TryRecordCalloutAsync("a", "callout-1", now, Duration.FromHours(1), Ct), Ct)));
+
+        Assert.Equal(1, receipts.Count(r => r == CalloutReceipt.First));
+        Assert.Equal(11, receipts.Count(r => r == CalloutReceipt.Repeated));
+    }
+
+    [Fact]
+    public async Task A_callout_whose_event_time_left_the_window_is_refused_and_never_first_again()
+    {
+        var window = Duration.FromSeconds(2);
+        var eventTime = SystemClock.Instance.GetCurrentInstant();
+        Assert.Equal(CalloutReceipt.First, await Store.TryRecordCalloutAsync("a", "callout-1", eventTime, window, Ct));
+
+        // Bounded: the store's clock leaves the window within seconds; until then the callout is a repeat, never new.
+        var receipt = CalloutReceipt.Repeated;
+        for (var attempt = 0; attempt < 300 && receipt == CalloutReceipt.Repeated; attempt++)
+        {
+            await Task.Delay(50, Ct);
+            receipt = await Store.TryRecordCalloutAsync("a", "callout-1", eventTime, window, Ct);
+        }
+
+        Assert.Equal(CalloutReceipt.OutsideWindow, receipt);
+    }
 }
 
 /// <summary>The in-memory store passes the conformance suite.</summary>
