@@ -106,6 +106,19 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void The_build_for_each_framework_runs_on_that_frameworks_line_of_its_dependencies()
+    {
+        // On .NET 8 (the net8.0 run of .ci/run) the libraries must not have pulled the 10.x line into the application.
+        var major = Environment.Version.Major;
+
+        Assert.Equal(major, typeof(IOptions<>).Assembly.GetName().Version!.Major);
+        Assert.Equal(major, typeof(Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions).Assembly.GetName().Version!.Major);
+        Assert.Equal(major, typeof(Microsoft.Extensions.Logging.ILogger).Assembly.GetName().Version!.Major);
+        Assert.Equal(major, typeof(Microsoft.Data.Sqlite.SqliteConnection).Assembly.GetName().Version!.Major);
+        Assert.Equal(major, typeof(Npgsql.NpgsqlConnection).Assembly.GetName().Version!.Major);
+    }
+
+    [Fact]
     public void A_missing_secret_is_reported()
     {
         var error = Invalid(o => o.AddConnection("a", c => { c.UserName = "u@example.com"; c.IntegrationCode = "X"; }));

@@ -26,14 +26,18 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
     /// <summary>Starts a worker and waits until it says it is ready.</summary>
     public static async Task<SyncWorkerProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        var (program, assembly) = Worker();
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(WorkerPath());
+        if (assembly is not null)
+        {
+            start.ArgumentList.Add(assembly);
+        }
         foreach (var (key, value) in settings)
         {
             start.Environment["AUTOTASK_WORKER_" + key] = value;
@@ -125,12 +129,28 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    /// <summary>The worker built beside this test assembly, in the same configuration and target framework.</summary>
-    private static string WorkerPath()
+    /// <summary>
+    /// The worker built beside this test assembly, in the same configuration, target framework and runtime: its
+    /// output directory mirrors this one's. A self-contained build (the net8.0 run of .ci/run) starts the worker's own
+    /// executable, with the runtime beside it; otherwise the dotnet host that runs the tests runs the worker's assembly.
+    /// </summary>
+    private static (string Program, string? Assembly) Worker()
     {
         var root = PostgreSqlServer.FindRoot() ?? throw new InvalidOperationException("The repository root was not found.");
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var path = Path.Combine(root, "tests", "Autotask.Integration.SyncWorker", "bin", output.Parent!.Name, output.Name, "Autotask.Integration.SyncWorker.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException($"The sync worker is not built at {path}; build the solution first.", path);
+        var output = Path.GetRelativePath(Path.Combine(root, "tests", "Autotask.Integration.Tests", "bin"), AppContext.BaseDirectory);
+        var directory = Path.Combine(root, "tests", "Autotask.Integration.SyncWorker", "bin", output);
+        var assembly = Path.Combine(directory, "Autotask.Integration.SyncWorker.dll");
+        if (!File.Exists(assembly))
+        {
+            throw new FileNotFoundException($"The sync worker is not built at {assembly}; build the solution first.", assembly);
+        }
+
+        var executable = Path.Combine(directory, OperatingSystem.IsWindows() ? "Autotask.Integration.SyncWorker.exe" : "Autotask.Integration.SyncWorker");
+        if (File.Exists(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "coreclr.dll" : "libcoreclr.so")) && File.Exists(executable))
+        {
+            return (executable, null);
+        }
+
+        return (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet", assembly);
     }
 }
