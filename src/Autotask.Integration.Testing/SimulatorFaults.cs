@@ -23,6 +23,25 @@ public enum SimulatorFault
 
     /// <summary>A write is applied, then the connection drops before any answer, so the client cannot know. Only for writes.</summary>
     AmbiguousWrite,
+
+    /// <summary>HTTP 429 with a threshold message and no <c>Retry-After</c>, as Autotask sometimes answers; nothing is applied.</summary>
+    RateLimitedWithoutRetryAfter,
+
+    /// <summary>HTTP 500 whose message says a threshold was exceeded, without <c>Retry-After</c>, as Autotask's thread limit answers; nothing is applied.</summary>
+    ThresholdServerError,
+
+    /// <summary>HTTP 500 in ASP.NET Web API's error shape, <c>{"Message":"..."}</c>, instead of Autotask's <c>{"errors":[...]}</c>; nothing is applied.</summary>
+    MessageShapedServerError,
+
+    /// <summary>HTTP 500 with an HTML error page instead of JSON; nothing is applied.</summary>
+    HtmlServerError,
+
+    /// <summary>
+    /// The connection drops before any answer and the write is applied only <see cref="SimulatorFaults.LateCommitDelay"/>
+    /// later (measured by the simulator's <c>TimeProvider</c>), after the client has given up: a read-back right after
+    /// the failure finds nothing. Only for writes.
+    /// </summary>
+    LateCommit,
 }
 
 /// <summary>What a fault rule sees of a request.</summary>
@@ -52,6 +71,9 @@ public sealed class SimulatorFaults
 
     /// <summary>The delay of <see cref="SimulatorFault.Latency"/>. Default: 200 ms.</summary>
     public TimeSpan Latency { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long after the dropped answer a <see cref="SimulatorFault.LateCommit"/> write is applied. Default: 2 seconds.</summary>
+    public TimeSpan LateCommitDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Every fault injected so far, with the number of the request it hit (1 = the first request).</summary>
     public IReadOnlyList<InjectedFault> Injected
@@ -110,7 +132,7 @@ public sealed class SimulatorFaults
             for (var i = 0; i < _rules.Count; i++)
             {
                 var rule = _rules[i];
-                if ((rule.Fault == SimulatorFault.AmbiguousWrite && !request.IsWrite) || (rule.When is not null && !rule.When(request)))
+                if ((rule.Fault is SimulatorFault.AmbiguousWrite or SimulatorFault.LateCommit && !request.IsWrite) || (rule.When is not null && !rule.When(request)))
                 {
                     continue;
                 }

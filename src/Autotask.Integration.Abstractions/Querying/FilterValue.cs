@@ -164,7 +164,9 @@ public readonly struct FilterValue : IEquatable<FilterValue>
             return false;
         }
 
+#pragma warning disable RS0030 // Filter values are not secrets: equality of two lists, not a signature check.
         return Kind == FilterValueKind.List ? Items.SequenceEqual(other.Items) : Equals(_value, other._value);
+#pragma warning restore RS0030
     }
 
     /// <inheritdoc />

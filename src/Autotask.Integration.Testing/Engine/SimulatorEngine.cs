@@ -207,6 +207,26 @@ internal sealed class SimulatorEngine
                     return Record(request, entity, fault, Error(HttpStatusCode.InternalServerError, "An unexpected error has occurred (injected)."));
                 case SimulatorFault.ServiceUnavailable:
                     return Record(request, entity, fault, Error(HttpStatusCode.ServiceUnavailable, "The service is temporarily unavailable (injected)."));
+                case SimulatorFault.RateLimitedWithoutRetryAfter:
+                    return Record(request, entity, fault, Error((HttpStatusCode)429, "Request threshold exceeded (injected)."));
+                case SimulatorFault.ThresholdServerError:
+                    return Record(request, entity, fault, Error(HttpStatusCode.InternalServerError,
+                        "Itgenatr005: The thread threshold has been exceeded for this integration (injected). Please try again later."));
+                case SimulatorFault.MessageShapedServerError:
+                    return Record(request, entity, fault, Json(w =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("Message", "An error has occurred (injected).");
+                        w.WriteEndObject();
+                    }, 500));
+                case SimulatorFault.HtmlServerError:
+                    return Record(request, entity, fault, new EngineResponse(500, Encoding.UTF8.GetBytes(
+                        "<!DOCTYPE html><html><head><title>Runtime Error</title></head><body><h1>Server Error in '/' Application.</h1>" +
+                        "<h2><i>Runtime Error (injected)</i></h2></body></html>"), [new("Content-Type", "text/html; charset=utf-8")]));
+                case SimulatorFault.LateCommit:
+                    // The write is applied after the client has given up, on the simulator's clock, whatever the client does meanwhile.
+                    _ = CommitLateAsync(request, segments);
+                    return Record(request, entity, fault, new EngineResponse(0, [], [], TransportFault.DropBeforeAnswer));
                 case SimulatorFault.RefusedConnection:
                     return Record(request, entity, fault, new EngineResponse(0, [], [], TransportFault.RefuseBeforeRequest));
                 case SimulatorFault.Latency:
@@ -227,6 +247,12 @@ internal sealed class SimulatorEngine
         {
             LeaveEntity(entity);
         }
+    }
+
+    private async Task CommitLateAsync(EngineRequest request, string[] segments)
+    {
+        await Task.Delay(_faults.LateCommitDelay, _time).ConfigureAwait(false);
+        Dispatch(request, segments);
     }
 
     private EngineResponse Dispatch(EngineRequest request, string[] segments)

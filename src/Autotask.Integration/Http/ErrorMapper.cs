@@ -59,6 +59,8 @@ internal static partial class ErrorMapper
     [
         "timeout", "timed out", "deadlock", "object reference not set", "unexpected error", "internal server error",
         "temporarily", "try again", "service unavailable",
+        // ASP.NET Web API's answer to an exception that escaped Autotask's own error handling: {"Message":"An error has occurred."}.
+        "an error has occurred",
     ];
 
     private static readonly string[] ThresholdTexts =

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Autotask.Integration.Auditing;
 using Microsoft.Extensions.Options;
 using NodaTime;
@@ -344,6 +345,14 @@ public sealed class QuantitySyncEngine
                 }
 
                 var outcome = Outcome(entry, now);
+                if (outcome == AdjustmentState.NotApplied && MayCommitLate(ex))
+                {
+                    // No answer at all (or a gateway's): the server may still be processing the write and commit it after
+                    // this read-back. Nothing proves it was not applied, so the entry stays pending and a sync after the
+                    // lease settles it from the units; writing again now could apply it twice.
+                    return result with { Reason = $"The write's answer was lost ({ex.Message}) and it is not applied yet, but it may still be committed; a sync after the pending lease settles it." };
+                }
+
                 var settled = await SettleAsync(name, entry.OperationId, outcome, null).ConfigureAwait(false);
                 if (outcome == AdjustmentState.Applied)
                 {
@@ -403,6 +412,13 @@ public sealed class QuantitySyncEngine
             return null;
         }
     }
+
+    /// <summary>
+    /// Whether a failed write may still be committed after the failure: the connection broke without an answer, or a
+    /// gateway answered in the server's stead (502, 504). A 500 or 503 from Autotask itself says its processing ended.
+    /// </summary>
+    private static bool MayCommitLate(Exception exception) =>
+        exception is AutotaskCommunicationException || exception is AutotaskException { StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout };
 
     private static bool IsTimeout(Exception exception) =>
         exception.InnerException is Polly.Timeout.TimeoutRejectedException or TimeoutException or TaskCanceledException;

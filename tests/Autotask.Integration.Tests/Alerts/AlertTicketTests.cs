@@ -71,6 +71,25 @@ public sealed class AlertTicketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Due_dates_and_digest_times_follow_the_instances_calendar_across_a_daylight_saving_change()
+    {
+        // New York leaves daylight saving time on 2026-11-01 at 02:00: that day has 25 hours.
+        var noonBefore = Instant.FromUtc(2026, 10, 31, 16, 0); // 12:00 EDT
+
+        var alert = await _sync.Alerts.PublishAlertAsync(SyncHarness.Connection, Failed(at: noonBefore), Ct);
+        var digest = await _sync.Alerts.PublishDailyDigestAsync(SyncHarness.Connection, "org-1", new LocalDate(2026, 11, 1),
+            [Failed("job-9:failed", Instant.FromUtc(2026, 11, 1, 4, 30))], Ct);
+
+        // One day later in New York's calendar is 12:00 EST, 25 hours on (24 hours would be 11:00 EST).
+        Assert.Equal(Instant.FromUtc(2026, 11, 1, 17, 0), _sync.Simulator.Data.Get<Ticket>(alert.TicketId!.Value)!.DueDateTime);
+        // The digest of 1 November is due at midnight starting 2 November in New York (05:00 UTC), not at midnight UTC.
+        var digestTicket = _sync.Simulator.Data.Get<Ticket>(digest.TicketId!.Value)!;
+        Assert.Equal(Instant.FromUtc(2026, 11, 2, 5, 0), digestTicket.DueDateTime);
+        // Event times are written in the instance's time zone: 04:30 UTC is 00:30 EDT.
+        Assert.Contains("2026-11-01 00:30 (America/New_York)", digestTicket.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_repeated_alert_adds_a_note_while_its_ticket_is_open_and_a_new_ticket_once_it_is_closed()
     {
         var first = await _sync.Alerts.PublishAlertAsync(SyncHarness.Connection, Failed(), Ct);

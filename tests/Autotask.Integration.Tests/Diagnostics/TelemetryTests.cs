@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
 
 namespace Autotask.Integration.Tests.Diagnostics;
 
@@ -30,6 +33,75 @@ public sealed class TelemetryTests
         Assert.Contains(retries.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], name) && Equals(m.Tags["autotask.reason"], "HTTP 503"));
         Assert.Contains(duration.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], name) && m.Value >= 0);
         Assert.All(mine.SelectMany(m => m.Tags.Values), v => Assert.DoesNotContain(sim.Simulator.Options.Secret, v?.ToString() ?? "", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_retried_read_leaves_no_credential_in_any_log_metric_or_activity()
+    {
+        var seen = new List<string>();
+        void See(string? value)
+        {
+            lock (seen)
+            {
+                seen.Add(value ?? "");
+            }
+        }
+
+        using var activities = new ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                See(a.DisplayName);
+                See(a.StatusDescription);
+                foreach (var tag in a.TagObjects)
+                {
+                    See($"{tag.Key}={tag.Value}");
+                }
+
+                foreach (var activityEvent in a.Events)
+                {
+                    See(activityEvent.Name);
+                    foreach (var tag in activityEvent.Tags)
+                    {
+                        See($"{tag.Key}={tag.Value}");
+                    }
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(activities);
+        using var metrics = new MeterListener();
+        metrics.InstrumentPublished = (instrument, listener) => listener.EnableMeasurementEvents(instrument);
+        metrics.SetMeasurementEventCallback<long>((_, _, tags, _) => { foreach (var t in tags) { See($"{t.Key}={t.Value}"); } });
+        metrics.SetMeasurementEventCallback<double>((_, _, tags, _) => { foreach (var t in tags) { See($"{t.Key}={t.Value}"); } });
+        metrics.SetMeasurementEventCallback<int>((_, _, tags, _) => { foreach (var t in tags) { See($"{t.Key}={t.Value}"); } });
+        metrics.Start();
+        using var server = TestServer.Start();
+        server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/7").UsingGet()).InScenario("retry").WillSetStateTo("up")
+            .RespondWith(Response.Create().WithStatusCode(503).WithBody($"Service unavailable for {ClientHarness.UserName}"));
+        server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/7").UsingGet()).InScenario("retry").WhenStateIs("up")
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("""{"item":{"id":7,"companyName":"Contoso"}}"""));
+        using var harness = ClientHarness.For(server);
+
+        var company = await harness.Client.GetAsync<Company>(7, Ct);
+        metrics.RecordObservableInstruments();
+
+        Assert.Equal("Contoso", company!.CompanyName);
+        Assert.Equal(2, server.LogEntries.Count());
+        Assert.Contains(harness.Logs.GetSnapshot(), r => r.Id.Id == 1002);
+        string everything;
+        lock (seen)
+        {
+            Assert.Contains(seen, v => v.Contains("Companies", StringComparison.Ordinal));
+            everything = string.Join("\n", seen) + "\n" + harness.AllLogText() + "\n" +
+                string.Join("\n", harness.Logs.GetSnapshot().Select(r => r.Exception?.ToString()));
+        }
+
+        foreach (var credential in new[] { ClientHarness.Secret, ClientHarness.IntegrationCode, ClientHarness.UserName })
+        {
+            Assert.DoesNotContain(credential, everything, StringComparison.OrdinalIgnoreCase);
+        }
     }
 
     [Fact]

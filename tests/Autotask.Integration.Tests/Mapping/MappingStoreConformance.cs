@@ -332,6 +332,42 @@ public abstract class MappingStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Of_many_writers_of_sync_state_from_the_same_read_exactly_one_wins()
+    {
+        var read = await Store.SetStateAsync("a", "watermark", "start", 0, Ct);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                return (Value: $"writer-{i}", Version: await Store.SetStateAsync("a", "watermark", $"writer-{i}", read, Ct));
+            }
+            catch (MappingConcurrencyException)
+            {
+                return (Value: $"writer-{i}", Version: -1L);
+            }
+        }, Ct)));
+
+        var winner = Assert.Single(outcomes, o => o.Version != -1);
+        Assert.Equal(new SyncStateValue(winner.Value, winner.Version), await Store.GetStateAsync("a", "watermark", Ct));
+
+        // The first write of a key races the same way: exactly one of the writers that saw nothing creates it.
+        var firsts = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await Store.SetStateAsync("a", "alert-state", $"writer-{i}", 0, Ct);
+                return true;
+            }
+            catch (MappingConcurrencyException)
+            {
+                return false;
+            }
+        }, Ct)));
+        Assert.Single(firsts, won => won);
+    }
+
+    [Fact]
     public async Task A_callout_is_recorded_once_per_connection_within_the_window_of_the_stores_clock()
     {
         var window = Duration.FromHours(1);

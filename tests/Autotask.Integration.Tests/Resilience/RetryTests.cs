@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Autotask.Integration.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -33,6 +34,45 @@ public sealed class RetryTests : IDisposable
         Assert.Equal(2, _server.LogEntries.Count());
         var retry = Assert.Single(harness.Logs.GetSnapshot(), r => r.Id.Id == 1002);
         Assert.Equal("1000", retry.GetStructuredStateValue("DelayMs"));
+    }
+
+    [Fact]
+    public async Task Retry_after_is_waited_for_on_the_clients_clock_before_the_next_attempt()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        GivenOnceThen("/atservicesrest/v1.0/Companies/7", "GET",
+            Response.Create().WithStatusCode(429).WithHeader("Retry-After", "30"), """{"item":{"id":7,"companyName":"Contoso"}}""");
+        using var harness = ClientHarness.For(_server, builder: b => b.Services.AddSingleton<TimeProvider>(clock));
+
+        var read = harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => harness.Logs.GetSnapshot().Any(r => r.Id.Id == 1002));
+
+        // The fake clock moves a second at a time, with a pause for the client between steps: however slow the machine,
+        // the second attempt cannot come before 30 seconds have passed on the client's clock (it may come later, if the
+        // wait started after the first steps).
+        var seconds = 0;
+        while (!read.IsCompleted && seconds < 300)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            seconds++;
+            await Task.WhenAny(read, Task.Delay(20, TestContext.Current.CancellationToken));
+        }
+
+        Assert.True(read.IsCompleted, "no second attempt after 300 seconds on the client's clock");
+        var company = await read;
+        Assert.Equal("Contoso", company!.CompanyName);
+        Assert.Equal(2, _server.LogEntries.Count());
+        Assert.InRange(seconds, 30, 300);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(5, limit.Token);
+        }
     }
 
     [Theory]

@@ -18,6 +18,10 @@ public sealed class SimulatorFaultTests
     [InlineData(SimulatorFault.Latency)]
     [InlineData(SimulatorFault.RefusedConnection)]
     [InlineData(SimulatorFault.DroppedConnection)]
+    [InlineData(SimulatorFault.RateLimitedWithoutRetryAfter)]
+    [InlineData(SimulatorFault.ThresholdServerError)]
+    [InlineData(SimulatorFault.MessageShapedServerError)]
+    [InlineData(SimulatorFault.HtmlServerError)]
     public async Task A_read_gets_through_every_transient_fault(SimulatorFault fault)
     {
         await using var sim = SimulatorHarness.Create();
@@ -34,6 +38,8 @@ public sealed class SimulatorFaultTests
     [Theory]
     [InlineData(SimulatorFault.RateLimited)]
     [InlineData(SimulatorFault.RefusedConnection)]
+    [InlineData(SimulatorFault.RateLimitedWithoutRetryAfter)]
+    [InlineData(SimulatorFault.ThresholdServerError)]
     public async Task A_write_refused_before_it_was_applied_is_retried_and_applied_once(SimulatorFault fault)
     {
         await using var sim = SimulatorHarness.Create();
@@ -43,11 +49,14 @@ public sealed class SimulatorFaultTests
         var id = await sim.Client.CreateAsync(NewTicket, Ct);
 
         Assert.Equal(id, Assert.Single(sim.Simulator.Data.All<Ticket>()).Id);
+        Assert.Equal(2, sim.Simulator.Requests.Count(r => r.Entity == "Tickets"));
     }
 
     [Theory]
     [InlineData(SimulatorFault.ServerError)]
     [InlineData(SimulatorFault.ServiceUnavailable)]
+    [InlineData(SimulatorFault.MessageShapedServerError)]
+    [InlineData(SimulatorFault.HtmlServerError)]
     public async Task A_write_that_failed_on_the_server_is_not_retried(SimulatorFault fault)
     {
         await using var sim = SimulatorHarness.Create();
@@ -70,6 +79,57 @@ public sealed class SimulatorFaultTests
         var error = await Assert.ThrowsAsync<AutotaskCommunicationException>(() => sim.Client.CreateAsync(NewTicket, Ct));
 
         Assert.True(error.RequestMayHaveBeenApplied);
+        Assert.Single(sim.Simulator.Data.All<Ticket>());
+        Assert.Single(sim.Simulator.Requests, r => r.Entity == "Tickets");
+    }
+
+    [Theory]
+    [InlineData(SimulatorFault.MessageShapedServerError, "An error has occurred (injected).")]
+    [InlineData(SimulatorFault.HtmlServerError, "Runtime Error")]
+    public async Task Error_bodies_of_other_shapes_keep_their_text_and_never_the_raw_page(SimulatorFault fault, string text)
+    {
+        await using var sim = SimulatorHarness.Create(connection: c => c.MaxRetryAttempts = 0);
+        sim.Simulator.Faults.Next(fault);
+
+        var error = await Assert.ThrowsAsync<AutotaskServerException>(() => sim.Client.GetAsync<Company>(1, Ct));
+
+        Assert.Contains(text, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("<", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(SimulatorFault.RateLimitedWithoutRetryAfter)]
+    [InlineData(SimulatorFault.ThresholdServerError)]
+    public async Task A_threshold_refusal_that_does_not_go_away_is_a_rate_limit_error(SimulatorFault fault)
+    {
+        await using var sim = SimulatorHarness.Create(connection: c => c.MaxRetryAttempts = 1);
+        sim.Simulator.Faults.Randomly(fault, 1.0, IsTicketCreate);
+
+        await Assert.ThrowsAsync<AutotaskRateLimitException>(() => sim.Client.CreateAsync(NewTicket, Ct));
+
+        Assert.Empty(sim.Simulator.Data.All<Ticket>());
+        Assert.Equal(2, sim.Simulator.Requests.Count(r => r.Entity == "Tickets"));
+    }
+
+    [Fact]
+    public async Task A_late_commit_drops_the_answer_and_applies_the_write_when_the_simulators_clock_says_so()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sim = SimulatorHarness.Create(new AutotaskSimulatorOptions { TimeProvider = clock });
+        sim.Simulator.Faults.Next(SimulatorFault.LateCommit);
+
+        var error = await Assert.ThrowsAsync<AutotaskCommunicationException>(() => sim.Client.CreateAsync(NewTicket, Ct));
+
+        Assert.True(error.RequestMayHaveBeenApplied);
+        Assert.Empty(sim.Simulator.Data.All<Ticket>());
+        clock.Advance(sim.Simulator.Faults.LateCommitDelay);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        while (sim.Simulator.Data.All<Ticket>().Count == 0)
+        {
+            await Task.Delay(5, limit.Token);
+        }
+
         Assert.Single(sim.Simulator.Data.All<Ticket>());
         Assert.Single(sim.Simulator.Requests, r => r.Entity == "Tickets");
     }

@@ -346,6 +346,50 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_write_committed_after_its_answer_was_lost_is_applied_exactly_once_after_the_lease()
+    {
+        // The simulator's clock gates the late commit: it lands when the test advances it, not when a loaded machine gets round to it.
+        var simulatorClock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sync = SyncHarness.Create(new AutotaskSimulatorOptions { TimeProvider = simulatorClock });
+        var subs = await sync.MapSubscriptionsAsync(1);
+        var before = sync.UnitsOn(subs[0], Today);
+        sync.Simulator.Faults.Next(SimulatorFault.LateCommit, when: r => r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
+        var change = new QuantityChange("sub-1", before + 5, Now);
+
+        // The answer is lost and the read-back finds nothing yet: nothing proves the write failed, so it is not written again.
+        var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
+        Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(first.Items).Status);
+        Assert.Contains("may still be committed", first.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Empty(sync.Simulator.AppliedAdjustments);
+
+        // Within the lease, another sync leaves it alone.
+        var again = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
+        Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(again.Items).Status);
+        Assert.Empty(sync.Simulator.AppliedAdjustments);
+
+        simulatorClock.Advance(sync.Simulator.Faults.LateCommitDelay);
+        await WaitUntilAsync(() => sync.Simulator.AppliedAdjustments.Count == 1);
+
+        // After the lease, the entry is settled from the units the late commit made, and nothing is written again.
+        var settled = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
+
+        Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(settled.Items).Status);
+        Assert.Single(sync.Simulator.AppliedAdjustments);
+        Assert.Equal(before + 5, sync.UnitsOn(subs[0], Today));
+        Assert.Equal([AdjustmentState.Applied], (await sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(5, limit.Token);
+        }
+    }
+
+    [Fact]
     public async Task A_sync_that_read_before_another_sync_wrote_reads_again_instead_of_adding_the_change_twice()
     {
         var store = new RacingStore(new InMemoryMappingStore());
