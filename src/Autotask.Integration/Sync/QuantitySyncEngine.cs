@@ -323,16 +323,10 @@ public sealed class QuantitySyncEngine
             {
                 return result with { Reason = $"The write was not over within half the pending lease ({options.PendingLease / 2}), so it was abandoned; it may or may not have reached Autotask, and a sync after the lease settles it." };
             }
-            catch (AutotaskCommunicationException ex) when (ex.RequestMayHaveBeenApplied && IsTimeout(ex))
-            {
-                // A timed-out write may still be committed after this read: reading back now proves nothing, so the
-                // entry stays pending and a sync after the lease settles it.
-                return result with { Reason = $"The write timed out and may still be applied; a later sync settles it. ({ex.Message})" };
-            }
             catch (Exception ex) when (ex is AutotaskCommunicationException { RequestMayHaveBeenApplied: true } or AutotaskServerException)
             {
-                // The outcome is unknown: read the units back before deciding anything. While this entry is pending no
-                // other sync can write the subscription, so what is read is this write's doing or nobody's.
+                // The outcome is unknown (no answer, a timeout, a 5xx): read the units back before deciding anything. While
+                // this entry is pending no other sync can write the subscription, so what is read is this write's doing or nobody's.
                 int? now;
                 try
                 {
@@ -419,9 +413,6 @@ public sealed class QuantitySyncEngine
     /// </summary>
     private static bool MayCommitLate(Exception exception) =>
         exception is AutotaskCommunicationException || exception is AutotaskException { StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout };
-
-    private static bool IsTimeout(Exception exception) =>
-        exception.InnerException is Polly.Timeout.TimeoutRejectedException or TimeoutException or TaskCanceledException;
 
     private Task AuditAsync(string connection, QuantitySyncItem item, Instant started)
     {

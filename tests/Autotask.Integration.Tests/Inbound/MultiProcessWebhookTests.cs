@@ -40,19 +40,12 @@ public sealed class MultiProcessWebhookTests(PostgreSqlServer server)
         var file = Path.Combine(Directory.CreateTempSubdirectory("autotask-webhooks-").FullName, "callouts.txt");
         await File.WriteAllLinesAsync(file, callouts, Ct);
 
-        var workers = await Task.WhenAll(Enumerable.Range(1, Workers).Select(n => SyncWorkerProcess.StartAsync($"w{n}", new Dictionary<string, string>
+        var workers = await Task.WhenAll(Enumerable.Range(1, Workers).Select(n =>
         {
-            ["STORE"] = kind == StoreKind.Sqlite ? "sqlite" : "postgres",
-            ["LOCATION"] = shared.Location!,
-            ["PG"] = shared.PostgreSqlConnection ?? "-",
-            ["ZONE"] = simulator.ZoneUrl.ToString(),
-            ["USERNAME"] = simulator.Options.UserName,
-            ["SECRET"] = simulator.Options.Secret,
-            ["CODE"] = simulator.Options.IntegrationCode,
-            ["WEBHOOK_KEY"] = WebhookKey,
-            ["LEASE_MS"] = "10000",
-            ["SEED"] = n.ToString(CultureInfo.InvariantCulture),
-        }, Ct)));
+            var settings = SyncWorkerProcess.Settings(shared, simulator, n, TimeSpan.FromSeconds(10));
+            settings["WEBHOOK_KEY"] = WebhookKey;
+            return SyncWorkerProcess.StartAsync($"w{n}", settings, Ct);
+        }));
         try
         {
             foreach (var worker in workers)

@@ -45,7 +45,7 @@ public sealed class RetryTests : IDisposable
         using var harness = ClientHarness.For(_server, builder: b => b.Services.AddSingleton<TimeProvider>(clock));
 
         var read = harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken);
-        await WaitUntilAsync(() => harness.Logs.GetSnapshot().Any(r => r.Id.Id == 1002));
+        await Wait.UntilAsync(() => harness.Logs.GetSnapshot().Any(r => r.Id.Id == 1002));
 
         // The fake clock moves a second at a time, with a pause for the client between steps: however slow the machine,
         // the second attempt cannot come before 30 seconds have passed on the client's clock (it may come later, if the
@@ -65,14 +65,55 @@ public sealed class RetryTests : IDisposable
         Assert.InRange(seconds, 30, 300);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    /// <summary>A primary handler that answers every request as told and counts what reached it.</summary>
+    private sealed class ScriptedHandler(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> answer) : HttpMessageHandler
     {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        limit.CancelAfter(TimeSpan.FromSeconds(30));
-        while (!condition())
+        private int _sent;
+
+        public int Sent => Volatile.Read(ref _sent);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            await Task.Delay(5, limit.Token);
+            Interlocked.Increment(ref _sent);
+            return answer(request, cancellationToken);
         }
+    }
+
+    private static ClientHarness Scripted(ScriptedHandler handler) => ClientHarness.Create(o =>
+    {
+        ClientHarness.AllowLoopback(o);
+        o.AddConnection("test", c =>
+        {
+            ClientHarness.Credentials(c);
+            c.ZoneUrl = "http://127.0.0.1:9/atservicesrest/";
+            c.AttemptTimeout = TimeSpan.FromMilliseconds(100);
+            c.MaxRetryAttempts = 3;
+        });
+    }, b => b.ConfigurePrimaryHttpMessageHandler(_ => handler));
+
+    [Theory]
+    [InlineData("the attempt times out")]
+    [InlineData("the connection breaks while sending")]
+    public async Task A_write_without_an_answer_is_not_retried_and_may_have_been_applied_while_a_read_is_retried(string failure)
+    {
+        var handler = new ScriptedHandler(async (_, ct) =>
+        {
+            if (failure == "the connection breaks while sending")
+            {
+                throw new IOException("The connection was reset while the request was being sent.");
+            }
+
+            await Task.Delay(Timeout.Infinite, ct);
+            throw new InvalidOperationException("unreachable");
+        });
+        using var harness = Scripted(handler);
+
+        var write = await Assert.ThrowsAsync<AutotaskCommunicationException>(() => harness.Client.CreateAsync(NewTicket, TestContext.Current.CancellationToken));
+        Assert.True(write.RequestMayHaveBeenApplied);
+        Assert.Equal(1, handler.Sent);
+
+        await Assert.ThrowsAsync<AutotaskCommunicationException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+        Assert.Equal(1 + 4, handler.Sent);
     }
 
     [Theory]

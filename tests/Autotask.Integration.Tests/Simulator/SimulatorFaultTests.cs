@@ -123,12 +123,7 @@ public sealed class SimulatorFaultTests
         Assert.True(error.RequestMayHaveBeenApplied);
         Assert.Empty(sim.Simulator.Data.All<Ticket>());
         clock.Advance(sim.Simulator.Faults.LateCommitDelay);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        limit.CancelAfter(TimeSpan.FromSeconds(30));
-        while (sim.Simulator.Data.All<Ticket>().Count == 0)
-        {
-            await Task.Delay(5, limit.Token);
-        }
+        await Wait.UntilAsync(() => sim.Simulator.Data.All<Ticket>().Count > 0);
 
         Assert.Single(sim.Simulator.Data.All<Ticket>());
         Assert.Single(sim.Simulator.Requests, r => r.Entity == "Tickets");

@@ -99,7 +99,11 @@ internal sealed class SyncHarness : IAsyncDisposable
     /// <summary>The units the simulator bills for a mapped subscription on a day.</summary>
     public int UnitsOn(SubscriptionMapping mapping, LocalDate date) => Simulator.Data.UnitsOn(mapping.ContractServiceId, date);
 
-    public static Instant Today => SystemClock.Instance.GetCurrentInstant();
+    /// <summary>
+    /// Noon (UTC) of the day the test run started, fixed for the whole run: a change "five minutes later" never falls on
+    /// another day, and what a test reads as today's units is the day its changes take effect, even across midnight.
+    /// </summary>
+    public static Instant Today { get; } = SystemClock.Instance.GetCurrentInstant().InUtc().Date.At(new LocalTime(12, 0)).InUtc().ToInstant();
 
     public static LocalDate TodayUtc => Today.InUtc().Date;
 

@@ -71,6 +71,20 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
         return first == "ready" ? worker : throw new InvalidOperationException($"Worker {name} did not start: {first} {worker.Errors}");
     }
 
+    /// <summary>The settings of a worker on a shared store and a simulator on loopback.</summary>
+    public static Dictionary<string, string> Settings(SharedStore shared, Autotask.Integration.Testing.AutotaskSimulator simulator, int seed, TimeSpan lease) => new()
+    {
+        ["STORE"] = shared.Kind == StoreKind.Sqlite ? "sqlite" : "postgres",
+        ["LOCATION"] = shared.Location!,
+        ["PG"] = shared.PostgreSqlConnection ?? "-",
+        ["ZONE"] = simulator.ZoneUrl.ToString(),
+        ["USERNAME"] = simulator.Options.UserName,
+        ["SECRET"] = simulator.Options.Secret,
+        ["CODE"] = simulator.Options.IntegrationCode,
+        ["LEASE_MS"] = ((long)lease.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["SEED"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     public string Errors
     {
         get

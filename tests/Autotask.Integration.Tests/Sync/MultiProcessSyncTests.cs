@@ -90,20 +90,10 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
         var directory = Directory.CreateTempSubdirectory("autotask-workers-").FullName;
         var workers = new List<SyncWorkerProcess>();
         var started = 0;
-        Task<SyncWorkerProcess> StartWorker() => SyncWorkerProcess.StartAsync($"w{++started}", new Dictionary<string, string>
-        {
-            ["STORE"] = kind == StoreKind.Sqlite ? "sqlite" : "postgres",
-            ["LOCATION"] = shared.Location!,
-            ["PG"] = shared.PostgreSqlConnection ?? "-",
-            ["ZONE"] = simulator.ZoneUrl.ToString(),
-            ["USERNAME"] = simulator.Options.UserName,
-            ["SECRET"] = simulator.Options.Secret,
-            ["CODE"] = simulator.Options.IntegrationCode,
-            // A live worker's write is over within half of it (the engine abandons one that is not), a stall of a few
-            // seconds is harmless, and a killed worker's writes are settled within the round.
-            ["LEASE_MS"] = Lease.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
-            ["SEED"] = (seed * 10 + started).ToString(CultureInfo.InvariantCulture),
-        }, Ct);
+        // A live worker's write is over within half of the lease (the engine abandons one that is not), a stall of a few
+        // seconds is harmless, and a killed worker's writes are settled within the round.
+        Task<SyncWorkerProcess> StartWorker() =>
+            SyncWorkerProcess.StartAsync($"w{++started}", SyncWorkerProcess.Settings(shared, simulator, seed * 10 + started, Lease), Ct);
 
         try
         {
@@ -139,7 +129,7 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
                 if (killRound)
                 {
                     var changes = desired.Where((q, i) => q != before[i]).Count();
-                    await WaitUntilAsync(() => simulator.AppliedAdjustments.Count >= adjustmentsBefore + Math.Min(10, changes / 3));
+                    await Wait.UntilAsync(() => simulator.AppliedAdjustments.Count >= adjustmentsBefore + Math.Min(10, changes / 3));
                     var victim = workers[random.Next(workers.Count)];
                     victim.KillHard();
                     kills++;
@@ -202,16 +192,6 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
             }
 
             Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        limit.CancelAfter(TimeSpan.FromSeconds(60));
-        while (!condition())
-        {
-            await Task.Delay(5, limit.Token);
         }
     }
 }

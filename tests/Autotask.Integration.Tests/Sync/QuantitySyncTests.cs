@@ -368,7 +368,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         Assert.Empty(sync.Simulator.AppliedAdjustments);
 
         simulatorClock.Advance(sync.Simulator.Faults.LateCommitDelay);
-        await WaitUntilAsync(() => sync.Simulator.AppliedAdjustments.Count == 1);
+        await Wait.UntilAsync(() => sync.Simulator.AppliedAdjustments.Count == 1);
 
         // After the lease, the entry is settled from the units the late commit made, and nothing is written again.
         var settled = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
@@ -377,16 +377,6 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         Assert.Single(sync.Simulator.AppliedAdjustments);
         Assert.Equal(before + 5, sync.UnitsOn(subs[0], Today));
         Assert.Equal([AdjustmentState.Applied], (await sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        limit.CancelAfter(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(5, limit.Token);
-        }
     }
 
     [Fact]
