@@ -37,6 +37,12 @@ public enum SimulatorFault
     HtmlServerError,
 
     /// <summary>
+    /// A gateway answers HTTP 504 in the server's stead and the write is applied <see cref="SimulatorFaults.LateCommitDelay"/>
+    /// later (on the simulator's <c>TimeProvider</c>), as when a proxy gives up on a backend that is still working. Only for writes.
+    /// </summary>
+    GatewayTimeoutLateCommit,
+
+    /// <summary>
     /// The connection drops before any answer and the write is applied only <see cref="SimulatorFaults.LateCommitDelay"/>
     /// later (measured by the simulator's <c>TimeProvider</c>), after the client has given up: a read-back right after
     /// the failure finds nothing. Only for writes.
@@ -132,7 +138,7 @@ public sealed class SimulatorFaults
             for (var i = 0; i < _rules.Count; i++)
             {
                 var rule = _rules[i];
-                if ((rule.Fault is SimulatorFault.AmbiguousWrite or SimulatorFault.LateCommit && !request.IsWrite) || (rule.When is not null && !rule.When(request)))
+                if ((rule.Fault is SimulatorFault.AmbiguousWrite or SimulatorFault.LateCommit or SimulatorFault.GatewayTimeoutLateCommit && !request.IsWrite) || (rule.When is not null && !rule.When(request)))
                 {
                     continue;
                 }

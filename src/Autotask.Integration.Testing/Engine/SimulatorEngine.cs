@@ -227,6 +227,11 @@ internal sealed class SimulatorEngine
                     // The write is applied after the client has given up, on the simulator's clock, whatever the client does meanwhile.
                     _ = CommitLateAsync(request, segments);
                     return Record(request, entity, fault, new EngineResponse(0, [], [], TransportFault.DropBeforeAnswer));
+                case SimulatorFault.GatewayTimeoutLateCommit:
+                    _ = CommitLateAsync(request, segments);
+                    return Record(request, entity, fault, new EngineResponse(504, Encoding.UTF8.GetBytes(
+                        "<!DOCTYPE html><html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>"),
+                        [new("Content-Type", "text/html")]));
                 case SimulatorFault.RefusedConnection:
                     return Record(request, entity, fault, new EngineResponse(0, [], [], TransportFault.RefuseBeforeRequest));
                 case SimulatorFault.Latency:

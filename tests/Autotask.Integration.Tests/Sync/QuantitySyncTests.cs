@@ -345,18 +345,21 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         Assert.Contains(later.Items[0].Status, new[] { QuantitySyncStatus.Applied, QuantitySyncStatus.Unchanged });
     }
 
-    [Fact]
-    public async Task A_write_committed_after_its_answer_was_lost_is_applied_exactly_once_after_the_lease()
+    [Theory]
+    [InlineData(SimulatorFault.LateCommit)]
+    [InlineData(SimulatorFault.GatewayTimeoutLateCommit)]
+    public async Task A_write_committed_after_its_answer_was_lost_is_applied_exactly_once_after_the_lease(SimulatorFault fault)
     {
         // The simulator's clock gates the late commit: it lands when the test advances it, not when a loaded machine gets round to it.
         var simulatorClock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var sync = SyncHarness.Create(new AutotaskSimulatorOptions { TimeProvider = simulatorClock });
         var subs = await sync.MapSubscriptionsAsync(1);
         var before = sync.UnitsOn(subs[0], Today);
-        sync.Simulator.Faults.Next(SimulatorFault.LateCommit, when: r => r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
+        sync.Simulator.Faults.Next(fault, when: r => r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
         var change = new QuantityChange("sub-1", before + 5, Now);
 
-        // The answer is lost and the read-back finds nothing yet: nothing proves the write failed, so it is not written again.
+        // No answer from Autotask itself (the connection dropped, or a gateway gave up) and the read-back finds nothing yet:
+        // nothing proves the write failed, so it is not written again.
         var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
         Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(first.Items).Status);
         Assert.Contains("may still be committed", first.Items[0].Reason, StringComparison.Ordinal);
