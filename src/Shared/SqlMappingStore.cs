@@ -381,8 +381,11 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
         // The window is measured by the database's clock, the same for every receiver whatever its own clock says.
         var now = (await QueryAsync(db, transaction, $"SELECT {ClockTicks()}", r => r.GetInt64(0), cancellationToken).ConfigureAwait(false))[0];
         var earliest = now - window.BclCompatibleTicks;
-        await ExecuteAsync(db, transaction, $"DELETE FROM {Table("webhook_callouts")} WHERE connection_key = @k AND event_at < @earliest",
-            cancellationToken, ("k", key), ("earliest", earliest)).ConfigureAwait(false);
+        // Records are kept for a second window before they are forgotten: a concurrent receiver whose transaction read
+        // the clock a moment earlier may still take a callout near the edge for inside the window, and must then find
+        // its record. (PostgreSQL runs these transactions side by side; SQLite one at a time.)
+        await ExecuteAsync(db, transaction, $"DELETE FROM {Table("webhook_callouts")} WHERE connection_key = @k AND event_at < @forget",
+            cancellationToken, ("k", key), ("forget", earliest - window.BclCompatibleTicks)).ConfigureAwait(false);
         var at = eventTime.ToUnixTimeTicks();
         if (at < earliest || at > now + window.BclCompatibleTicks)
         {

@@ -213,8 +213,17 @@ public sealed class AutotaskWebhookReceiver
         }
         catch
         {
-            // Not processed: Autotask's retry of the same payload must not count as a replay.
-            await _store.ForgetCalloutAsync(client.ConnectionName, key, CancellationToken.None).ConfigureAwait(false);
+            // Not processed: Autotask's retry of the same payload must not count as a replay. If the store cannot forget
+            // it either, the processing failure is still the one reported.
+            try
+            {
+                await _store.ForgetCalloutAsync(client.ConnectionName, key, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception forgetFailure) when (forgetFailure is not OperationCanceledException)
+            {
+                // The retry will be refused as a repeat; polling delivers the change.
+            }
+
             throw;
         }
     }

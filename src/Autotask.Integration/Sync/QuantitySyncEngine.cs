@@ -339,12 +339,13 @@ public sealed class QuantitySyncEngine
                 }
 
                 var outcome = Outcome(entry, now);
-                if (outcome == AdjustmentState.NotApplied && MayCommitLate(ex))
+                if (outcome != AdjustmentState.Applied && MayCommitLate(ex))
                 {
                     // No answer at all (or a gateway's): the server may still be processing the write and commit it after
-                    // this read-back. Nothing proves it was not applied, so the entry stays pending and a sync after the
-                    // lease settles it from the units; writing again now could apply it twice.
-                    return result with { Reason = $"The write's answer was lost ({ex.Message}) and it is not applied yet, but it may still be committed; a sync after the pending lease settles it." };
+                    // this read-back. Unless the units already show it, nothing proves it will not land, so the entry
+                    // stays pending and a sync after the lease settles it from the units; writing again now (from the old
+                    // units, or from units someone else changed meanwhile) could apply it twice.
+                    return result with { Reason = $"The write's answer was lost ({ex.Message}) and the units do not show it yet, but it may still be committed; a sync after the pending lease settles it." };
                 }
 
                 var settled = await SettleAsync(name, entry.OperationId, outcome, null).ConfigureAwait(false);

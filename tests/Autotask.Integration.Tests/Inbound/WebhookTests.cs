@@ -219,6 +219,24 @@ public sealed class WebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_the_store_cannot_forget_a_failed_callout_the_processing_failure_is_still_the_one_reported()
+    {
+        await using var sync = Harness(_sync.Simulator, new ForgetfulStore(new InMemoryMappingStore()));
+        _sync.Simulator.Faults.Next(SimulatorFault.ServerError, times: 10, r => !r.IsWrite);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => ReceiveSigned(Payload(), sync));
+        _sync.Simulator.Faults.Clear();
+
+        Assert.IsType<AutotaskServerException>(error);
+    }
+
+    private sealed class ForgetfulStore(IMappingStore inner) : DelegatingMappingStore(inner)
+    {
+        public override Task ForgetCalloutAsync(string connection, string calloutKey, CancellationToken cancellationToken = default) =>
+            throw new MappingStoreException("The store is down.");
+    }
+
+    [Fact]
     public async Task Each_secret_verifies_only_its_own_connection()
     {
         var simulator = _sync.Simulator;

@@ -383,6 +383,43 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lost_write_whose_units_someone_else_changed_meanwhile_is_not_written_again_while_it_may_land()
+    {
+        var simulatorClock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sync = SyncHarness.Create(new AutotaskSimulatorOptions { TimeProvider = simulatorClock });
+        var subs = await sync.MapSubscriptionsAsync(1);
+        var before = sync.UnitsOn(subs[0], Today);
+        var line = sync.Simulator.Data.Get<ContractService>(subs[0].ContractServiceId)!;
+        // As the write arrives, someone adds a unit in Autotask's UI; then the write's answer is lost and it lands later.
+        sync.Simulator.Faults.Next(SimulatorFault.LateCommit, when: r =>
+        {
+            var ours = r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal);
+            if (ours)
+            {
+                sync.Simulator.Data.Add(new ContractServiceAdjustment { ContractId = line.ContractId, ContractServiceId = line.Id, EffectiveDate = Today, UnitChange = 1 });
+            }
+
+            return ours;
+        });
+
+        var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 5, Now)], cancellationToken: Ct);
+
+        // The units read back (before + 1) are neither the start nor the target: the write may still land, so nothing is written again.
+        Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(first.Items).Status);
+        Assert.Empty(sync.Simulator.AppliedAdjustments);
+        Assert.Equal(AdjustmentState.Pending, Assert.Single(await sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).State);
+
+        simulatorClock.Advance(sync.Simulator.Faults.LateCommitDelay);
+        await Wait.UntilAsync(() => sync.Simulator.AppliedAdjustments.Count == 1);
+        var settled = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 5, Now)], new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
+
+        // After the lease: the late write and one correction of the outside unit, and the units as desired.
+        Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(settled.Items).Status);
+        Assert.Equal(2, sync.Simulator.AppliedAdjustments.Count);
+        Assert.Equal(before + 5, sync.UnitsOn(subs[0], Today));
+    }
+
+    [Fact]
     public async Task A_sync_that_read_before_another_sync_wrote_reads_again_instead_of_adding_the_change_twice()
     {
         var store = new RacingStore(new InMemoryMappingStore());
