@@ -50,10 +50,7 @@ public abstract class DurableSyncTests
             simulator.Faults.Randomly(SimulatorFault.Latency, 1.0, r => r.IsWrite);
             using var dying = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             var sync = first.GetRequiredService<QuantitySyncEngine>().SyncAsync(SyncHarness.Connection, changes, cancellationToken: dying.Token);
-            while (simulator.AppliedAdjustments.Count < 15)
-            {
-                await Task.Delay(5, Ct);
-            }
+            await Wait.UntilAsync(() => simulator.AppliedAdjustments.Count >= 15);
 
             await dying.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sync);

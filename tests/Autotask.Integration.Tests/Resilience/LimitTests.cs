@@ -16,14 +16,6 @@ public sealed class LimitTests
             });
         }, b => b.ConfigurePrimaryHttpMessageHandler(_ => handler));
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
-
     [Fact]
     public async Task At_most_three_requests_are_in_flight_per_entity()
     {
@@ -32,7 +24,7 @@ public sealed class LimitTests
 
         var companies = Enumerable.Range(1, 10).Select(i => harness.Client.GetAsync<Company>(i, TestContext.Current.CancellationToken)).ToList();
         var tickets = Enumerable.Range(1, 10).Select(i => harness.Client.GetAsync<Ticket>(i, TestContext.Current.CancellationToken)).ToList();
-        await WaitUntil(() => handler.InFlight == 6);
+        await Wait.UntilAsync(() => handler.InFlight == 6);
         await Task.Delay(100, TestContext.Current.CancellationToken);
 
         Assert.Equal(6, handler.InFlight);
@@ -49,7 +41,7 @@ public sealed class LimitTests
         using var harness = Harness(handler, c => c.MaxConcurrentRequestsPerEntity = 1);
 
         var calls = Enumerable.Range(1, 5).Select(i => harness.Client.GetAsync<Company>(i, TestContext.Current.CancellationToken)).ToList();
-        await WaitUntil(() => handler.InFlight == 1);
+        await Wait.UntilAsync(() => handler.InFlight == 1);
         await Task.Delay(100, TestContext.Current.CancellationToken);
         handler.Open();
         await Task.WhenAll(calls);
