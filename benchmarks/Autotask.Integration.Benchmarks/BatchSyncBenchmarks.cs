@@ -1,3 +1,8 @@
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Querying;
+using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
+using Autotask.Integration.Querying;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 

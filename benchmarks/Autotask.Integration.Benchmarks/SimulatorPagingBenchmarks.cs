@@ -1,3 +1,5 @@
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Testing;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.PostgreSql;
+using Autotask.Integration.Sqlite;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using NodaTime;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autotask.Integration.Alerts;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 

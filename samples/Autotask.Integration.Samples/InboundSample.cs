@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autotask.Integration.Inbound;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration.Samples;

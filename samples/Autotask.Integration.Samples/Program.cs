@@ -1,4 +1,5 @@
 using Autotask.Integration;
+using Autotask.Integration.Auditing;
 using Autotask.Integration.Samples;
 using Autotask.Integration.Testing;
 using Microsoft.Extensions.Hosting;

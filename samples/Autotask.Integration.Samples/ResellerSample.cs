@@ -1,4 +1,9 @@
 using System.Globalization;
+using Autotask.Integration.Connections;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Querying;
+using Autotask.Integration.Sync;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 

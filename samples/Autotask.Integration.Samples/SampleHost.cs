@@ -1,3 +1,4 @@
+using Autotask.Integration.Auditing;
 using Autotask.Integration.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

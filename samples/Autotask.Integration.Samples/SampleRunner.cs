@@ -1,4 +1,7 @@
 using System.Globalization;
+using Autotask.Integration.Alerts;
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Mapping;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration.Samples;

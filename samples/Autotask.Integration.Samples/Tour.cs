@@ -1,3 +1,5 @@
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration.Samples;

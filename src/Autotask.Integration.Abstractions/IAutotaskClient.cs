@@ -1,3 +1,7 @@
+using Autotask.Integration.Entities;
+using Autotask.Integration.Metadata;
+using Autotask.Integration.Querying;
+
 namespace Autotask.Integration;
 
 /// <summary>

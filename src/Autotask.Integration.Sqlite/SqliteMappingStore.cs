@@ -1,8 +1,10 @@
 using System.Data.Common;
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Mapping;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Sqlite;
 
 /// <summary>
 /// A durable <see cref="IMappingStore"/> and <see cref="IAuditSink"/> in one SQLite file. The schema is created and
@@ -185,22 +187,5 @@ public sealed partial class SqliteMappingStore
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-    }
-}
-
-/// <summary>Registers the SQLite store.</summary>
-public static class SqliteAutotaskIntegrationBuilderExtensions
-{
-    /// <summary>Keeps mappings, sync state and the audit trail in the SQLite file at <paramref name="path"/>.</summary>
-    /// <param name="builder">The builder from <c>AddAutotaskIntegration</c>.</param>
-    /// <param name="path">The database file's path; created when missing.</param>
-    /// <returns>The builder.</returns>
-    public static AutotaskIntegrationBuilder UseSqliteStore(this AutotaskIntegrationBuilder builder, string path)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        var store = new SqliteMappingStore(path);
-        builder.UseMappingStore(store);
-        builder.AddAuditSink(store);
-        return builder;
     }
 }

@@ -1,7 +1,7 @@
+using Autotask.Integration.Entities;
 using Autotask.Integration.Testing.Engine;
 using Autotask.Integration.Testing.Hosting;
 using NodaTime;
-
 namespace Autotask.Integration.Testing;
 
 /// <summary>

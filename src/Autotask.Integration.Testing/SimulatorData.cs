@@ -1,4 +1,5 @@
 using Autotask.Integration.Entities;
+using Autotask.Integration.Metadata;
 using Autotask.Integration.Testing.Engine;
 using NodaTime;
 

@@ -1,3 +1,5 @@
+using Autotask.Integration.Metadata;
+
 namespace Autotask.Integration.Testing;
 
 /// <summary>The picklists of a fresh simulated instance, modelled on a default Autotask instance.</summary>

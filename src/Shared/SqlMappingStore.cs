@@ -2,9 +2,15 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Mapping;
 using NodaTime;
 
-namespace Autotask.Integration;
+#if SQLITE_STORE
+namespace Autotask.Integration.Sqlite;
+#else
+namespace Autotask.Integration.PostgreSql;
+#endif
 
 // The SQL behind the durable stores, shared by the SQLite and PostgreSQL packages (this file is compiled into each):
 // map-once and one-pending-adjustment rules are unique constraints, so the database itself settles races between

@@ -10,6 +10,8 @@
 // Settings come from AUTOTASK_WORKER_* environment variables (never arguments, which other users can read).
 using System.Globalization;
 using Autotask.Integration;
+using Autotask.Integration.Inbound;
+using Autotask.Integration.Sync;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 

@@ -1,6 +1,6 @@
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Auditing;
 
 /// <summary>The outcome of an audited operation.</summary>
 public enum AuditStatus

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Entities;
 
 /// <summary>
 /// The base of every Autotask entity model. Every entity has a numeric <see cref="Id"/> assigned by Autotask.

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask company (the <c>Companies</c> entity): a customer, prospect, vendor or other organisation.</summary>
 public sealed record Company : AutotaskEntity, IHasUserDefinedFields

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask contact (the <c>Contacts</c> entity): a person at a company. Created under <c>Companies/{id}/Contacts</c>.</summary>
 public sealed record Contact : AutotaskEntity, IHasUserDefinedFields

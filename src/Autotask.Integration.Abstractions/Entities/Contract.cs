@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask contract (the <c>Contracts</c> entity).</summary>
 public sealed record Contract : AutotaskEntity, IHasUserDefinedFields

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask ticket (the <c>Tickets</c> entity).</summary>
 /// <remarks>Status, priority, queue, source and the issue types are per-instance picklists: resolve labels through the picklist metadata.</remarks>
@@ -126,17 +126,4 @@ public sealed record Resource : AutotaskEntity
 
     /// <summary>The resource type (for example Employee).</summary>
     public string? ResourceType { get; init; }
-}
-
-/// <summary>The request threshold of the Autotask database, from <c>ThresholdInformation</c>.</summary>
-public sealed record ThresholdInformation
-{
-    /// <summary>The number of requests allowed per time frame (10,000 per hour by default).</summary>
-    public int ExternalRequestThreshold { get; init; }
-
-    /// <summary>The length of the time frame in minutes.</summary>
-    public int RequestThresholdTimeframe { get; init; }
-
-    /// <summary>The number of requests counted in the current time frame, by every integration of the database.</summary>
-    public int CurrentTimeframeRequestCount { get; init; }
 }

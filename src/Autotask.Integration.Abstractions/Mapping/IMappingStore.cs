@@ -1,6 +1,6 @@
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Mapping;
 
 /// <summary>
 /// Where the mappings and the sync state of every connection are kept. The contract, which every implementation

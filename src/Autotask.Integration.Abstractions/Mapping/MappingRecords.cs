@@ -1,6 +1,6 @@
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Mapping;
 
 /// <summary>A vendor customer mapped to an Autotask company of type Customer. Each side maps once per connection.</summary>
 public sealed record CustomerMapping

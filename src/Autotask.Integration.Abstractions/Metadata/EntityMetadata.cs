@@ -1,4 +1,4 @@
-namespace Autotask.Integration;
+namespace Autotask.Integration.Metadata;
 
 /// <summary>What the API user may do with an entity, from <c>{entity}/entityInformation</c>.</summary>
 public sealed record EntityInformation

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Metadata;
 
 /// <summary>
 /// The values of one picklist field of one Autotask instance, with lookups from label to value and back.

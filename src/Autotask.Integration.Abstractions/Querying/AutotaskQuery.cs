@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
+using Autotask.Integration.Entities;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Querying;
 
 /// <summary>
 /// An immutable query for entities of type <typeparamref name="T"/>: filters (combined with AND), the fields to

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
+using Autotask.Integration.Entities;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Querying;
 
 /// <summary>
 /// An immutable partial update (PATCH) of one entity: only the fields set here are sent; every other field keeps

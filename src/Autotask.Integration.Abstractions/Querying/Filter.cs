@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
+using Autotask.Integration.Entities;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Querying;
 
 /// <summary>Builds filters by field name, for user-defined fields and for combining filters into groups.</summary>
 /// <remarks>Prefer <see cref="Filter{T}"/>, which takes the field from the model so that the name cannot be misspelt.</remarks>

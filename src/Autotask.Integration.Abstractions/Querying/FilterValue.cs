@@ -1,7 +1,7 @@
 using System.Globalization;
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Querying;
 
 /// <summary>The kind of a <see cref="FilterValue"/>.</summary>
 public enum FilterValueKind

@@ -1,4 +1,4 @@
-namespace Autotask.Integration;
+namespace Autotask.Integration.Querying;
 
 /// <summary>The comparison operators of Autotask query filters.</summary>
 public enum FilterOperator

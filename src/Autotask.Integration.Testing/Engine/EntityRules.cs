@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Autotask.Integration.Entities;
 using NodaTime;
 
 namespace Autotask.Integration.Testing.Engine;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization.Metadata;
+using Autotask.Integration.Entities;
 
 namespace Autotask.Integration.Testing.Engine;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
 using NodaTime;
 

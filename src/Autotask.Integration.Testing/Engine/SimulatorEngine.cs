@@ -4,7 +4,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
+using Autotask.Integration.Metadata;
 using NodaTime;
 
 namespace Autotask.Integration.Testing.Engine;

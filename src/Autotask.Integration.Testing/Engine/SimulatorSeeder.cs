@@ -1,3 +1,4 @@
+using Autotask.Integration.Entities;
 using NodaTime;
 
 namespace Autotask.Integration.Testing.Engine;

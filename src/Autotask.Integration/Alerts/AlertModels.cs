@@ -1,6 +1,6 @@
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Alerts;
 
 /// <summary>The severity of a vendor alert.</summary>
 public enum AlertSeverity

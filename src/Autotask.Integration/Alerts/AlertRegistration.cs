@@ -1,4 +1,7 @@
+using Autotask.Integration.Alerts;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
+using Autotask.Integration.Mapping;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;

@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Text;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Metadata;
 using Microsoft.Extensions.Options;
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Alerts;
 
 /// <summary>
 /// Turns vendor alerts into Autotask service tickets on the mapped company (the backup-service shape): one ticket per

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Auditing;
 
 /// <summary>Keeps audit events in memory, for tests, samples and an in-process audit-log page.</summary>
 public sealed class InMemoryAuditSink : IAuditSink

@@ -9,6 +9,7 @@ using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Http;
 using Autotask.Integration.Json;
+using Autotask.Integration.Metadata;
 using Autotask.Integration.Querying;
 using Autotask.Integration.Zones;
 using Microsoft.Extensions.Logging;

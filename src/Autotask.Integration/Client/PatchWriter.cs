@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
+using Autotask.Integration.Querying;
 
 namespace Autotask.Integration.Client;
 

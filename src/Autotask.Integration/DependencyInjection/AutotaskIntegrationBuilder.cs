@@ -1,3 +1,5 @@
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Mapping;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -1,3 +1,5 @@
+using Autotask.Integration.Inbound;
+
 namespace Autotask.Integration;
 
 /// <summary>The options of <c>AddAutotaskIntegration</c>: the connections and how zones are discovered.</summary>

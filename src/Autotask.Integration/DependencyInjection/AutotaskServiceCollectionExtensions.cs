@@ -1,14 +1,18 @@
-using Autotask.Integration;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Http;
+using Autotask.Integration.Inbound;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Sync;
 using Autotask.Integration.Zones;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
-namespace Microsoft.Extensions.DependencyInjection;
+namespace Autotask.Integration;
 
 /// <summary>Registers the Autotask.Integration SDK.</summary>
 public static class AutotaskServiceCollectionExtensions

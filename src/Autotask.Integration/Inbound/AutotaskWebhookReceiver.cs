@@ -1,12 +1,14 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
-using System.Buffers;
 using System.Text.Json;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
 using Microsoft.Extensions.Options;
 using NodaTime;
 using NodaTime.Text;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Inbound;
 
 /// <summary>What became of a webhook callout.</summary>
 public enum WebhookStatus

@@ -1,6 +1,7 @@
+using Autotask.Integration.Entities;
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Inbound;
 
 /// <summary>Whether a record is new or changed, or left the synced set.</summary>
 public enum ChangeKind

@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Querying;
 using NodaTime;
 using NodaTime.Text;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Inbound;
 
 /// <summary>
 /// Pulls active customers and their contracts out of Autotask for a channel platform, incrementally: the first run

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Metadata;
 using NodaTime;
 
 namespace Autotask.Integration.Json;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Autotask.Integration.Metadata;
 
 namespace Autotask.Integration.Json;
 

@@ -1,6 +1,6 @@
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Mapping;
 
 /// <summary>
 /// An <see cref="IMappingStore"/> in memory: for tests, samples and single-process tools. Everything is lost when

@@ -1,6 +1,6 @@
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Sync;
 
 /// <summary>The quantity a vendor subscription should bill, as of an instant ("subscription S has 17 units as of T").</summary>
 /// <param name="VendorSubscriptionId">The subscription.</param>

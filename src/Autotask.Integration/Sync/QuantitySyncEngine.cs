@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Net;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Querying;
 using Microsoft.Extensions.Options;
 using NodaTime;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Sync;
 
 /// <summary>
 /// Keeps the units Autotask bills equal to the quantities the vendor states, level-triggered: it reads what Autotask

@@ -3,6 +3,7 @@ using Autotask.Integration.Caching;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Http;
 using Autotask.Integration.Json;
+using Autotask.Integration.Metadata;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.Timeout;

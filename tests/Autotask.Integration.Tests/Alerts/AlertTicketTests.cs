@@ -1,3 +1,9 @@
+using Autotask.Integration.Alerts;
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using Autotask.Integration.Entities;
 using Autotask.Integration.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
 using NodaTime;
 

@@ -1,3 +1,5 @@
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Tests.Support;
 using NodaTime;
 using Snapshooter.Xunit3;

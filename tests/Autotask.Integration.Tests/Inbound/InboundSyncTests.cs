@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Inbound;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

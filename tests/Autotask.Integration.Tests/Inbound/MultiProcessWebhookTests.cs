@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Inbound;
+using Autotask.Integration.Mapping;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,12 @@
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.PostgreSql;
+using Autotask.Integration.Sqlite;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Autotask.Integration.Tests.Mapping;

@@ -1,3 +1,8 @@
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.PostgreSql;
+using Autotask.Integration.Sqlite;
+using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using Microsoft.Data.Sqlite;

@@ -1,3 +1,4 @@
+using Autotask.Integration.Mapping;
 using Autotask.Integration.Tests.Support;
 using NodaTime;
 

@@ -1,3 +1,6 @@
+using Autotask.Integration.Alerts;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Metadata;
 using Autotask.Integration.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;

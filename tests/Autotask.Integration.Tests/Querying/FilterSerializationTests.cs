@@ -1,3 +1,4 @@
+using Autotask.Integration.Entities;
 using Autotask.Integration.Querying;
 using Autotask.Integration.Tests.Support;
 using NodaTime;

@@ -1,4 +1,6 @@
 using System.Net;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using WireMock.RequestBuilders;

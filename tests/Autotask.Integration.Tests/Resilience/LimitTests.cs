@@ -1,3 +1,4 @@
+using Autotask.Integration.Entities;
 using Autotask.Integration.Tests.Support;
 
 namespace Autotask.Integration.Tests.Resilience;

@@ -1,9 +1,10 @@
-using Microsoft.Extensions.DependencyInjection;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
-
 namespace Autotask.Integration.Tests.Resilience;
 
 public sealed class RetryTests : IDisposable

@@ -1,3 +1,5 @@
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Samples;
 using Autotask.Integration.Testing;
 using Microsoft.Data.Sqlite;

@@ -1,5 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;

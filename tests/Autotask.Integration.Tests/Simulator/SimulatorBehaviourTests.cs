@@ -1,4 +1,5 @@
 using System.Net;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 

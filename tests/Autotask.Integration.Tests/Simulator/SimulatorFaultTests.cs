@@ -1,3 +1,5 @@
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 

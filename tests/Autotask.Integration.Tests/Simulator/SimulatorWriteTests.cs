@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using NodaTime;

@@ -1,3 +1,5 @@
+using Autotask.Integration.Mapping;
+
 namespace Autotask.Integration.Tests.Support;
 
 /// <summary>A store that passes every call to another; tests override the calls they need to hold up or observe.</summary>

@@ -1,3 +1,5 @@
+using Autotask.Integration.Mapping;
+
 namespace Autotask.Integration.Tests.Support;
 
 internal static class LedgerTestExtensions

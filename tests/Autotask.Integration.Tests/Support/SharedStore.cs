@@ -1,3 +1,6 @@
+using Autotask.Integration.Mapping;
+using Autotask.Integration.PostgreSql;
+using Autotask.Integration.Sqlite;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 

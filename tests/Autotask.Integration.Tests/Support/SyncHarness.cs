@@ -1,3 +1,10 @@
+using Autotask.Integration.Alerts;
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Inbound;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Autotask.Integration.Entities;
 
 namespace Autotask.Integration.Tests.Support;
 

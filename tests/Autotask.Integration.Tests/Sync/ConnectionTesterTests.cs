@@ -1,3 +1,5 @@
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 

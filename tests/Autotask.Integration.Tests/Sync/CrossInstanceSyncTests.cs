@@ -1,3 +1,6 @@
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

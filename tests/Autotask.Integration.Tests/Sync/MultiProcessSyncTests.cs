@@ -1,4 +1,6 @@
 using System.Globalization;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using NodaTime;

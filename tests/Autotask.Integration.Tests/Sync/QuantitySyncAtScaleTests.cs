@@ -1,3 +1,4 @@
+using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 

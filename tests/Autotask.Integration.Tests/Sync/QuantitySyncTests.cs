@@ -1,3 +1,7 @@
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using NodaTime;

@@ -1,3 +1,6 @@
+using Autotask.Integration.Entities;
+using Autotask.Integration.Metadata;
+using Autotask.Integration.Querying;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using NodaTime;

@@ -1,6 +1,9 @@
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Metadata;
+using Autotask.Integration.Querying;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Connections;
 
 /// <summary>What an integration needs to do with an entity.</summary>
 public enum EntityAccess

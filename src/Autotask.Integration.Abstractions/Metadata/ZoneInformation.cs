@@ -1,4 +1,4 @@
-namespace Autotask.Integration;
+namespace Autotask.Integration.Metadata;
 
 /// <summary>The zone of an Autotask instance, as returned by <c>zoneInformation</c>.</summary>
 public sealed record ZoneInformation

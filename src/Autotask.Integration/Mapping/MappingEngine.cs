@@ -1,8 +1,10 @@
 using System.Globalization;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Querying;
 using Microsoft.Extensions.Options;
 
-namespace Autotask.Integration;
+namespace Autotask.Integration.Mapping;
 
 /// <summary>What to map a vendor subscription to.</summary>
 public sealed record SubscriptionMappingRequest
