@@ -23,7 +23,7 @@ public class BatchSyncBenchmarks
     private AutotaskSimulator _simulator = null!;
     private ServiceProvider _services = null!;
     private List<SubscriptionMapping> _mappings = null!;
-    private List<QuantityChange> _changes = null!;
+    private List<SubscriptionQuantity> _changes = null!;
 
     /// <summary>Requests the last invocation sent: printed after the run, to quote with the times.</summary>
     public static Dictionary<string, (int Writes, int Reads)> LastRequests { get; } = [];
@@ -60,7 +60,7 @@ public class BatchSyncBenchmarks
                 ServiceId = line.ServiceId,
             }).GetAwaiter().GetResult();
             var units = _simulator.Data.UnitsOn(line.Id, today.InUtc().Date);
-            _changes.Add(new QuantityChange(mapping.VendorSubscriptionId, _mappings.Count % 10 < 3 ? units + 1 : units, today));
+            _changes.Add(new SubscriptionQuantity(mapping.VendorSubscriptionId, _mappings.Count % 10 < 3 ? units + 1 : units, today));
             _mappings.Add(mapping);
         }
 

@@ -35,7 +35,7 @@ internal static class ResellerSample
 
         if (!test.Succeeded)
         {
-            throw new InvalidOperationException("The connection test failed; fix the problems above in Autotask first.");
+            throw new SampleStoppedException("The connection test failed; fix the problems above in Autotask first.");
         }
 
         var customer = await EnsureCustomerAsync(services, connection, output, cancellationToken);
@@ -44,7 +44,7 @@ internal static class ResellerSample
         var contracts = await mapping.FindRecurringContractsAsync(connection, VendorCustomer, cancellationToken);
         if (contracts.Count == 0)
         {
-            throw new InvalidOperationException($"'{customer.CompanyName}' has no active Recurring Service contract to map a subscription to.");
+            throw new SampleStoppedException($"'{customer.CompanyName}' has no active Recurring Service contract to map a subscription to.");
         }
 
         await output.HeadingAsync("Offer mapping");
@@ -63,7 +63,7 @@ internal static class ResellerSample
             }
 
             offer = await mapping.MapOfferAsync(connection, VendorOffer, BillingTerm.Monthly,
-                serviceId ?? throw new InvalidOperationException($"Contract '{contracts[0].ContractName}' has no monthly service to map the offer to."), cancellationToken);
+                serviceId ?? throw new SampleStoppedException($"Contract '{contracts[0].ContractName}' has no monthly service to map the offer to."), cancellationToken);
         }
 
         await output.WriteLineAsync($"  '{VendorOffer}' (monthly) -> service '{offer.ServiceName}' ({offer.ServiceId}).");
@@ -97,7 +97,7 @@ internal static class ResellerSample
         await output.HeadingAsync("Quantity sync");
         var sync = services.GetRequiredService<QuantitySyncEngine>();
         var now = SystemClock.Instance.GetCurrentInstant();
-        QuantityChange[] changes = [new(VendorSubscription, 25, now), new("subscription-unmapped", 3, now), new(VendorSubscription + "-bad", -1, now)];
+        SubscriptionQuantity[] changes = [new(VendorSubscription, 25, now), new("subscription-unmapped", 3, now), new(VendorSubscription + "-bad", -1, now)];
         var plan = await sync.SyncAsync(connection, changes, new QuantitySyncOptions { DryRun = true }, cancellationToken);
         await output.WriteLineAsync("  Plan (dry run, nothing written):");
         await WriteReportAsync(output, plan);
@@ -140,7 +140,7 @@ internal static class ResellerSample
             await output.TableAsync(["Id", "Company"], candidates.Select(c => new[] { c.Id.ToString(CultureInfo.InvariantCulture), c.CompanyName }));
             if (candidates.Count == 0)
             {
-                throw new InvalidOperationException("No active customer company was found to map.");
+                throw new SampleStoppedException("No active customer company was found to map.");
             }
 
             customer = await mapping.MapCustomerAsync(connection, VendorCustomer, candidates[0].Id, cancellationToken);

@@ -50,7 +50,7 @@ internal static class SampleRunner
                 }
             }
         }
-        catch (Exception ex) when (ex is AutotaskException or MappingException or AlertMappingException or MappingStoreException or InvalidOperationException)
+        catch (Exception ex) when (ex is AutotaskException or SampleStoppedException)
         {
             await output.WriteLineAsync();
             await output.WriteLineAsync("Failed: " + ex.Message);
@@ -75,3 +75,6 @@ internal static class SampleRunner
         return exit;
     }
 }
+
+/// <summary>A sample cannot go on with the data it found (the message says what to fix); the run ends with exit code 1.</summary>
+internal sealed class SampleStoppedException(string message) : Exception(message);

@@ -46,7 +46,7 @@ internal static class Tour
         // Active customers, streamed page by page.
         var customers = new AutotaskQuery<Company>().Where(
             Filter<Company>.Eq(c => c.IsActive, true),
-            Filter<Company>.Eq(c => c.CompanyType, CompanyTypes.Customer));
+            Filter<Company>.Eq(c => c.CompanyType, CompanyType.Customer));
         var count = await client.CountAsync(customers, cancellationToken);
         await output.WriteLineAsync();
         await output.WriteLineAsync($"Active customers: {count} (first 10)");
@@ -67,8 +67,8 @@ internal static class Tour
         // What Autotask currently bills on the customer's recurring service contract.
         await foreach (var contract in client.QueryAsync(new AutotaskQuery<Contract>().Where(
             Filter<Contract>.Eq(c => c.CompanyId, first.Id),
-            Filter<Contract>.Eq(c => c.ContractType, ContractTypes.RecurringService),
-            Filter<Contract>.Eq(c => c.Status, ContractStatuses.Active)).Take(1), cancellationToken))
+            Filter<Contract>.Eq(c => c.ContractType, ContractType.RecurringService),
+            Filter<Contract>.Eq(c => c.Status, ContractStatus.Active)).Take(1), cancellationToken))
         {
             await output.WriteLineAsync();
             await output.WriteLineAsync($"Contract '{contract.ContractName}' ({contract.StartDate:uuuu-MM-dd} to {contract.EndDate:uuuu-MM-dd}), billed units this month:");

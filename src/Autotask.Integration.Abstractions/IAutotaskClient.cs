@@ -27,13 +27,13 @@ public interface IAutotaskClient
     /// <param name="query">The query.</param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     /// <exception cref="ArgumentException">A filter or included field is not a field of <typeparamref name="T"/>.</exception>
-    IAsyncEnumerable<T> QueryAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+    IAsyncEnumerable<T> QueryAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity;
 
     /// <summary>Counts the entities matching the query's filters (<c>{entity}/query/count</c>).</summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="query">The query; its included fields and record limit are ignored.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    Task<long> CountAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+    Task<long> CountAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity;
 
     /// <summary>
     /// Reads one entity by id, or returns <c>null</c> when Autotask has none with that id (it answers either
@@ -42,7 +42,7 @@ public interface IAutotaskClient
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="id">The id.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    Task<T?> GetAsync<T>(long id, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+    Task<T?> GetAsync<T>(long id, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity;
 
     /// <summary>
     /// Creates an entity and returns its new id. Entities that Autotask creates under a parent (ticket notes,
@@ -52,13 +52,13 @@ public interface IAutotaskClient
     /// <param name="entity">The entity; its <see cref="AutotaskEntity.Id"/> must be 0.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <exception cref="AutotaskCommunicationException">No answer came; check <see cref="AutotaskCommunicationException.RequestMayHaveBeenApplied"/> before creating again.</exception>
-    Task<long> CreateAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+    Task<long> CreateAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity, ICreatableEntity;
 
     /// <summary>Updates only the fields set in the patch (HTTP PATCH) and returns the entity's id.</summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="patch">The patch.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    Task<long> UpdateAsync<T>(EntityPatch<T> patch, CancellationToken cancellationToken = default) where T : AutotaskEntity;
+    Task<long> UpdateAsync<T>(EntityPatch<T> patch, CancellationToken cancellationToken = default) where T : AutotaskEntity, IUpdatableEntity;
 
     /// <summary>Reads what the API user may do with entities of type <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The entity model.</typeparam>

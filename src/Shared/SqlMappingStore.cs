@@ -303,7 +303,7 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
             $"UPDATE {Table("ledger")} SET state = @st, adjustment_id = @id, settled_at = {ClockTicks()}, pending_key = NULL WHERE connection_key = @k AND operation_id = @op AND state = @pending RETURNING vendor_subscription_id",
             r => r.GetString(0), cancellationToken, ("st", state.ToString()), ("id", adjustmentId), ("k", key), ("op", operationId),
             ("pending", nameof(AdjustmentState.Pending))).ConfigureAwait(false)).FirstOrDefault()
-            ?? throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
+            ?? throw new StoreConcurrencyException($"No pending ledger entry has operation id {operationId}; another sync settled it.");
         var version = (await QueryAsync(db, transaction, $"UPDATE {Table("ledger_heads")} SET version = version + 1 WHERE connection_key = @k AND vendor_subscription_id = @v RETURNING version",
             r => r.GetInt64(0), cancellationToken, ("k", key), ("v", subscription)).ConfigureAwait(false)).FirstOrDefault();
         if (version == 0)
@@ -366,7 +366,7 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
 
         if (rows == 0)
         {
-            throw new MappingConcurrencyException($"The sync state '{key}' changed since it was read (expected version {expectedVersion}); read it again.");
+            throw new StoreConcurrencyException($"The sync state '{key}' changed since it was read (expected version {expectedVersion}); read it again.");
         }
 
         return version;
@@ -457,7 +457,7 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
             cancellationToken, ("k", Key(connection)), ("v", id)).ConfigureAwait(false);
         return current.Count == 0
             ? false
-            : throw new MappingConcurrencyException($"The {what} changed since it was read (version {expectedVersion}); read it again.");
+            : throw new StoreConcurrencyException($"The {what} changed since it was read (version {expectedVersion}); read it again.");
     }
 
     private static CustomerMapping ReadCustomer(DbDataReader r) => new()

@@ -79,7 +79,7 @@ while (Console.ReadLine() is { } line)
     {
         var asOf = Instant.FromUnixTimeTicks(long.Parse(parts[3], CultureInfo.InvariantCulture));
         var changes = File.ReadAllLines(parts[2]).Select(l => l.Split(' '))
-            .Select(p => new QuantityChange(p[0], int.Parse(p[1], CultureInfo.InvariantCulture), asOf)).ToList();
+            .Select(p => new SubscriptionQuantity(p[0], int.Parse(p[1], CultureInfo.InvariantCulture), asOf)).ToList();
         var started = DateTime.UtcNow;
         var passes = 0;
         var applied = 0;

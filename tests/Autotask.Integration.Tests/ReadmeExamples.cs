@@ -43,7 +43,7 @@ public sealed class ReadmeExamples
         // --- README quick start, continued ---
         var query = new AutotaskQuery<Company>().Where(
             Filter<Company>.Eq(c => c.IsActive, true),
-            Filter<Company>.Eq(c => c.CompanyType, CompanyTypes.Customer),
+            Filter<Company>.Eq(c => c.CompanyType, CompanyType.Customer),
             Filter<Company>.BeginsWith(c => c.CompanyName, "Con"));
 
         await foreach (var company in client.QueryAsync(query, cancellationToken))
@@ -52,7 +52,7 @@ public sealed class ReadmeExamples
         }
 
         var expected = simulator.Data.All<Company>()
-            .Where(c => c.IsActive == true && c.CompanyType == CompanyTypes.Customer && c.CompanyName!.StartsWith("Con", StringComparison.OrdinalIgnoreCase))
+            .Where(c => c.IsActive == true && c.CompanyType == CompanyType.Customer && c.CompanyName!.StartsWith("Con", StringComparison.OrdinalIgnoreCase))
             .Select(c => $"{c.Id} {c.CompanyName}");
         Assert.NotEmpty(output);
         Assert.Equal(expected, output);
@@ -68,7 +68,7 @@ public sealed class ReadmeExamples
         services.AddAutotaskIntegration(o => simulator.AddConnection(o, "test")).UseSimulator(simulator);
 
         simulator.Faults.Next(SimulatorFault.AmbiguousWrite);
-        var fixture = simulator.Data.Add(new Company { CompanyName = "Fixture Ltd", CompanyType = CompanyTypes.Customer, IsActive = true });
+        var fixture = simulator.Data.Add(new Company { CompanyName = "Fixture Ltd", CompanyType = CompanyType.Customer, IsActive = true });
         // --- end ---
 
         await using var provider = services.BuildServiceProvider();

@@ -8,12 +8,35 @@ namespace Autotask.Integration.Entities;
 /// <remarks>
 /// Models are immutable records. Properties that Autotask may omit or return as <c>null</c> are nullable.
 /// Properties the server sends that the model does not know are ignored when reading.
+/// The set of entities is the SDK's: a type outside it cannot derive from this one, because the client only knows
+/// the URLs and capabilities of its own. What an entity supports is a compile-time fact, told by
+/// <see cref="IQueryableEntity"/>, <see cref="ICreatableEntity"/> and <see cref="IUpdatableEntity"/>.
 /// </remarks>
 public abstract record AutotaskEntity
 {
+    /// <summary>Only the SDK's entities derive from this type.</summary>
+    private protected AutotaskEntity()
+    {
+    }
+
     /// <summary>The Autotask id of the entity; <c>0</c> for an entity that has not been created yet (and then not sent).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long Id { get; init; }
+}
+
+/// <summary>An entity that can be queried, counted and read by id (<c>QueryAsync</c>, <c>CountAsync</c>, <c>GetAsync</c>).</summary>
+public interface IQueryableEntity
+{
+}
+
+/// <summary>An entity that API users can create (<c>CreateAsync</c>); an entity kept under a parent is created through its parent's URL.</summary>
+public interface ICreatableEntity
+{
+}
+
+/// <summary>An entity that API users can update field by field (<c>UpdateAsync</c>, an HTTP PATCH).</summary>
+public interface IUpdatableEntity
+{
 }
 
 /// <summary>A user-defined field (UDF) value on an entity that supports them.</summary>

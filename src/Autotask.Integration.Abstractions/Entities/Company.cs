@@ -4,7 +4,7 @@ using NodaTime;
 namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask company (the <c>Companies</c> entity): a customer, prospect, vendor or other organisation.</summary>
-public sealed record Company : AutotaskEntity, IHasUserDefinedFields
+public sealed record Company : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity, IHasUserDefinedFields
 {
     /// <summary>The company's name.</summary>
     public string? CompanyName { get; init; }
@@ -14,10 +14,10 @@ public sealed record Company : AutotaskEntity, IHasUserDefinedFields
 
     /// <summary>
     /// The company type picklist value. In a default Autotask instance 1 is Customer, 2 Lead, 3 Prospect, 4 Dead,
-    /// 6 Cancellation, 7 Vendor and 8 Partner; see <see cref="CompanyTypes"/>. Resolve labels through the
+    /// 6 Cancellation, 7 Vendor and 8 Partner; see <see cref="CompanyType"/>. Resolve labels through the
     /// picklist metadata when an instance differs.
     /// </summary>
-    public int? CompanyType { get; init; }
+    public CompanyType? CompanyType { get; init; }
 
     /// <summary>The company classification picklist value.</summary>
     public int? Classification { get; init; }
@@ -82,29 +82,4 @@ public sealed record Company : AutotaskEntity, IHasUserDefinedFields
 
     /// <inheritdoc />
     public IReadOnlyList<UserDefinedField>? UserDefinedFields { get; init; }
-}
-
-/// <summary>The company type picklist values of a default Autotask instance.</summary>
-public static class CompanyTypes
-{
-    /// <summary>Customer: the only type a vendor customer may be mapped to.</summary>
-    public const int Customer = 1;
-
-    /// <summary>Lead.</summary>
-    public const int Lead = 2;
-
-    /// <summary>Prospect.</summary>
-    public const int Prospect = 3;
-
-    /// <summary>Dead.</summary>
-    public const int Dead = 4;
-
-    /// <summary>Cancellation.</summary>
-    public const int Cancellation = 6;
-
-    /// <summary>Vendor.</summary>
-    public const int Vendor = 7;
-
-    /// <summary>Partner.</summary>
-    public const int Partner = 8;
 }

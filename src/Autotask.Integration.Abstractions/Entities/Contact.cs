@@ -4,7 +4,7 @@ using NodaTime;
 namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask contact (the <c>Contacts</c> entity): a person at a company. Created under <c>Companies/{id}/Contacts</c>.</summary>
-public sealed record Contact : AutotaskEntity, IHasUserDefinedFields
+public sealed record Contact : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity, IHasUserDefinedFields
 {
     /// <summary>The id of the contact's company.</summary>
     [JsonPropertyName("companyID")]
@@ -34,8 +34,9 @@ public sealed record Contact : AutotaskEntity, IHasUserDefinedFields
     /// <summary>The mobile phone number.</summary>
     public string? MobilePhone { get; init; }
 
-    /// <summary>Whether the contact is active: Autotask sends this field as the number 1 (active) or 0 (inactive).</summary>
-    public int? IsActive { get; init; }
+    /// <summary>Whether the contact is active. Autotask keeps this field as the number 1 or 0; the SDK reads and writes it, and filters on it, as that number.</summary>
+    [JsonConverter(typeof(NumericBooleanConverter))]
+    public bool? IsActive { get; init; }
 
     /// <summary>Whether this is the company's primary contact.</summary>
     public bool? PrimaryContact { get; init; }

@@ -4,7 +4,7 @@ using NodaTime;
 namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask contract (the <c>Contracts</c> entity).</summary>
-public sealed record Contract : AutotaskEntity, IHasUserDefinedFields
+public sealed record Contract : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity, IHasUserDefinedFields
 {
     /// <summary>The id of the company the contract belongs to.</summary>
     [JsonPropertyName("companyID")]
@@ -16,14 +16,14 @@ public sealed record Contract : AutotaskEntity, IHasUserDefinedFields
     /// <summary>The contract number.</summary>
     public string? ContractNumber { get; init; }
 
-    /// <summary>The contract type picklist value; see <see cref="ContractTypes"/>. Recurring Service contracts are billed by units.</summary>
-    public int? ContractType { get; init; }
+    /// <summary>The contract type picklist value; see <see cref="ContractType"/>. Recurring Service contracts are billed by units.</summary>
+    public ContractType? ContractType { get; init; }
 
     /// <summary>The contract category picklist value.</summary>
     public int? ContractCategory { get; init; }
 
-    /// <summary>The status: in a default instance 1 is Active and 0 Inactive; see <see cref="ContractStatuses"/>.</summary>
-    public int? Status { get; init; }
+    /// <summary>The status: in a default instance 1 is Active and 0 Inactive; see <see cref="ContractStatus"/>.</summary>
+    public ContractStatus? Status { get; init; }
 
     /// <summary>The first day of the contract, a calendar date in the Autotask instance's time zone.</summary>
     public LocalDate? StartDate { get; init; }
@@ -67,43 +67,11 @@ public sealed record Contract : AutotaskEntity, IHasUserDefinedFields
     public IReadOnlyList<UserDefinedField>? UserDefinedFields { get; init; }
 }
 
-/// <summary>The contract type picklist values of a default Autotask instance.</summary>
-public static class ContractTypes
-{
-    /// <summary>Time and materials.</summary>
-    public const int TimeAndMaterials = 1;
-
-    /// <summary>Fixed price.</summary>
-    public const int FixedPrice = 3;
-
-    /// <summary>Block hours.</summary>
-    public const int BlockHours = 4;
-
-    /// <summary>Retainer.</summary>
-    public const int Retainer = 6;
-
-    /// <summary>Recurring service: the type billed by units, which subscriptions map to.</summary>
-    public const int RecurringService = 7;
-
-    /// <summary>Per ticket.</summary>
-    public const int PerTicket = 8;
-}
-
-/// <summary>The contract status values of a default Autotask instance.</summary>
-public static class ContractStatuses
-{
-    /// <summary>Inactive.</summary>
-    public const int Inactive = 0;
-
-    /// <summary>Active.</summary>
-    public const int Active = 1;
-}
-
 /// <summary>
 /// A service line on a contract (the <c>ContractServices</c> entity). Created and updated under
 /// <c>Contracts/{contractId}/Services</c>.
 /// </summary>
-public sealed record ContractService : AutotaskEntity
+public sealed record ContractService : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity
 {
     /// <summary>The id of the contract.</summary>
     [JsonPropertyName("contractID")]
@@ -137,7 +105,7 @@ public sealed record ContractService : AutotaskEntity
 /// The units billed for a contract service in one period (the <c>ContractServiceUnits</c> entity). Read-only:
 /// the place to read what Autotask currently bills.
 /// </summary>
-public sealed record ContractServiceUnit : AutotaskEntity
+public sealed record ContractServiceUnit : AutotaskEntity, IQueryableEntity
 {
     /// <summary>The id of the contract.</summary>
     [JsonPropertyName("contractID")]
@@ -176,7 +144,7 @@ public sealed record ContractServiceUnit : AutotaskEntity
 /// only be learned by reading <see cref="ContractServiceUnit"/> back. Created under
 /// <c>Contracts/{contractId}/ServiceAdjustments</c>.
 /// </summary>
-public sealed record ContractServiceAdjustment : AutotaskEntity
+public sealed record ContractServiceAdjustment : AutotaskEntity, ICreatableEntity
 {
     /// <summary>The id of the contract.</summary>
     [JsonPropertyName("contractID")]
@@ -204,7 +172,7 @@ public sealed record ContractServiceAdjustment : AutotaskEntity
 }
 
 /// <summary>A catalogue service (the <c>Services</c> entity), billed per unit and period on recurring service contracts.</summary>
-public sealed record Service : AutotaskEntity
+public sealed record Service : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity
 {
     /// <summary>The service's name.</summary>
     public string? Name { get; init; }

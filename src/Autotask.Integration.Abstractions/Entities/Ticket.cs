@@ -5,7 +5,7 @@ namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask ticket (the <c>Tickets</c> entity).</summary>
 /// <remarks>Status, priority, queue, source and the issue types are per-instance picklists: resolve labels through the picklist metadata.</remarks>
-public sealed record Ticket : AutotaskEntity, IHasUserDefinedFields
+public sealed record Ticket : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity, IHasUserDefinedFields
 {
     /// <summary>The ticket number Autotask assigns, such as <c>T20261125.0001</c>. Read-only.</summary>
     public string? TicketNumber { get; init; }
@@ -29,10 +29,10 @@ public sealed record Ticket : AutotaskEntity, IHasUserDefinedFields
     public string? Description { get; init; }
 
     /// <summary>The status picklist value.</summary>
-    public int? Status { get; init; }
+    public TicketStatus? Status { get; init; }
 
     /// <summary>The priority picklist value.</summary>
-    public int? Priority { get; init; }
+    public TicketPriority? Priority { get; init; }
 
     /// <summary>The queue picklist value.</summary>
     [JsonPropertyName("queueID")]
@@ -74,7 +74,7 @@ public sealed record Ticket : AutotaskEntity, IHasUserDefinedFields
 }
 
 /// <summary>A note on a ticket (the <c>TicketNotes</c> entity). Created and updated under <c>Tickets/{ticketId}/Notes</c>.</summary>
-public sealed record TicketNote : AutotaskEntity
+public sealed record TicketNote : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity
 {
     /// <summary>The id of the ticket.</summary>
     [JsonPropertyName("ticketID")]
@@ -104,7 +104,7 @@ public sealed record TicketNote : AutotaskEntity
 }
 
 /// <summary>An Autotask resource (the <c>Resources</c> entity): a user of the instance, including API users.</summary>
-public sealed record Resource : AutotaskEntity
+public sealed record Resource : AutotaskEntity, IQueryableEntity, IUpdatableEntity
 {
     /// <summary>The first name.</summary>
     public string? FirstName { get; init; }

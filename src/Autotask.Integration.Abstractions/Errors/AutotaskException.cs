@@ -3,8 +3,57 @@ using System.Net;
 namespace Autotask.Integration;
 
 /// <summary>
-/// The base of every failure the Autotask client reports: an error answer from Autotask, no answer at all, or a
-/// server-given URL the client refused to follow. Carries what is needed to diagnose it, never a credential.
+/// The root of every failure this SDK reports on purpose: catch it to handle them all. Catch a derived type only
+/// where you act differently.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><see cref="AutotaskRequestException"/> and its subtypes: a request to Autotask failed (refused credentials,
+/// missing permission, a limit, invalid content, not found, a server error, no answer, an unsafe URL).</item>
+/// <item><see cref="AutotaskConfigurationException"/>: a connection is missing or set up in a way that cannot work.</item>
+/// <item><c>MappingException</c>, <c>StoreConcurrencyException</c> and <c>MappingStoreException</c>
+/// (namespace <c>Autotask.Integration.Mapping</c>): a mapping rule was broken, a stored value changed since it was
+/// read, or the store cannot be used.</item>
+/// <item><c>PicklistLabelNotFoundException</c> and <c>AlertMappingException</c>: a label that the Autotask instance
+/// does not have.</item>
+/// </list>
+/// Wrong arguments (a null, an empty string, an unknown field name) are <see cref="ArgumentException"/>s, as
+/// everywhere in .NET: they are bugs to fix, not conditions to handle.
+/// </remarks>
+public abstract class AutotaskException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong and what to do.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    protected AutotaskException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// A connection cannot be used as it is set up: no connection or several where one was expected, a refused zone
+/// URL, a webhook secret key that is not set. The message names the connection and the setting to change.
+/// </summary>
+public sealed class AutotaskConfigurationException : AutotaskException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What is wrong and which setting to change.</param>
+    /// <param name="connection">The connection, or <c>null</c> when the problem is not one connection's.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    public AutotaskConfigurationException(string message, string? connection = null, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Connection = connection;
+    }
+
+    /// <summary>The connection the problem is in, or <c>null</c>.</summary>
+    public string? Connection { get; }
+}
+
+/// <summary>
+/// A request to Autotask failed: an error answer, no answer at all, or a server-given URL the client refused to
+/// follow. Carries what is needed to diagnose it, never a credential.
 /// </summary>
 /// <remarks>
 /// Catch a derived type where the caller acts differently: <see cref="AutotaskAuthenticationException"/>,
@@ -13,13 +62,13 @@ namespace Autotask.Integration;
 /// <see cref="AutotaskServerException"/>, <see cref="AutotaskCommunicationException"/>,
 /// <see cref="AutotaskUnsafeUrlException"/>.
 /// </remarks>
-public class AutotaskException : Exception
+public class AutotaskRequestException : AutotaskException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What went wrong and what to do.</param>
     /// <param name="details">The request and answer the failure came from.</param>
     /// <param name="innerException">The underlying failure, if any.</param>
-    public AutotaskException(string message, AutotaskErrorDetails details, Exception? innerException = null)
+    public AutotaskRequestException(string message, AutotaskErrorDetails details, Exception? innerException = null)
         : base(message, innerException)
     {
         ArgumentNullException.ThrowIfNull(details);
@@ -77,9 +126,9 @@ public sealed record AutotaskErrorDetails
 /// The credentials were refused: a wrong username, secret or integration code, or an API user that cannot log in
 /// to the web services API. Autotask reports some of these with HTTP 500 (for example "IntegrationCode is invalid").
 /// </summary>
-public sealed class AutotaskAuthenticationException : AutotaskException
+public sealed class AutotaskAuthenticationException : AutotaskRequestException
 {
-    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    /// <inheritdoc cref="AutotaskRequestException(string, AutotaskErrorDetails, Exception?)" />
     public AutotaskAuthenticationException(string message, AutotaskErrorDetails details, Exception? innerException = null)
         : base(message, details, innerException)
     {
@@ -87,9 +136,9 @@ public sealed class AutotaskAuthenticationException : AutotaskException
 }
 
 /// <summary>The API user is authenticated but its security level does not allow the request.</summary>
-public sealed class AutotaskPermissionException : AutotaskException
+public sealed class AutotaskPermissionException : AutotaskRequestException
 {
-    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    /// <inheritdoc cref="AutotaskRequestException(string, AutotaskErrorDetails, Exception?)" />
     public AutotaskPermissionException(string message, AutotaskErrorDetails details, Exception? innerException = null)
         : base(message, details, innerException)
     {
@@ -100,7 +149,7 @@ public sealed class AutotaskPermissionException : AutotaskException
 /// Autotask refused the request because a request limit was reached (HTTP 429, or a threshold message), and the
 /// client's retries did not get through.
 /// </summary>
-public sealed class AutotaskRateLimitException : AutotaskException
+public sealed class AutotaskRateLimitException : AutotaskRequestException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What went wrong and what to do.</param>
@@ -118,9 +167,9 @@ public sealed class AutotaskRateLimitException : AutotaskException
 }
 
 /// <summary>Autotask rejected the request's content: a missing or invalid field, a bad filter, a rule of the instance.</summary>
-public sealed class AutotaskValidationException : AutotaskException
+public sealed class AutotaskValidationException : AutotaskRequestException
 {
-    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    /// <inheritdoc cref="AutotaskRequestException(string, AutotaskErrorDetails, Exception?)" />
     public AutotaskValidationException(string message, AutotaskErrorDetails details, Exception? innerException = null)
         : base(message, details, innerException)
     {
@@ -128,9 +177,9 @@ public sealed class AutotaskValidationException : AutotaskException
 }
 
 /// <summary>The entity or URL does not exist (HTTP 404).</summary>
-public sealed class AutotaskNotFoundException : AutotaskException
+public sealed class AutotaskNotFoundException : AutotaskRequestException
 {
-    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    /// <inheritdoc cref="AutotaskRequestException(string, AutotaskErrorDetails, Exception?)" />
     public AutotaskNotFoundException(string message, AutotaskErrorDetails details, Exception? innerException = null)
         : base(message, details, innerException)
     {
@@ -138,9 +187,9 @@ public sealed class AutotaskNotFoundException : AutotaskException
 }
 
 /// <summary>Autotask failed with a server error (HTTP 5xx) that retries did not get past.</summary>
-public sealed class AutotaskServerException : AutotaskException
+public sealed class AutotaskServerException : AutotaskRequestException
 {
-    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    /// <inheritdoc cref="AutotaskRequestException(string, AutotaskErrorDetails, Exception?)" />
     public AutotaskServerException(string message, AutotaskErrorDetails details, Exception? innerException = null)
         : base(message, details, innerException)
     {
@@ -151,7 +200,7 @@ public sealed class AutotaskServerException : AutotaskException
 /// No answer came back: the connection failed, dropped, or timed out. For a write, <see cref="RequestMayHaveBeenApplied"/>
 /// says whether Autotask may have applied it; read the entity back before writing again.
 /// </summary>
-public sealed class AutotaskCommunicationException : AutotaskException
+public sealed class AutotaskCommunicationException : AutotaskRequestException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What went wrong and what to do.</param>
@@ -175,9 +224,9 @@ public sealed class AutotaskCommunicationException : AutotaskException
 /// The client refused a URL before sending anything to it: a zone URL or next-page URL on a host or scheme other
 /// than the allowed ones, so that credentials never leave the resolved zone.
 /// </summary>
-public sealed class AutotaskUnsafeUrlException : AutotaskException
+public sealed class AutotaskUnsafeUrlException : AutotaskRequestException
 {
-    /// <inheritdoc cref="AutotaskException(string, AutotaskErrorDetails, Exception?)" />
+    /// <inheritdoc cref="AutotaskRequestException(string, AutotaskErrorDetails, Exception?)" />
     public AutotaskUnsafeUrlException(string message, AutotaskErrorDetails details, Exception? innerException = null)
         : base(message, details, innerException)
     {

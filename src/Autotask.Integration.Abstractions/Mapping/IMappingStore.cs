@@ -11,7 +11,7 @@ namespace Autotask.Integration.Mapping;
 /// subscriptions never fight over one line's units). A second mapping of either side throws <see cref="MappingConflictException"/>,
 /// even when two processes race.</item>
 /// <item>Optimistic concurrency: removing a mapping names the version read; a stale version throws
-/// <see cref="MappingConcurrencyException"/>.</item>
+/// <see cref="StoreConcurrencyException"/>.</item>
 /// <item>At most one pending ledger entry per subscription and connection; a write begins only from the ledger
 /// version its caller read (compare-and-swap in the store), so the order of writes is decided by the store and never
 /// by comparing the clocks of different processes.</item>
@@ -48,7 +48,7 @@ public interface IMappingStore
     /// <param name="expectedVersion">The version read before; the removal fails if it changed since.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns><c>false</c> when there was no such mapping.</returns>
-    /// <exception cref="MappingConcurrencyException">The mapping changed since it was read.</exception>
+    /// <exception cref="StoreConcurrencyException">The mapping changed since it was read.</exception>
     Task<bool> RemoveCustomerAsync(string connection, string vendorCustomerId, long expectedVersion, CancellationToken cancellationToken = default);
 
     /// <summary>Lists the customer mappings of a connection.</summary>
@@ -73,7 +73,7 @@ public interface IMappingStore
     /// <param name="vendorOfferId">The offer.</param>
     /// <param name="expectedVersion">The version read before.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MappingConcurrencyException">The mapping changed since it was read.</exception>
+    /// <exception cref="StoreConcurrencyException">The mapping changed since it was read.</exception>
     Task<bool> RemoveOfferAsync(string connection, string vendorOfferId, long expectedVersion, CancellationToken cancellationToken = default);
 
     /// <summary>Finds the mapping of a vendor subscription.</summary>
@@ -105,7 +105,7 @@ public interface IMappingStore
     /// <param name="vendorSubscriptionId">The subscription.</param>
     /// <param name="expectedVersion">The version read before.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MappingConcurrencyException">The mapping changed since it was read.</exception>
+    /// <exception cref="StoreConcurrencyException">The mapping changed since it was read.</exception>
     Task<bool> RemoveSubscriptionAsync(string connection, string vendorSubscriptionId, long expectedVersion, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -147,7 +147,7 @@ public interface IMappingStore
     /// <param name="adjustmentId">The Autotask id of the adjustment, when known.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The subscription's ledger version after the settle.</returns>
-    /// <exception cref="InvalidOperationException">No pending entry has that operation id (another sync settled it).</exception>
+    /// <exception cref="StoreConcurrencyException">No pending entry has that operation id (another sync settled it).</exception>
     Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default);
 
     /// <summary>The pending ledger entries of some subscriptions (of all, when <paramref name="vendorSubscriptionIds"/> is <c>null</c>).</summary>
@@ -175,7 +175,7 @@ public interface IMappingStore
     /// <param name="expectedVersion">The version read before, or 0 when there was none.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The new version.</returns>
-    /// <exception cref="MappingConcurrencyException">The value changed since it was read.</exception>
+    /// <exception cref="StoreConcurrencyException">The value changed since it was read.</exception>
     Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -305,7 +305,7 @@ public enum MappingError
 }
 
 /// <summary>A mapping was refused: the message says which rule and what to do.</summary>
-public class MappingException : Exception
+public class MappingException : AutotaskException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="error">The rule that was broken.</param>
@@ -332,19 +332,22 @@ public sealed class MappingConflictException : MappingException
     }
 }
 
-/// <summary>A mapping or state value changed since it was read: read it again and decide afresh.</summary>
-public sealed class MappingConcurrencyException : Exception
+/// <summary>
+/// A stored value (a mapping, a sync state value such as a watermark) changed since it was read: read it again and
+/// decide afresh. The store's optimistic-concurrency check, for every kind of value it keeps.
+/// </summary>
+public sealed class StoreConcurrencyException : AutotaskException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What changed.</param>
-    public MappingConcurrencyException(string message)
+    public StoreConcurrencyException(string message)
         : base(message)
     {
     }
 }
 
 /// <summary>A mapping store cannot be used: its database is missing, corrupt, of another application or of a newer schema. The message says what to do.</summary>
-public sealed class MappingStoreException : Exception
+public sealed class MappingStoreException : AutotaskException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is wrong and what to do.</param>

@@ -101,7 +101,7 @@ public sealed class Picklist
 }
 
 /// <summary>Thrown when a picklist label does not exist (or is inactive) in the Autotask instance.</summary>
-public sealed class PicklistLabelNotFoundException : KeyNotFoundException
+public sealed class PicklistLabelNotFoundException : AutotaskException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="entity">The entity the field belongs to.</param>

@@ -16,7 +16,7 @@ namespace Autotask.Integration.Querying;
 /// await foreach (var company in client.QueryAsync(query, cancellationToken)) { ... }
 /// </code>
 /// </example>
-public sealed class AutotaskQuery<T> where T : AutotaskEntity
+public sealed class AutotaskQuery<T> where T : AutotaskEntity, IQueryableEntity
 {
     /// <summary>The most records one page holds.</summary>
     public const int MaxPageSize = 500;

@@ -9,7 +9,7 @@ namespace Autotask.Integration.Querying;
 /// </summary>
 /// <typeparam name="T">The entity model.</typeparam>
 /// <example><c>new EntityPatch&lt;Ticket&gt;(ticketId).Set(t =&gt; t.Status, 5)</c></example>
-public sealed class EntityPatch<T> where T : AutotaskEntity
+public sealed class EntityPatch<T> where T : AutotaskEntity, IUpdatableEntity
 {
     private readonly Dictionary<string, object?> _changes;
 
@@ -54,13 +54,21 @@ public sealed class EntityPatch<T> where T : AutotaskEntity
     /// <param name="value">The new value; <c>null</c> clears the field.</param>
     public EntityPatch<T> Set<TValue>(Expression<Func<T, TValue>> field, TValue value)
     {
-        var name = FieldNames.Of(field);
+        var property = FieldNames.PropertyOf(field);
+        var name = FieldNames.Of(property);
         if (string.Equals(name, "id", StringComparison.OrdinalIgnoreCase))
         {
             throw new ArgumentException("The id cannot be changed.", nameof(field));
         }
 
-        return new EntityPatch<T>(this, name, value);
+        // Changes hold what goes on the wire: a picklist value as its id, a boolean Autotask keeps as a number as 1 or 0.
+        object? wire = value switch
+        {
+            IPicklistValue picklist => picklist.Value,
+            bool flag when FieldNames.IsNumericBoolean(property) => flag ? 1 : 0,
+            _ => value,
+        };
+        return new EntityPatch<T>(this, name, wire);
     }
 
     /// <summary>Sets a user-defined field to a new value.</summary>

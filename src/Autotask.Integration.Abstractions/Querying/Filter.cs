@@ -109,8 +109,9 @@ public static class Filter<T> where T : AutotaskEntity
 
     private static FieldFilter Make<TValue>(Expression<Func<T, TValue>> field, FilterOperator @operator, TValue value)
     {
-        var name = FieldNames.Of(field);
-        var filterValue = FilterValue.From(value);
+        var property = FieldNames.PropertyOf(field);
+        var name = FieldNames.Of(property);
+        var filterValue = value is bool flag && FieldNames.IsNumericBoolean(property) ? FilterValue.From(flag ? 1L : 0L) : FilterValue.From(value);
         if (filterValue.Kind == FilterValueKind.None)
         {
             throw new ArgumentException($"The value for field '{name}' is null; to test for an empty field use NotExist.", nameof(value));

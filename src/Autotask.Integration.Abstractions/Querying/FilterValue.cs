@@ -1,3 +1,4 @@
+using Autotask.Integration.Entities;
 using System.Globalization;
 using NodaTime;
 
@@ -131,6 +132,7 @@ public readonly struct FilterValue : IEquatable<FilterValue>
         float f => Exactly(f, f.ToString("R", CultureInfo.InvariantCulture), x => (float)x),
         Instant instant => instant,
         LocalDate date => date,
+        IPicklistValue picklist => (long)picklist.Value,
         Enum e => Convert.ToInt64(e, CultureInfo.InvariantCulture),
         System.Collections.IEnumerable => throw new ArgumentException("Use FilterValue.List (or the In / NotIn filters) for lists.", nameof(value)),
         _ => throw new ArgumentException($"Autotask filters do not accept values of type {value.GetType().Name}.", nameof(value)),

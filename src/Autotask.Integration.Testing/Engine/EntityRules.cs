@@ -56,15 +56,15 @@ internal static class EntityRules
                 RequireExists<Company>(data, companyId, "companyID");
                 Require(contact.FirstName, "firstName", "Contacts");
                 Require(contact.LastName, "lastName", "Contacts");
-                return contact with { CompanyId = companyId, IsActive = contact.IsActive ?? 1, CreateDate = now, LastModifiedDate = now };
+                return contact with { CompanyId = companyId, IsActive = contact.IsActive ?? true, CreateDate = now, LastModifiedDate = now };
 
             case Contract contract:
                 RequireExists<Company>(data, contract.CompanyId, "companyID");
                 Require(contract.ContractName, "contractName", "Contracts");
                 RequirePicklist(data, "Contracts", "contractType", contract.ContractType);
                 ValidateContractDates(contract);
-                RequirePicklist(data, "Contracts", "status", contract.Status ?? ContractStatuses.Active);
-                return contract with { Status = contract.Status ?? ContractStatuses.Active, LastModifiedDateTime = now };
+                RequirePicklist(data, "Contracts", "status", (ContractStatus?)(contract.Status ?? ContractStatus.Active));
+                return contract with { Status = contract.Status ?? ContractStatus.Active, LastModifiedDateTime = now };
 
             case ContractService line:
                 var contractId = Parent(parentId, line.ContractId, "contractID");
@@ -167,7 +167,7 @@ internal static class EntityRules
     {
         var contractId = Parent(parentId, adjustment.ContractId, "contractID");
         var contract = data.Get<Contract>(contractId) ?? throw SimulatorException.Invalid($"Value {contractId} does not exist for the contractID field.");
-        if (contract.ContractType != ContractTypes.RecurringService)
+        if (contract.ContractType != ContractType.RecurringService)
         {
             throw SimulatorException.Invalid("Service adjustments can be made only on Recurring Service contracts.");
         }
@@ -285,6 +285,10 @@ internal static class EntityRules
             throw SimulatorException.Invalid($"Value {id} does not exist for the {field} field.");
         }
     }
+
+    private static void RequirePicklist<TValue>(SimulatorData data, string entity, string field, TValue? value)
+        where TValue : struct, IPicklistValue =>
+        RequirePicklist(data, entity, field, value?.Value);
 
     private static void RequirePicklist(SimulatorData data, string entity, string field, int? value)
     {

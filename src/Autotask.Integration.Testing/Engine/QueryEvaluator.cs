@@ -122,7 +122,14 @@ internal static class QueryEvaluator
         }
         else if (fields.TryGetValue(field, out var info) && info.Get is { } getter)
         {
-            read = getter;
+            // Compare what Autotask stores: a picklist value's id, and 1 or 0 for a boolean kept as a number.
+            var numericBoolean = info.CustomConverter?.GetType().Name == "NumericBooleanConverter";
+            read = entity => getter(entity) switch
+            {
+                IPicklistValue picklist => picklist.Value,
+                bool flag when numericBoolean => flag ? 1 : 0,
+                var other => other,
+            };
         }
         else
         {

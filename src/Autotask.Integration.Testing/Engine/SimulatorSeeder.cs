@@ -61,8 +61,8 @@ internal static class SimulatorSeeder
         for (var i = 0; i < total; i++)
         {
             var type = i < set.ActiveCustomers + set.InactiveCustomers
-                ? CompanyTypes.Customer
-                : new[] { CompanyTypes.Prospect, CompanyTypes.Vendor, CompanyTypes.Lead, CompanyTypes.Partner }[i % 4];
+                ? CompanyType.Customer
+                : new[] { CompanyType.Prospect, CompanyType.Vendor, CompanyType.Lead, CompanyType.Partner }[i % 4];
             var name = $"{First[random.Next(First.Length)]} {Second[random.Next(Second.Length)]} {Suffix[random.Next(Suffix.Length)]}";
             var company = data.Add(new Company
             {
@@ -84,7 +84,7 @@ internal static class SimulatorSeeder
                 UserDefinedFields = [new UserDefinedField("Customer Code", $"CUST-{i + 1:0000}")],
             });
 
-            if (!set.ContractsForCustomers || type != CompanyTypes.Customer || company.IsActive != true || services.Count == 0)
+            if (!set.ContractsForCustomers || type != CompanyType.Customer || company.IsActive != true || services.Count == 0)
             {
                 continue;
             }
@@ -96,7 +96,7 @@ internal static class SimulatorSeeder
                 LastName = $"Owner{i + 1}",
                 EmailAddress = $"pat.owner{i + 1}@c{i + 1}.example",
                 Phone = company.Phone,
-                IsActive = 1,
+                IsActive = true,
                 PrimaryContact = true,
                 CreateDate = company.CreateDate,
             });
@@ -105,8 +105,8 @@ internal static class SimulatorSeeder
                 CompanyId = company.Id,
                 ContractName = $"{company.CompanyName} - Managed Services",
                 ContractNumber = $"RS-{i + 1:00000}",
-                ContractType = ContractTypes.RecurringService,
-                Status = ContractStatuses.Active,
+                ContractType = ContractType.RecurringService,
+                Status = ContractStatus.Active,
                 StartDate = startOfYear,
                 EndDate = startOfYear.PlusYears(2).PlusDays(-1),
                 IsDefaultContract = true,

@@ -145,7 +145,7 @@ public sealed record AlertResult
 }
 
 /// <summary>An alert mapping names a label that does not exist in the Autotask instance; the message lists those that do.</summary>
-public sealed class AlertMappingException : Exception
+public sealed class AlertMappingException : AutotaskException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is wrong, with the labels that exist.</param>

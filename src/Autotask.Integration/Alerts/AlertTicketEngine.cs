@@ -279,7 +279,7 @@ public sealed class AlertTicketEngine
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AutotaskException or AlertMappingException or MappingException or MappingConcurrencyException)
+        catch (AutotaskException ex)
         {
             await _audit.WriteAsync(operation, name, AuditStatus.Failed, started, ex.Message, vendorIds).ConfigureAwait(false);
             throw;
@@ -344,7 +344,7 @@ public sealed class AlertTicketEngine
         {
             await _store.SetStateAsync(connection, key, ticketId.ToString(CultureInfo.InvariantCulture), previous?.Version ?? 0, cancellationToken).ConfigureAwait(false);
         }
-        catch (MappingConcurrencyException)
+        catch (StoreConcurrencyException)
         {
             // Another process ticketed the same alert at the same moment; its ticket is remembered, this one stands on its own.
         }
@@ -358,7 +358,7 @@ public sealed class AlertTicketEngine
         }
 
         var statuses = await client.GetPicklistAsync<Ticket>("status", cancellationToken).ConfigureAwait(false);
-        var label = statuses.GetLabel(status);
+        var label = statuses.GetLabel(status.Value);
         return label is not null && mapping.ClosedStatuses.Any(c => string.Equals(c.Trim(), label.Trim(), StringComparison.OrdinalIgnoreCase));
     }
 

@@ -66,7 +66,7 @@ internal sealed class AutotaskClient : IAutotaskClient
             var zoneUrl = new Uri(options.ZoneUrl, UriKind.Absolute);
             if (!zones.Policy.IsAllowed(zoneUrl, out var reason))
             {
-                throw new InvalidOperationException($"Autotask connection '{connectionName}': ZoneUrl is refused because {reason}.");
+                throw new AutotaskConfigurationException($"Autotask connection '{connectionName}': ZoneUrl is refused because {reason}.", connectionName);
             }
 
             _configuredZone = new ResolvedZone(new ZoneInformation { Url = zoneUrl }, ZoneUrlPolicy.ApiRoot(zoneUrl));
@@ -80,7 +80,7 @@ internal sealed class AutotaskClient : IAutotaskClient
     public async Task<ZoneInformation> GetZoneAsync(CancellationToken cancellationToken = default) =>
         (await ZoneAsync(cancellationToken).ConfigureAwait(false)).Information;
 
-    public IAsyncEnumerable<T> QueryAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity
+    public IAsyncEnumerable<T> QueryAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity
     {
         ArgumentNullException.ThrowIfNull(query);
         var entity = Queryable<T>();
@@ -89,7 +89,7 @@ internal sealed class AutotaskClient : IAutotaskClient
     }
 
     private async IAsyncEnumerable<T> EnumerateAsync<T>(EntityDescriptor<T> entity, AutotaskQuery<T> query, [EnumeratorCancellation] CancellationToken cancellationToken)
-        where T : AutotaskEntity
+        where T : AutotaskEntity, IQueryableEntity
     {
         using var activity = StartActivity("Query", entity.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
@@ -257,7 +257,7 @@ internal sealed class AutotaskClient : IAutotaskClient
         return new UriBuilder(uri) { Query = string.Join("&", kept) }.Uri;
     }
 
-    public async Task<long> CountAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity
+    public async Task<long> CountAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity
     {
         ArgumentNullException.ThrowIfNull(query);
         var entity = Queryable<T>();
@@ -270,7 +270,7 @@ internal sealed class AutotaskClient : IAutotaskClient
         return result.QueryCount;
     }
 
-    public async Task<T?> GetAsync<T>(long id, CancellationToken cancellationToken = default) where T : AutotaskEntity
+    public async Task<T?> GetAsync<T>(long id, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(id, 1);
         var entity = Queryable<T>();
@@ -290,7 +290,7 @@ internal sealed class AutotaskClient : IAutotaskClient
         }
     }
 
-    public async Task<long> CreateAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity
+    public async Task<long> CreateAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity, ICreatableEntity
     {
         ArgumentNullException.ThrowIfNull(entity);
         var descriptor = EntityDescriptor<T>.Instance;
@@ -314,7 +314,7 @@ internal sealed class AutotaskClient : IAutotaskClient
         return result.ItemId;
     }
 
-    public async Task<long> UpdateAsync<T>(EntityPatch<T> patch, CancellationToken cancellationToken = default) where T : AutotaskEntity
+    public async Task<long> UpdateAsync<T>(EntityPatch<T> patch, CancellationToken cancellationToken = default) where T : AutotaskEntity, IUpdatableEntity
     {
         ArgumentNullException.ThrowIfNull(patch);
         var descriptor = EntityDescriptor<T>.Instance;
@@ -345,7 +345,7 @@ internal sealed class AutotaskClient : IAutotaskClient
         var info = new RequestInfo("GetEntityInformation", entity.Path, IsRead: true, zone.ApiRoot);
         var result = await ReadJsonAsync(HttpMethod.Get, new Uri(zone.ApiRoot, entity.Path + "/entityInformation"), null, info,
             AutotaskJsonContext.Default.EntityInformationResponse, cancellationToken).ConfigureAwait(false);
-        return result.Info ?? throw new AutotaskException(
+        return result.Info ?? throw new AutotaskRequestException(
             $"Autotask answered the entity information of {entity.Path} without an 'info' object.", Details(info, HttpMethod.Get, null));
     }
 
@@ -553,7 +553,7 @@ internal sealed class AutotaskClient : IAutotaskClient
             Record(info, method, "cancelled", started);
             throw;
         }
-        catch (AutotaskException ex)
+        catch (AutotaskRequestException ex)
         {
             Record(info, method, "refused", started);
             Log.RequestFailed(_logger, info.Operation, info.Entity, ConnectionName, ex.GetType().Name, null);

@@ -53,8 +53,8 @@ internal sealed class AutotaskClientFactory : IAutotaskClientFactory
     public IAutotaskClient GetSingleClient() => _options.Connections.Count switch
     {
         1 => GetClient(_options.Connections.Keys.First()),
-        0 => throw new InvalidOperationException("No Autotask connection is configured; add one in AddAutotaskIntegration."),
-        _ => throw new InvalidOperationException(
+        0 => throw new AutotaskConfigurationException("No Autotask connection is configured; add one in AddAutotaskIntegration."),
+        _ => throw new AutotaskConfigurationException(
             $"Several Autotask connections are configured ({string.Join(", ", _options.Connections.Keys)}); inject IAutotaskClientFactory and call GetClient(name)."),
     };
 }

@@ -10,7 +10,7 @@ namespace Autotask.Integration.Client;
 /// <summary>Writes a PATCH body: the id and only the changed fields.</summary>
 internal static class PatchWriter
 {
-    public static byte[] Write<T>(EntityPatch<T> patch, EntityDescriptor<T> descriptor) where T : AutotaskEntity
+    public static byte[] Write<T>(EntityPatch<T> patch, EntityDescriptor<T> descriptor) where T : AutotaskEntity, IUpdatableEntity
     {
         var context = AutotaskJsonContext.Default;
         var buffer = new ArrayBufferWriter<byte>(128);

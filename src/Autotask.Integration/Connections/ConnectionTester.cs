@@ -43,7 +43,7 @@ public sealed class PermissionRequirement
     /// <summary>A requirement to read entities of type <typeparamref name="T"/>, probed with a one-record query.</summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="purpose">What it is needed for.</param>
-    public static PermissionRequirement Read<T>(string purpose) where T : AutotaskEntity =>
+    public static PermissionRequirement Read<T>(string purpose) where T : AutotaskEntity, IQueryableEntity =>
         new(Path<T>(), EntityAccess.Read, purpose, async (client, ct) =>
         {
             await foreach (var _ in client.QueryAsync(new AutotaskQuery<T>().Take(1), ct).ConfigureAwait(false))
@@ -57,13 +57,13 @@ public sealed class PermissionRequirement
     /// <summary>A requirement to create entities of type <typeparamref name="T"/>, probed through the entity's metadata (nothing is created).</summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="purpose">What it is needed for.</param>
-    public static PermissionRequirement Create<T>(string purpose) where T : AutotaskEntity =>
+    public static PermissionRequirement Create<T>(string purpose) where T : AutotaskEntity, ICreatableEntity =>
         new(Path<T>(), EntityAccess.Create, purpose, async (client, ct) => (await client.GetEntityInformationAsync<T>(ct).ConfigureAwait(false)).CanCreate);
 
     /// <summary>A requirement to update entities of type <typeparamref name="T"/>, probed through the entity's metadata.</summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="purpose">What it is needed for.</param>
-    public static PermissionRequirement Update<T>(string purpose) where T : AutotaskEntity =>
+    public static PermissionRequirement Update<T>(string purpose) where T : AutotaskEntity, IUpdatableEntity =>
         new(Path<T>(), EntityAccess.Update, purpose, async (client, ct) => (await client.GetEntityInformationAsync<T>(ct).ConfigureAwait(false)).CanUpdate);
 
     internal Task<bool> ProbeAsync(IAutotaskClient client, CancellationToken cancellationToken) => _probe(client, cancellationToken);
@@ -184,7 +184,7 @@ public sealed class AutotaskConnectionTester
         {
             problems.Add("The zone of the API user could not be used: " + ex.Message);
         }
-        catch (AutotaskException ex)
+        catch (AutotaskRequestException ex)
         {
             problems.Add("Autotask could not be reached or answered with an error: " + ex.Message);
         }

@@ -136,7 +136,7 @@ internal static class AutotaskResilience
             return exception switch
             {
                 OperationCanceledException when context.CancellationToken.IsCancellationRequested => false,
-                AutotaskException => false,
+                AutotaskRequestException => false,
                 TimeoutRejectedException => isRead,
                 HttpRequestException => isRead || ErrorMapper.IsConnectFailure(exception),
                 IOException => isRead,

@@ -230,7 +230,7 @@ internal static partial class ErrorMapper
         return null;
     }
 
-    public static async Task<AutotaskException> FromResponseAsync(
+    public static async Task<AutotaskRequestException> FromResponseAsync(
         HttpResponseMessage response, AutotaskErrorDetails request, IReadOnlyCollection<string>? redact, bool isRead, TimeProvider time, CancellationToken cancellationToken)
     {
         var body = await ReadBodyAsync(response.Content, cancellationToken, redact).ConfigureAwait(false);
@@ -290,12 +290,12 @@ internal static partial class ErrorMapper
                     $"{what} was answered with a redirect ({status}) to {response.Headers.Location?.GetLeftPart(UriPartial.Authority) ?? "(no location)"}. The client does not follow redirects, so that credentials never leave the zone; check the zone URL.",
                     details);
             default:
-                return new AutotaskException($"{what} failed, {status}{said}.", details);
+                return new AutotaskRequestException($"{what} failed, {status}{said}.", details);
         }
     }
 
     /// <summary>Maps a failure to get any answer. For a write, says whether it may have been applied.</summary>
-    public static AutotaskException FromTransportFailure(Exception exception, AutotaskErrorDetails request, bool isRead)
+    public static AutotaskRequestException FromTransportFailure(Exception exception, AutotaskErrorDetails request, bool isRead)
     {
         var what = $"Autotask {request.Operation}{(request.Entity is null ? "" : " " + request.Entity)}" +
                    (request.Connection is null ? "" : $" for connection '{request.Connection}'");

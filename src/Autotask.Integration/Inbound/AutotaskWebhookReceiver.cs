@@ -127,7 +127,7 @@ public sealed class AutotaskWebhookReceiver
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>What became of the callout.</returns>
     /// <exception cref="ArgumentException">No connection has that name.</exception>
-    /// <exception cref="InvalidOperationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
+    /// <exception cref="AutotaskConfigurationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
 #pragma warning disable RS0026 // The overloads differ in the body's type (a stream or bytes); no call can bind to both.
     public async Task<WebhookResult> ReceiveAsync(string connection, Stream body, string? signatureHeader, CancellationToken cancellationToken = default)
     {
@@ -165,7 +165,7 @@ public sealed class AutotaskWebhookReceiver
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>What became of the callout.</returns>
     /// <exception cref="ArgumentException">No connection has that name.</exception>
-    /// <exception cref="InvalidOperationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
+    /// <exception cref="AutotaskConfigurationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
     public async Task<WebhookResult> ReceiveAsync(string connection, ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken = default)
 #pragma warning restore RS0026
     {
@@ -241,7 +241,7 @@ public sealed class AutotaskWebhookReceiver
         }
 
         return string.IsNullOrEmpty(options.WebhookSecretKey)
-            ? throw new InvalidOperationException($"The Autotask connection '{connection}' has no webhook secret key: set Autotask:Connections:{connection}:WebhookSecretKey to the secret key of its webhooks.")
+            ? throw new AutotaskConfigurationException($"The Autotask connection '{connection}' has no webhook secret key: set Autotask:Connections:{connection}:WebhookSecretKey to the secret key of its webhooks.", connection)
             : (options.WebhookSecretKey, options.WebhookReplayWindow);
     }
 

@@ -316,7 +316,7 @@ public sealed class InboundSyncEngine
         {
             await foreach (var contact in client.QueryAsync(new AutotaskQuery<Contact>().Where(
                 Filter<Contact>.In(c => c.CompanyId, chunk.Select(id => (long?)id)),
-                Filter<Contact>.Eq(c => c.IsActive, 1)), cancellationToken).ConfigureAwait(false))
+                Filter<Contact>.Eq(c => c.IsActive, true)), cancellationToken).ConfigureAwait(false))
             {
                 var list = emails.TryGetValue(contact.CompanyId ?? 0, out var existing) ? existing : emails[contact.CompanyId ?? 0] = [];
                 foreach (var email in new[] { contact.EmailAddress, contact.EmailAddress2, contact.EmailAddress3 }.Select(Blank).OfType<string>())
@@ -416,7 +416,7 @@ public sealed class InboundSyncEngine
         return changes;
     }
 
-    private static async Task<Dictionary<long, T>> ByIdAsync<T>(IAutotaskClient client, IEnumerable<long> ids, CancellationToken cancellationToken) where T : AutotaskEntity
+    private static async Task<Dictionary<long, T>> ByIdAsync<T>(IAutotaskClient client, IEnumerable<long> ids, CancellationToken cancellationToken) where T : AutotaskEntity, IQueryableEntity
     {
         var found = new Dictionary<long, T>();
         foreach (var chunk in ids.Where(id => id > 0).Chunk(QueryFilter.MaxListValues))
@@ -430,7 +430,7 @@ public sealed class InboundSyncEngine
         return found;
     }
 
-    private static bool IsActiveCustomer(Company company) => company.IsActive == true && company.CompanyType == CompanyTypes.Customer;
+    private static bool IsActiveCustomer(Company company) => company.IsActive == true && company.CompanyType == CompanyType.Customer;
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

@@ -16,7 +16,9 @@ namespace Autotask.Integration.Json;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowReadingFromString,
     Converters = [typeof(InstantConverter), typeof(LocalDateConverter), typeof(TolerantStringConverter),
-        typeof(TolerantNumberConverter<int>), typeof(TolerantNumberConverter<long>), typeof(TolerantNumberConverter<decimal>), typeof(TolerantBooleanConverter)])]
+        typeof(TolerantNumberConverter<int>), typeof(TolerantNumberConverter<long>), typeof(TolerantNumberConverter<decimal>), typeof(TolerantBooleanConverter),
+        typeof(PicklistValueConverter<CompanyType>), typeof(PicklistValueConverter<ContractType>), typeof(PicklistValueConverter<ContractStatus>),
+        typeof(PicklistValueConverter<TicketPriority>), typeof(PicklistValueConverter<TicketStatus>)])]
 [JsonSerializable(typeof(Company))]
 [JsonSerializable(typeof(ItemResponse<Company>))]
 [JsonSerializable(typeof(QueryResponse<Company>))]

@@ -1,3 +1,4 @@
+using Autotask.Integration.Entities;
 using System.Buffers;
 using System.Globalization;
 using System.Numerics;
@@ -87,4 +88,17 @@ internal sealed class TolerantBooleanConverter : JsonConverter<bool?>
     }
 
     public override void Write(Utf8JsonWriter writer, bool? value, JsonSerializerOptions options) => writer.WriteBooleanValue(value!.Value);
+}
+
+/// <summary>Reads a picklist value type from a number or a numeric string (anything else reads as null) and writes its id.</summary>
+internal sealed class PicklistValueConverter<T> : JsonConverter<T?>
+    where T : struct, IPicklistValue<T>
+{
+    private static readonly TolerantNumberConverter<int> Numbers = new();
+
+    public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Numbers.Read(ref reader, typeof(int?), options) is { } id ? T.FromValue(id) : null;
+
+    public override void Write(Utf8JsonWriter writer, T? value, JsonSerializerOptions options) =>
+        writer.WriteNumberValue(value!.Value.Value);
 }

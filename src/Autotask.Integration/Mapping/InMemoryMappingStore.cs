@@ -305,7 +305,7 @@ public sealed class InMemoryMappingStore : IMappingStore
             if (!_ledgerByOperation.TryGetValue(operationId, out var index) ||
                 _ledger[index].State != AdjustmentState.Pending || Key(_ledger[index].Connection) != Key(connection))
             {
-                throw new InvalidOperationException($"No pending ledger entry has operation id {operationId}.");
+                throw new StoreConcurrencyException($"No pending ledger entry has operation id {operationId}; another sync settled it.");
             }
 
             var entry = _ledger[index];
@@ -426,7 +426,7 @@ public sealed class InMemoryMappingStore : IMappingStore
     {
         if (actual != expected)
         {
-            throw new MappingConcurrencyException($"The {what} changed since it was read (version {expected}, now {actual}); read it again.");
+            throw new StoreConcurrencyException($"The {what} changed since it was read (version {expected}, now {actual}); read it again.");
         }
     }
 }

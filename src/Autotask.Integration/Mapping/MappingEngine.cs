@@ -77,7 +77,7 @@ public sealed class MappingEngine
         var client = _clients.GetClient(connection);
         var query = new AutotaskQuery<Company>().Where(
             Filter<Company>.Eq(c => c.IsActive, true),
-            Filter<Company>.Eq(c => c.CompanyType, CompanyTypes.Customer),
+            Filter<Company>.Eq(c => c.CompanyType, CompanyType.Customer),
             Filter<Company>.BeginsWith(c => c.CompanyName, namePrefix.Trim()));
         var matches = new List<Company>();
         await foreach (var company in client.QueryAsync(query, cancellationToken).ConfigureAwait(false))
@@ -100,8 +100,8 @@ public sealed class MappingEngine
         var contracts = new List<Contract>();
         await foreach (var contract in client.QueryAsync(new AutotaskQuery<Contract>().Where(
             Filter<Contract>.Eq(c => c.CompanyId, customer.CompanyId),
-            Filter<Contract>.Eq(c => c.ContractType, ContractTypes.RecurringService),
-            Filter<Contract>.Eq(c => c.Status, ContractStatuses.Active)), cancellationToken).ConfigureAwait(false))
+            Filter<Contract>.Eq(c => c.ContractType, ContractType.RecurringService),
+            Filter<Contract>.Eq(c => c.Status, ContractStatus.Active)), cancellationToken).ConfigureAwait(false))
         {
             contracts.Add(contract);
         }
@@ -122,7 +122,7 @@ public sealed class MappingEngine
             RequireId(companyId, "company id");
             var company = await client.GetAsync<Company>(companyId, ct).ConfigureAwait(false)
                 ?? throw new MappingException(MappingError.CompanyNotFound, $"Autotask has no company with id {companyId}.");
-            if (company.CompanyType != CompanyTypes.Customer)
+            if (company.CompanyType != CompanyType.Customer)
             {
                 throw new MappingException(MappingError.CompanyNotCustomer,
                     $"Company '{company.CompanyName}' ({companyId}) is not of type Customer; only customers can be mapped. Change its type in Autotask or pick another company.");
@@ -253,13 +253,13 @@ public sealed class MappingEngine
                         $"Contract '{contract.ContractName}' ({contract.Id}) belongs to company {contract.CompanyId}, not to the customer's company {customer.CompanyId}.");
                 }
 
-                if (contract.ContractType != ContractTypes.RecurringService)
+                if (contract.ContractType != ContractType.RecurringService)
                 {
                     throw new MappingException(MappingError.ContractNotRecurringService,
                         $"Contract '{contract.ContractName}' ({contract.Id}) is not a Recurring Service contract; subscriptions bill units on Recurring Service contracts only.");
                 }
 
-                if (contract.Status != ContractStatuses.Active)
+                if (contract.Status != ContractStatus.Active)
                 {
                     throw new MappingException(MappingError.ContractInactive, $"Contract '{contract.ContractName}' ({contract.Id}) is not active.");
                 }
@@ -361,7 +361,7 @@ public sealed class MappingEngine
             await _audit.WriteAsync(operation, client.ConnectionName, AuditStatus.Succeeded, started, details, vendorIds, autotaskIds).ConfigureAwait(false);
             return result;
         }
-        catch (Exception ex) when (ex is MappingException or AutotaskException or MappingConcurrencyException)
+        catch (AutotaskException ex)
         {
             await _audit.WriteAsync(operation, client.ConnectionName, AuditStatus.Failed, started, ex.Message, vendorIds, autotaskIds).ConfigureAwait(false);
             throw;

@@ -6,7 +6,7 @@ namespace Autotask.Integration.Sync;
 /// <param name="VendorSubscriptionId">The subscription.</param>
 /// <param name="Quantity">The desired units, 0 or more (0 cancels).</param>
 /// <param name="AsOf">When the quantity took effect at the vendor.</param>
-public sealed record QuantityChange(string VendorSubscriptionId, int Quantity, Instant AsOf)
+public sealed record SubscriptionQuantity(string VendorSubscriptionId, int Quantity, Instant AsOf)
 {
     /// <summary>The ISO 4217 currency of the subscription, checked against the connection's when both are known.</summary>
     public string? Currency { get; init; }

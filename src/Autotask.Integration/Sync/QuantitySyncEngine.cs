@@ -33,16 +33,16 @@ public sealed class QuantitySyncEngine
 
     /// <summary>
     /// Syncs a batch of desired quantities. Bad items are reported per item and never stop the rest of the batch.
-    /// Several changes of one subscription collapse to the latest (by <see cref="QuantityChange.AsOf"/>, then by order).
+    /// Several changes of one subscription collapse to the latest (by <see cref="SubscriptionQuantity.AsOf"/>, then by order).
     /// </summary>
     /// <param name="connection">The connection.</param>
     /// <param name="changes">The desired quantities.</param>
     /// <param name="options">How to run; default: apply, effective on the day of each change.</param>
     /// <param name="cancellationToken">Cancels the sync; what was written stays recorded in the ledger.</param>
     /// <returns>One result per input item.</returns>
-    /// <exception cref="AutotaskException">Autotask could not be read at all; nothing was written.</exception>
+    /// <exception cref="AutotaskRequestException">Autotask could not be read at all; nothing was written.</exception>
     public async Task<QuantitySyncReport> SyncAsync(
-        string connection, IEnumerable<QuantityChange> changes, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default)
+        string connection, IEnumerable<SubscriptionQuantity> changes, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
         options ??= new QuantitySyncOptions();
@@ -335,7 +335,7 @@ public sealed class QuantitySyncEngine
                 {
                     now = await ReadUnitsAsync(client, item, cancellationToken).ConfigureAwait(false);
                 }
-                catch (AutotaskException readFailure)
+                catch (AutotaskRequestException readFailure)
                 {
                     // Left pending: the next sync reads the units and settles it.
                     return result with { Reason = $"The write's outcome is unknown ({ex.Message}) and the units could not be read back ({readFailure.Message}); the next sync settles it." };
@@ -367,7 +367,7 @@ public sealed class QuantitySyncEngine
                 result = result with { Reason = ex.Message, UnitsBefore = now };
                 (version, current) = (settled ?? -1, now.Value);
             }
-            catch (AutotaskException ex)
+            catch (AutotaskRequestException ex)
             {
                 await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
                 return result with { Reason = ex.Message };
@@ -404,7 +404,7 @@ public sealed class QuantitySyncEngine
         {
             return await _store.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (InvalidOperationException)
+        catch (StoreConcurrencyException)
         {
             // Settled by a later sync that found it pending past its lease; that sync read the units, so nothing is lost.
             return null;
@@ -416,7 +416,7 @@ public sealed class QuantitySyncEngine
     /// gateway answered in the server's stead (502, 504). A 500 or 503 from Autotask itself says its processing ended.
     /// </summary>
     private static bool MayCommitLate(Exception exception) =>
-        exception is AutotaskCommunicationException || exception is AutotaskException { StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout };
+        exception is AutotaskCommunicationException || exception is AutotaskRequestException { StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout };
 
     private Task AuditAsync(string connection, QuantitySyncItem item, Instant started)
     {
@@ -443,7 +443,7 @@ public sealed class QuantitySyncEngine
         return _audit.WriteAsync(AuditOperations.UpdateSubscriptionQuantity, connection, status, started, details, vendorIds, autotaskIds);
     }
 
-    private sealed record WorkItem(int Index, QuantityChange Change, SubscriptionMapping Mapping, LocalDate EffectiveDate);
+    private sealed record WorkItem(int Index, SubscriptionQuantity Change, SubscriptionMapping Mapping, LocalDate EffectiveDate);
 }
 
 /// <summary>The units billed per contract service and period, read with <c>in</c> filters of up to 500 ids a query.</summary>

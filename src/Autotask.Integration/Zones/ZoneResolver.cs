@@ -155,7 +155,7 @@ internal sealed class ZoneResolver
             }
             catch (JsonException ex)
             {
-                throw new AutotaskException("Autotask zone discovery answered with a body that is not valid JSON.", details with { StatusCode = response.StatusCode }, ex);
+                throw new AutotaskRequestException("Autotask zone discovery answered with a body that is not valid JSON.", details with { StatusCode = response.StatusCode }, ex);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException)
             {

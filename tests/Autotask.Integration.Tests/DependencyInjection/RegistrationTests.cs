@@ -188,7 +188,7 @@ public sealed class RegistrationTests
 
         var unknown = Assert.Throws<ArgumentException>(() => harness.Factory.GetClient("east"));
         Assert.Contains("north, south", unknown.Message, StringComparison.Ordinal);
-        var ambiguous = Assert.Throws<InvalidOperationException>(() => harness.Client);
+        var ambiguous = Assert.Throws<AutotaskConfigurationException>(() => harness.Client);
         Assert.Contains("IAutotaskClientFactory", ambiguous.Message, StringComparison.Ordinal);
     }
 

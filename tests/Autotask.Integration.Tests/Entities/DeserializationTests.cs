@@ -49,6 +49,6 @@ public sealed class DeserializationTests
     {
         var company = JsonSerializer.Deserialize("""{"item":{"id":"5","companyType":"1"}}""", AutotaskJsonContext.Default.ItemResponseCompany)!.Item!;
         Assert.Equal(5, company.Id);
-        Assert.Equal(CompanyTypes.Customer, company.CompanyType);
+        Assert.Equal(CompanyType.Customer, company.CompanyType);
     }
 }

@@ -127,8 +127,6 @@ public sealed class WriteTests : IDisposable
 
         await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.CreateAsync(new Ticket { Id = 5, CompanyId = 1 }, ct));
         await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.CreateAsync(new TicketNote { Title = "no ticket" }, ct));
-        await Assert.ThrowsAsync<NotSupportedException>(() => harness.Client.CreateAsync(new ContractServiceUnit { ContractId = 1 }, ct));
-        await Assert.ThrowsAsync<NotSupportedException>(() => harness.Client.UpdateAsync(new EntityPatch<ContractServiceAdjustment>(1).Set(a => a.UnitChange, 1), ct));
         await Assert.ThrowsAsync<ArgumentException>(() => harness.Client.UpdateAsync(new EntityPatch<Ticket>(1), ct));
         Assert.Throws<ArgumentException>(() => new EntityPatch<Ticket>(1).Set(t => t.Id, 2L));
         Assert.Throws<ArgumentOutOfRangeException>(() => new EntityPatch<Ticket>(0));

@@ -18,7 +18,7 @@ public sealed class ErrorMappingTests : IDisposable
         _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/7").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(body));
 
-    private async Task<TException> GetCompanyFails<TException>(int status, string body) where TException : AutotaskException
+    private async Task<TException> GetCompanyFails<TException>(int status, string body) where TException : AutotaskRequestException
     {
         GivenGetCompany(status, body);
         using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 2);
@@ -204,7 +204,7 @@ public sealed class ErrorMappingTests : IDisposable
         GivenGetCompany(status, Wire.Errors(echo));
         using var harness = ClientHarness.For(_server, c => c.MaxRetryAttempts = 0);
 
-        var error = await Assert.ThrowsAnyAsync<AutotaskException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAnyAsync<AutotaskRequestException>(() => harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken));
 
         foreach (var text in new[] { error.Message, error.ToString(), string.Join(" ", error.Errors) }.Concat(harness.Logs.GetSnapshot().Select(l => l.Message)))
         {
@@ -230,7 +230,7 @@ public sealed class ErrorMappingTests : IDisposable
         }, b => b.ConfigurePrimaryHttpMessageHandler(_ => new BrokenBodyHandler()));
 
         var error = await Assert.ThrowsAsync<AutotaskCommunicationException>(() =>
-            harness.Client.CreateAsync(new Company { CompanyName = "Fabrikam", CompanyType = CompanyTypes.Customer }, TestContext.Current.CancellationToken));
+            harness.Client.CreateAsync(new Company { CompanyName = "Fabrikam", CompanyType = CompanyType.Customer }, TestContext.Current.CancellationToken));
 
         Assert.True(error.RequestMayHaveBeenApplied);
         Assert.Equal(HttpStatusCode.InternalServerError, error.StatusCode);

@@ -53,7 +53,7 @@ public sealed class InboundSyncTests : IAsyncLifetime
     {
         var changes = await Customers();
 
-        var expected = _sync.Simulator.Data.All<Company>().Where(c => c.IsActive == true && c.CompanyType == CompanyTypes.Customer).Select(c => c.Id);
+        var expected = _sync.Simulator.Data.All<Company>().Where(c => c.IsActive == true && c.CompanyType == CompanyType.Customer).Select(c => c.Id);
         Assert.Equal(expected, changes.Select(c => c.CompanyId));
         Assert.All(changes, c => Assert.Equal(ChangeKind.Upsert, c.Kind));
         var first = changes[0].Customer!;
@@ -72,11 +72,11 @@ public sealed class InboundSyncTests : IAsyncLifetime
         await Customers();
         Assert.Empty(await Customers());
 
-        var customers = _sync.Simulator.Data.All<Company>().Where(c => c.IsActive == true && c.CompanyType == CompanyTypes.Customer).ToList();
+        var customers = _sync.Simulator.Data.All<Company>().Where(c => c.IsActive == true && c.CompanyType == CompanyType.Customer).ToList();
         await Patch(customers[0].Id, p => p.Set(c => c.CompanyName, "Renamed Ltd"));
         await Patch(customers[1].Id, p => p.Set(c => c.IsActive, false));
-        await Patch(customers[2].Id, p => p.Set(c => c.CompanyType, CompanyTypes.Vendor));
-        var created = await _sync.Client.CreateAsync(new Company { CompanyName = "Brand New Customer", CompanyType = CompanyTypes.Customer }, Ct);
+        await Patch(customers[2].Id, p => p.Set(c => c.CompanyType, CompanyType.Vendor));
+        var created = await _sync.Client.CreateAsync(new Company { CompanyName = "Brand New Customer", CompanyType = CompanyType.Customer }, Ct);
 
         var changes = await Customers();
 
@@ -170,7 +170,7 @@ public sealed class InboundSyncTests : IAsyncLifetime
     public async Task Contracts_of_active_customers_are_delivered_with_vendor_name_and_cost_then_incrementally()
     {
         var data = _sync.Simulator.Data;
-        var vendor = data.All<Company>().First(c => c.CompanyType == CompanyTypes.Vendor);
+        var vendor = data.All<Company>().First(c => c.CompanyType == CompanyType.Vendor);
         var firstContract = data.All<Contract>()[0];
         var line = data.All<ContractService>().First(l => l.ContractId == firstContract.Id);
         data.Update(data.Get<Service>(line.ServiceId)! with { VendorCompanyId = vendor.Id });

@@ -256,7 +256,7 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal(WebhookStatus.BadSignature, signedForFirst.Status);
         Assert.Contains("connection 'other-tenant'", signedForFirst.Reason, StringComparison.Ordinal);
         Assert.Equal(WebhookStatus.Accepted, signedForOther.Status);
-        var none = await Assert.ThrowsAsync<InvalidOperationException>(() => sync.Webhooks.ReceiveAsync("no-callouts", body, Sign(body), Ct));
+        var none = await Assert.ThrowsAsync<AutotaskConfigurationException>(() => sync.Webhooks.ReceiveAsync("no-callouts", body, Sign(body), Ct));
         Assert.Contains("Autotask:Connections:no-callouts:WebhookSecretKey", none.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => sync.Webhooks.ReceiveAsync("nobody", body, Sign(body), Ct));
     }

@@ -34,7 +34,7 @@ public abstract class DurableSyncTests
         await using var simulator = AutotaskSimulator.Create(new AutotaskSimulatorOptions { DataSet = SimulatorDataSet.Subscriptions(25, 4) });
         var lines = simulator.Data.All<ContractService>().Take(60).ToList();
         var today = SyncHarness.TodayUtc;
-        var changes = new List<QuantityChange>();
+        var changes = new List<SubscriptionQuantity>();
 
         // The first process maps the subscriptions, then dies (is cancelled) in the middle of the batch.
         await using (var first = Services(simulator, NewStore()))
@@ -48,7 +48,7 @@ public abstract class DurableSyncTests
                     Connection = SyncHarness.Connection, VendorSubscriptionId = $"sub-{i}", VendorCustomerId = $"c-{contract.CompanyId}", VendorOfferId = "o",
                     CompanyId = contract.CompanyId!.Value, ContractId = lines[i].ContractId, ContractServiceId = lines[i].Id, ServiceId = lines[i].ServiceId,
                 }, Ct);
-                changes.Add(new QuantityChange($"sub-{i}", simulator.Data.UnitsOn(lines[i].Id, today) + 1 + i % 3, SyncHarness.Today));
+                changes.Add(new SubscriptionQuantity($"sub-{i}", simulator.Data.UnitsOn(lines[i].Id, today) + 1 + i % 3, SyncHarness.Today));
             }
 
             simulator.Faults.Latency = TimeSpan.FromMilliseconds(20);

@@ -121,7 +121,7 @@ public abstract class MappingStoreConformance : IAsyncLifetime
     {
         var stored = await Store.AddCustomerAsync(Customer("cust-1", 100), Ct);
 
-        await Assert.ThrowsAsync<MappingConcurrencyException>(() => Store.RemoveCustomerAsync("a", "cust-1", stored.Version + 1, Ct));
+        await Assert.ThrowsAsync<StoreConcurrencyException>(() => Store.RemoveCustomerAsync("a", "cust-1", stored.Version + 1, Ct));
         Assert.NotNull(await Store.FindCustomerAsync("a", "cust-1", Ct));
         Assert.True(await Store.RemoveCustomerAsync("a", "cust-1", stored.Version, Ct));
         Assert.False(await Store.RemoveCustomerAsync("a", "cust-1", stored.Version, Ct));
@@ -138,7 +138,7 @@ public abstract class MappingStoreConformance : IAsyncLifetime
         await Assert.ThrowsAsync<MappingConflictException>(() =>
             Store.AddOfferAsync(new OfferMapping { Connection = "a", VendorOfferId = "o-1", Term = BillingTerm.Monthly, ServiceId = 6 }, Ct));
         Assert.Equal(BillingTerm.Annual, (await Store.FindOfferAsync("a", "o-1", Ct))!.Term);
-        await Assert.ThrowsAsync<MappingConcurrencyException>(() => Store.RemoveOfferAsync("a", "o-1", offer.Version + 7, Ct));
+        await Assert.ThrowsAsync<StoreConcurrencyException>(() => Store.RemoveOfferAsync("a", "o-1", offer.Version + 7, Ct));
         Assert.True(await Store.RemoveOfferAsync("a", "o-1", offer.Version, Ct));
     }
 
@@ -265,7 +265,7 @@ public abstract class MappingStoreConformance : IAsyncLifetime
             {
                 return await Store.SettleAdjustmentAsync("a", winner.OperationId, AdjustmentState.Applied, null, Ct);
             }
-            catch (InvalidOperationException)
+            catch (StoreConcurrencyException)
             {
                 return -1;
             }
@@ -313,8 +313,8 @@ public abstract class MappingStoreConformance : IAsyncLifetime
 
         await Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.NotApplied, null, Ct);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.Applied, null, Ct));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.SettleAdjustmentAsync("b", "no-such-operation", AdjustmentState.Applied, null, Ct));
+        await Assert.ThrowsAsync<StoreConcurrencyException>(() => Store.SettleAdjustmentAsync("a", entry.OperationId, AdjustmentState.Applied, null, Ct));
+        await Assert.ThrowsAsync<StoreConcurrencyException>(() => Store.SettleAdjustmentAsync("b", "no-such-operation", AdjustmentState.Applied, null, Ct));
         Assert.Equal(["sub-2"], (await Store.GetPendingAdjustmentsAsync("a", cancellationToken: Ct)).Select(e => e.VendorSubscriptionId));
     }
 
@@ -324,7 +324,7 @@ public abstract class MappingStoreConformance : IAsyncLifetime
         Assert.Null(await Store.GetStateAsync("a", "watermark", Ct));
 
         var v1 = await Store.SetStateAsync("a", "watermark", "2026-11-25T00:00:00Z", 0, Ct);
-        await Assert.ThrowsAsync<MappingConcurrencyException>(() => Store.SetStateAsync("a", "watermark", "x", 0, Ct));
+        await Assert.ThrowsAsync<StoreConcurrencyException>(() => Store.SetStateAsync("a", "watermark", "x", 0, Ct));
         var v2 = await Store.SetStateAsync("a", "watermark", "2026-11-26T00:00:00Z", v1, Ct);
 
         Assert.NotEqual(v1, v2);
@@ -343,7 +343,7 @@ public abstract class MappingStoreConformance : IAsyncLifetime
             {
                 return (Value: $"writer-{i}", Version: await Store.SetStateAsync("a", "watermark", $"writer-{i}", read, Ct));
             }
-            catch (MappingConcurrencyException)
+            catch (StoreConcurrencyException)
             {
                 return (Value: $"writer-{i}", Version: -1L);
             }
@@ -360,7 +360,7 @@ public abstract class MappingStoreConformance : IAsyncLifetime
                 await Store.SetStateAsync("a", "alert-state", $"writer-{i}", 0, Ct);
                 return true;
             }
-            catch (MappingConcurrencyException)
+            catch (StoreConcurrencyException)
             {
                 return false;
             }

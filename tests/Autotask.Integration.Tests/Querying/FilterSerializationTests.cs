@@ -8,7 +8,7 @@ namespace Autotask.Integration.Tests.Querying;
 
 public sealed class FilterSerializationTests
 {
-    private static string Write<T>(AutotaskQuery<T> query) where T : AutotaskEntity =>
+    private static string Write<T>(AutotaskQuery<T> query) where T : AutotaskEntity, IQueryableEntity =>
         System.Text.Encoding.UTF8.GetString(QueryWriter.Write(query.Filters, query.IncludeFields, query.MaxRecords));
 
     [Fact]
@@ -16,7 +16,7 @@ public sealed class FilterSerializationTests
     {
         var query = new AutotaskQuery<Company>()
             .Where(
-                Filter<Company>.Eq(c => c.CompanyType, CompanyTypes.Customer),
+                Filter<Company>.Eq(c => c.CompanyType, CompanyType.Customer),
                 Filter<Company>.NotEq(c => c.CompanyName, "Internal"),
                 Filter<Company>.Gt(c => c.Id, 10L),
                 Filter<Company>.Gte(c => c.CreateDate, Instant.FromUtc(2026, 1, 2, 3, 4, 5)),
@@ -28,7 +28,7 @@ public sealed class FilterSerializationTests
                 Filter<Company>.Exist(c => c.Phone),
                 Filter<Company>.NotExist(c => c.Fax),
                 Filter<Company>.In(c => c.Id, new long[] { 1, 2, 3 }),
-                Filter<Company>.NotIn(c => c.CompanyType, new int?[] { CompanyTypes.Vendor, CompanyTypes.Dead }),
+                Filter<Company>.NotIn(c => c.CompanyType, new CompanyType?[] { CompanyType.Vendor, CompanyType.Dead }),
                 Filter.Or(
                     Filter<Company>.Eq(c => c.IsActive, true),
                     Filter.And(Filter<Company>.Eq(c => c.IsActive, false), Filter.Udf("Customer Code", FilterOperator.BeginsWith, "VIP"))))

@@ -19,7 +19,7 @@ public sealed class PagingEdgeTests : IDisposable
 
     private string Api => _server.BaseUrl() + "/atservicesrest/v1.0";
 
-    private static async Task<List<T>> ReadAllAsync<T>(IAutotaskClient client, AutotaskQuery<T> query) where T : AutotaskEntity
+    private static async Task<List<T>> ReadAllAsync<T>(IAutotaskClient client, AutotaskQuery<T> query) where T : AutotaskEntity, IQueryableEntity
     {
         var items = new List<T>();
         await foreach (var item in client.QueryAsync(query, Ct))

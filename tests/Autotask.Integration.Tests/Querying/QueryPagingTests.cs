@@ -175,14 +175,4 @@ public sealed class QueryPagingTests : IDisposable
         Assert.Contains("'nope'", include.Message, StringComparison.Ordinal);
         Assert.Empty(_server.LogEntries);
     }
-
-    [Fact]
-    public void Adjustments_cannot_be_queried()
-    {
-        using var harness = ClientHarness.For(_server);
-
-        var error = Assert.Throws<NotSupportedException>(() =>
-            harness.Client.QueryAsync(new AutotaskQuery<ContractServiceAdjustment>(), TestContext.Current.CancellationToken));
-        Assert.Contains("ContractServiceUnits", error.Message, StringComparison.Ordinal);
-    }
 }

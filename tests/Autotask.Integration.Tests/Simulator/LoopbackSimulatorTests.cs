@@ -16,7 +16,7 @@ public sealed class LoopbackSimulatorTests
         await using var simulator = await AutotaskSimulator.StartAsync(seed: 42, Ct);
         await using var sim = SimulatorHarness.For(simulator);
 
-        var companies = await sim.All(new AutotaskQuery<Company>().Where(Filter<Company>.Eq(c => c.CompanyType, CompanyTypes.Customer)));
+        var companies = await sim.All(new AutotaskQuery<Company>().Where(Filter<Company>.Eq(c => c.CompanyType, CompanyType.Customer)));
         var ticket = await sim.Client.CreateAsync(new Ticket { CompanyId = companies[0].Id, Title = "Over the wire", Status = 1, Priority = 2 }, Ct);
 
         Assert.Equal("127.0.0.1", simulator.ListeningAddress!.Host);

@@ -45,7 +45,7 @@ public sealed class SimulatorBehaviourTests
             }
         });
 
-        var error = await Assert.ThrowsAnyAsync<AutotaskException>(() => sim.Client.GetAsync<Company>(1, Ct));
+        var error = await Assert.ThrowsAnyAsync<AutotaskRequestException>(() => sim.Client.GetAsync<Company>(1, Ct));
 
         Assert.True(error is AutotaskAuthenticationException or AutotaskValidationException, error.GetType().Name);
         Assert.Equal(wrong == "secret" ? HttpStatusCode.Unauthorized : HttpStatusCode.InternalServerError, error.StatusCode);
@@ -137,8 +137,8 @@ public sealed class SimulatorBehaviourTests
         Assert.Equal(a.All<ContractService>(), b.All<ContractService>());
         Assert.Equal(a.All<ContractServiceUnit>(), b.All<ContractServiceUnit>());
         Assert.NotEqual(a.All<Company>().Select(x => x.CompanyName), c.All<Company>().Select(x => x.CompanyName));
-        Assert.Equal(25, a.All<Company>().Count(x => x.CompanyType == CompanyTypes.Customer && x.IsActive == true));
-        Assert.Equal(25, a.All<Contract>().Count(x => x.ContractType == ContractTypes.RecurringService));
+        Assert.Equal(25, a.All<Company>().Count(x => x.CompanyType == CompanyType.Customer && x.IsActive == true));
+        Assert.Equal(25, a.All<Contract>().Count(x => x.ContractType == ContractType.RecurringService));
         Assert.NotEmpty(a.All<ContractServiceUnit>());
     }
 

@@ -25,8 +25,8 @@ public sealed class SimulatorWriteTests : IAsyncLifetime
             Fixtures = data =>
             {
                 var company = data.Add(new Company { CompanyName = "Contoso", CompanyType = 1, IsActive = true });
-                _recurring = data.Add(new Contract { CompanyId = company.Id, ContractName = "Managed", ContractType = ContractTypes.RecurringService, Status = 1, StartDate = Start, EndDate = new LocalDate(2026, 12, 31) });
-                _hourly = data.Add(new Contract { CompanyId = company.Id, ContractName = "T&M", ContractType = ContractTypes.TimeAndMaterials, Status = 1, StartDate = Start, EndDate = new LocalDate(2026, 12, 31) });
+                _recurring = data.Add(new Contract { CompanyId = company.Id, ContractName = "Managed", ContractType = ContractType.RecurringService, Status = 1, StartDate = Start, EndDate = new LocalDate(2026, 12, 31) });
+                _hourly = data.Add(new Contract { CompanyId = company.Id, ContractName = "T&M", ContractType = ContractType.TimeAndMaterials, Status = 1, StartDate = Start, EndDate = new LocalDate(2026, 12, 31) });
                 var m365 = data.Add(new Service { Name = "M365", PeriodType = 1, UnitPrice = 20m, UnitCost = 15m });
                 _backup = data.Add(new Service { Name = "Backup", PeriodType = 1, UnitPrice = 5m });
                 _line = data.Add(new ContractService { ContractId = _recurring.Id, ServiceId = m365.Id, UnitPrice = 20m });

@@ -50,7 +50,7 @@ internal sealed class SimulatorHarness : IAsyncDisposable
         return client;
     }
 
-    public async Task<List<T>> All<T>(AutotaskQuery<T> query) where T : AutotaskEntity
+    public async Task<List<T>> All<T>(AutotaskQuery<T> query) where T : AutotaskEntity, IQueryableEntity
     {
         var items = new List<T>();
         await foreach (var item in Client.QueryAsync(query, TestContext.Current.CancellationToken))

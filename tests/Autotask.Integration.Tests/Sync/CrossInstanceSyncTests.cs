@@ -173,10 +173,10 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
             return two;
         }
 
-        public QuantityChange Change(int delta) => new("sub-1", Before + delta, SyncHarness.Today);
+        public SubscriptionQuantity Change(int delta) => new("sub-1", Before + delta, SyncHarness.Today);
 
         /// <summary>Starts A, holds it at its begin, then starts B and holds it at its begin too: both have read the units.</summary>
-        public async Task<(Task<QuantitySyncReport> A, Task<QuantitySyncReport> B)> BothAtTheirBeginAsync(QuantityChange forA, QuantityChange forB)
+        public async Task<(Task<QuantitySyncReport> A, Task<QuantitySyncReport> B)> BothAtTheirBeginAsync(SubscriptionQuantity forA, SubscriptionQuantity forB)
         {
             var syncA = First.Sync.SyncAsync(SyncHarness.Connection, [forA], cancellationToken: Ct);
             await A.AtBegin.Task.WaitAsync(Wait, Ct);

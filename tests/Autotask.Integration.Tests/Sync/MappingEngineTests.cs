@@ -34,15 +34,15 @@ public sealed class MappingEngineTests : IAsyncLifetime
             DataSet = SimulatorDataSet.Empty,
             Fixtures = data =>
             {
-                _customer = data.Add(new Company { CompanyName = "Contoso Dental", CompanyType = CompanyTypes.Customer, IsActive = true });
-                _otherCustomer = data.Add(new Company { CompanyName = "Alpine Legal", CompanyType = CompanyTypes.Customer, IsActive = true });
-                _vendor = data.Add(new Company { CompanyName = "Contoso Supplies", CompanyType = CompanyTypes.Vendor, IsActive = true });
-                _inactive = data.Add(new Company { CompanyName = "Contoso Old", CompanyType = CompanyTypes.Customer, IsActive = false });
-                data.Add(new Company { CompanyName = "contoso bakery", CompanyType = CompanyTypes.Customer, IsActive = true });
-                _recurring = data.Add(new Contract { CompanyId = _customer.Id, ContractName = "Managed", ContractType = ContractTypes.RecurringService, Status = 1, StartDate = start, EndDate = end });
-                _hourly = data.Add(new Contract { CompanyId = _customer.Id, ContractName = "T&M", ContractType = ContractTypes.TimeAndMaterials, Status = 1, StartDate = start, EndDate = end });
-                _ended = data.Add(new Contract { CompanyId = _customer.Id, ContractName = "Old", ContractType = ContractTypes.RecurringService, Status = 0, StartDate = start, EndDate = end });
-                _othersContract = data.Add(new Contract { CompanyId = _otherCustomer.Id, ContractName = "Theirs", ContractType = ContractTypes.RecurringService, Status = 1, StartDate = start, EndDate = end });
+                _customer = data.Add(new Company { CompanyName = "Contoso Dental", CompanyType = CompanyType.Customer, IsActive = true });
+                _otherCustomer = data.Add(new Company { CompanyName = "Alpine Legal", CompanyType = CompanyType.Customer, IsActive = true });
+                _vendor = data.Add(new Company { CompanyName = "Contoso Supplies", CompanyType = CompanyType.Vendor, IsActive = true });
+                _inactive = data.Add(new Company { CompanyName = "Contoso Old", CompanyType = CompanyType.Customer, IsActive = false });
+                data.Add(new Company { CompanyName = "contoso bakery", CompanyType = CompanyType.Customer, IsActive = true });
+                _recurring = data.Add(new Contract { CompanyId = _customer.Id, ContractName = "Managed", ContractType = ContractType.RecurringService, Status = 1, StartDate = start, EndDate = end });
+                _hourly = data.Add(new Contract { CompanyId = _customer.Id, ContractName = "T&M", ContractType = ContractType.TimeAndMaterials, Status = 1, StartDate = start, EndDate = end });
+                _ended = data.Add(new Contract { CompanyId = _customer.Id, ContractName = "Old", ContractType = ContractType.RecurringService, Status = 0, StartDate = start, EndDate = end });
+                _othersContract = data.Add(new Contract { CompanyId = _otherCustomer.Id, ContractName = "Theirs", ContractType = ContractType.RecurringService, Status = 1, StartDate = start, EndDate = end });
                 _monthly = data.Add(new Service { Name = "M365 Premium (monthly)", PeriodType = 1, UnitPrice = 22m });
                 _annual = data.Add(new Service { Name = "M365 Premium (annual)", PeriodType = 4, UnitPrice = 264m });
                 _notOnContract = data.Add(new Service { Name = "Backup (monthly)", PeriodType = 1, UnitPrice = 5m });
@@ -266,9 +266,9 @@ public sealed class MissingIdTests
             DataSet = SimulatorDataSet.Empty,
             Fixtures = data =>
             {
-                customer = data.Add(new Company { CompanyName = "Contoso Dental", CompanyType = CompanyTypes.Customer, IsActive = true });
+                customer = data.Add(new Company { CompanyName = "Contoso Dental", CompanyType = CompanyType.Customer, IsActive = true });
                 monthly = data.Add(new Service { Name = "M365 (monthly)", PeriodType = 1, UnitPrice = 22m });
-                contract = data.Add(new Contract { CompanyId = customer.Id, ContractName = "Managed", ContractType = ContractTypes.RecurringService, Status = 1, StartDate = new LocalDate(2026, 1, 1), EndDate = new LocalDate(2027, 12, 31) });
+                contract = data.Add(new Contract { CompanyId = customer.Id, ContractName = "Managed", ContractType = ContractType.RecurringService, Status = 1, StartDate = new LocalDate(2026, 1, 1), EndDate = new LocalDate(2027, 12, 31) });
             },
         });
 

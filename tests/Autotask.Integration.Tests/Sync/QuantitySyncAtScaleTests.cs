@@ -35,13 +35,13 @@ public sealed class QuantitySyncAtScaleTests
         var updates = 0;
         for (var round = 0; round < 10; round++)
         {
-            var changes = new List<QuantityChange>();
+            var changes = new List<SubscriptionQuantity>();
             foreach (var sub in subs)
             {
                 var quantity = random.NextDouble() < 0.3 ? desired[sub.VendorSubscriptionId] : random.Next(0, 60);
                 realChanges += quantity != desired[sub.VendorSubscriptionId] ? 1 : 0;
                 desired[sub.VendorSubscriptionId] = quantity;
-                changes.Add(new QuantityChange(sub.VendorSubscriptionId, quantity, SyncHarness.Today));
+                changes.Add(new SubscriptionQuantity(sub.VendorSubscriptionId, quantity, SyncHarness.Today));
             }
 
             updates += changes.Count;
@@ -82,7 +82,7 @@ public sealed class QuantitySyncAtScaleTests
         var changes = subs.Select((s, i) =>
         {
             var units = sync.UnitsOn(s, SyncHarness.TodayUtc);
-            return new QuantityChange(s.VendorSubscriptionId, i % 10 < 3 ? units + 1 + i % 5 : units, SyncHarness.Today);
+            return new SubscriptionQuantity(s.VendorSubscriptionId, i % 10 < 3 ? units + 1 + i % 5 : units, SyncHarness.Today);
         }).ToList();
 
         var report = await sync.Sync.SyncAsync(SyncHarness.Connection, changes, cancellationToken: Ct);

@@ -27,9 +27,9 @@ public sealed class QuantitySyncTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _sync.DisposeAsync();
 
-    private Task<QuantitySyncReport> Sync(params QuantityChange[] changes) => _sync.Sync.SyncAsync(SyncHarness.Connection, changes, cancellationToken: Ct);
+    private Task<QuantitySyncReport> Sync(params SubscriptionQuantity[] changes) => _sync.Sync.SyncAsync(SyncHarness.Connection, changes, cancellationToken: Ct);
 
-    private Task<QuantitySyncReport> SyncAfterLease(params QuantityChange[] changes) =>
+    private Task<QuantitySyncReport> SyncAfterLease(params SubscriptionQuantity[] changes) =>
         _sync.Sync.SyncAsync(SyncHarness.Connection, changes, new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
 
     private int Units(int sub) => _sync.UnitsOn(_subs[sub], Today);
@@ -39,7 +39,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     {
         var before = Units(0);
 
-        var report = await Sync(new QuantityChange("sub-1", before + 5, Now));
+        var report = await Sync(new SubscriptionQuantity("sub-1", before + 5, Now));
 
         var item = Assert.Single(report.Items);
         Assert.Equal(QuantitySyncStatus.Applied, item.Status);
@@ -60,7 +60,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     [Fact]
     public async Task Running_the_same_input_twice_writes_nothing_the_second_time()
     {
-        var changes = _subs.Select((s, i) => new QuantityChange(s.VendorSubscriptionId, 10 + i, Now)).ToArray();
+        var changes = _subs.Select((s, i) => new SubscriptionQuantity(s.VendorSubscriptionId, 10 + i, Now)).ToArray();
 
         var first = await Sync(changes);
         var writes = _sync.Simulator.AppliedAdjustments.Count;
@@ -78,7 +78,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var before = Units(0);
 
         var report = await _sync.Sync.SyncAsync(SyncHarness.Connection,
-            [new QuantityChange("sub-1", before + 3, Now), new QuantityChange("sub-2", Units(1), Now)], new QuantitySyncOptions { DryRun = true }, Ct);
+            [new SubscriptionQuantity("sub-1", before + 3, Now), new SubscriptionQuantity("sub-2", Units(1), Now)], new QuantitySyncOptions { DryRun = true }, Ct);
 
         Assert.True(report.DryRun);
         Assert.Equal([QuantitySyncStatus.Planned, QuantitySyncStatus.Unchanged], report.Items.Select(i => i.Status));
@@ -93,10 +93,10 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     public async Task Several_changes_of_one_subscription_collapse_to_the_latest()
     {
         var report = await Sync(
-            new QuantityChange("sub-1", 30, Now.Plus(Duration.FromMinutes(2))),
-            new QuantityChange("sub-1", 20, Now),
-            new QuantityChange("sub-1", 40, Now.Plus(Duration.FromMinutes(5))),
-            new QuantityChange("sub-1", 50, Now.Plus(Duration.FromMinutes(1))));
+            new SubscriptionQuantity("sub-1", 30, Now.Plus(Duration.FromMinutes(2))),
+            new SubscriptionQuantity("sub-1", 20, Now),
+            new SubscriptionQuantity("sub-1", 40, Now.Plus(Duration.FromMinutes(5))),
+            new SubscriptionQuantity("sub-1", 50, Now.Plus(Duration.FromMinutes(1))));
 
         Assert.Equal([QuantitySyncStatus.Superseded, QuantitySyncStatus.Superseded, QuantitySyncStatus.Applied, QuantitySyncStatus.Superseded], report.Items.Select(i => i.Status));
         Assert.Equal(40, Units(0));
@@ -106,7 +106,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     [Fact]
     public async Task Cancelling_is_zero_units()
     {
-        await Sync(new QuantityChange("sub-1", 0, Now));
+        await Sync(new SubscriptionQuantity("sub-1", 0, Now));
 
         Assert.Equal(0, Units(0));
     }
@@ -119,11 +119,11 @@ public sealed class QuantitySyncTests : IAsyncLifetime
 
         var report = await sync.Sync.SyncAsync(SyncHarness.Connection,
         [
-            new QuantityChange("sub-1", -4, Now),
-            new QuantityChange("", 4, Now),
-            new QuantityChange("sub-unknown", 4, Now),
-            new QuantityChange("sub-1", 4, Now) { Currency = "USD" },
-            new QuantityChange("sub-2", 77, Now),
+            new SubscriptionQuantity("sub-1", -4, Now),
+            new SubscriptionQuantity("", 4, Now),
+            new SubscriptionQuantity("sub-unknown", 4, Now),
+            new SubscriptionQuantity("sub-1", 4, Now) { Currency = "USD" },
+            new SubscriptionQuantity("sub-2", 77, Now),
             null!,
         ], cancellationToken: Ct);
 
@@ -140,7 +140,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     [Fact]
     public async Task An_effective_date_outside_the_contract_is_invalid()
     {
-        var report = await Sync(new QuantityChange("sub-1", 99, Instant.FromUtc(2031, 1, 1, 0, 0)));
+        var report = await Sync(new SubscriptionQuantity("sub-1", 99, Instant.FromUtc(2031, 1, 1, 0, 0)));
 
         Assert.Equal(QuantitySyncStatus.Invalid, Assert.Single(report.Items).Status);
         Assert.Empty(_sync.Simulator.AppliedAdjustments);
@@ -153,8 +153,8 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         await berlin.MapSubscriptionsAsync(1);
         var lateEvening = Instant.FromUtc(2026, 11, 30, 23, 30);
 
-        var dayOfChange = await berlin.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", 101, lateEvening)], cancellationToken: Ct);
-        var nextMonth = await berlin.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", 102, lateEvening)],
+        var dayOfChange = await berlin.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", 101, lateEvening)], cancellationToken: Ct);
+        var nextMonth = await berlin.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", 102, lateEvening)],
             new QuantitySyncOptions { EffectiveDate = EffectiveDatePolicy.FirstOfNextMonth }, Ct);
 
         Assert.Equal(new LocalDate(2026, 12, 1), dayOfChange.Items[0].EffectiveDate);
@@ -170,7 +170,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var before = Units(0);
         _sync.Simulator.Faults.Next(fault, when: r => r.IsWrite && r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
 
-        var report = await Sync(new QuantityChange("sub-1", before + 4, Now));
+        var report = await Sync(new SubscriptionQuantity("sub-1", before + 4, Now));
 
         Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
         Assert.Single(_sync.Simulator.AppliedAdjustments);
@@ -186,7 +186,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var before = Units(0);
         _sync.Simulator.Faults.Next(fault, when: r => r.IsWrite && r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
 
-        var report = await Sync(new QuantityChange("sub-1", before + 4, Now));
+        var report = await Sync(new SubscriptionQuantity("sub-1", before + 4, Now));
 
         Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
         Assert.Single(_sync.Simulator.AppliedAdjustments);
@@ -203,7 +203,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         Assert.Equal(AdjustmentBeginOutcome.Begun, await _sync.Store.BeginAsync(entry, Ct));
         await _sync.Client.CreateAsync(new ContractServiceAdjustment { ContractId = entry.ContractId, ContractServiceId = entry.ContractServiceId, EffectiveDate = Today, UnitChange = 6 }, Ct);
 
-        var report = await SyncAfterLease(new QuantityChange("sub-1", before + 6, Now));
+        var report = await SyncAfterLease(new SubscriptionQuantity("sub-1", before + 6, Now));
 
         Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(report.Items).Status);
         Assert.Single(_sync.Simulator.AppliedAdjustments);
@@ -217,7 +217,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var before = Units(0);
         await _sync.Store.BeginAsync(PendingEntry("never-sent", before, before + 6), Ct);
 
-        var report = await SyncAfterLease(new QuantityChange("sub-1", before + 6, Now));
+        var report = await SyncAfterLease(new SubscriptionQuantity("sub-1", before + 6, Now));
 
         Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
         Assert.Equal(before + 6, Units(0));
@@ -232,7 +232,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         await _sync.Store.BeginAsync(PendingEntry("orphan", before, before + 6), Ct);
         await _sync.Client.CreateAsync(new ContractServiceAdjustment { ContractId = _subs[0].ContractId, ContractServiceId = _subs[0].ContractServiceId, EffectiveDate = Today, UnitChange = 2 }, Ct);
 
-        var report = await SyncAfterLease(new QuantityChange("sub-1", before + 6, Now));
+        var report = await SyncAfterLease(new SubscriptionQuantity("sub-1", before + 6, Now));
 
         var item = Assert.Single(report.Items);
         Assert.Equal((QuantitySyncStatus.Applied, 4), (item.Status, item.UnitChange));
@@ -247,7 +247,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var store = new CancelOnSettle(new InMemoryMappingStore(), settles: 5, cancel);
         await using var sync = SyncHarness.Create(configure: b => b.UseMappingStore(store));
         var subs = await sync.MapSubscriptionsAsync(30);
-        var changes = subs.Select(s => new QuantityChange(s.VendorSubscriptionId, sync.UnitsOn(s, Today) + 1, Now)).ToList();
+        var changes = subs.Select(s => new SubscriptionQuantity(s.VendorSubscriptionId, sync.UnitsOn(s, Today) + 1, Now)).ToList();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             sync.Sync.SyncAsync(SyncHarness.Connection, changes, new QuantitySyncOptions { MaxConcurrentWrites = 1 }, cancel.Token));
@@ -290,7 +290,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         await using var starved = SyncHarness.Create(connection: c => c.HourlyRequestBudget = 1, configure: b => b.UseMappingStore(store));
         var subs = await starved.MapSubscriptionsAsync(1);
         var before = starved.UnitsOn(subs[0], Today);
-        var change = new QuantityChange("sub-1", before + 3, Now);
+        var change = new SubscriptionQuantity("sub-1", before + 3, Now);
         var lease = TimeSpan.FromSeconds(2);
 
         var first = await starved.Sync.SyncAsync(SyncHarness.Connection, [change], new QuantitySyncOptions { PendingLease = lease }, Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct);
@@ -317,7 +317,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var before = Units(0);
         await _sync.Store.BeginAsync(PendingEntry("in-flight", before, before + 6), Ct);
 
-        var report = await Sync(new QuantityChange("sub-1", before + 9, Now));
+        var report = await Sync(new SubscriptionQuantity("sub-1", before + 9, Now));
 
         var item = Assert.Single(report.Items);
         Assert.Equal(QuantitySyncStatus.Failed, item.Status);
@@ -335,13 +335,13 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         sync.Simulator.Faults.Latency = TimeSpan.FromSeconds(2);
         sync.Simulator.Faults.Next(SimulatorFault.Latency, when: r => r.IsWrite);
 
-        var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 2, Now)], cancellationToken: Ct);
+        var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", before + 2, Now)], cancellationToken: Ct);
 
         Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(first.Items).Status);
         Assert.Contains("timed out", first.Items[0].Reason, StringComparison.Ordinal);
         Assert.Single(await sync.Store.GetPendingAdjustmentsAsync(SyncHarness.Connection, cancellationToken: Ct));
 
-        var later = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 2, Now)],
+        var later = await sync.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", before + 2, Now)],
             new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
 
         Assert.Equal(before + 2, sync.UnitsOn(subs[0], Today));
@@ -360,7 +360,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var subs = await sync.MapSubscriptionsAsync(1);
         var before = sync.UnitsOn(subs[0], Today);
         sync.Simulator.Faults.Next(fault, when: r => r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
-        var change = new QuantityChange("sub-1", before + 5, Now);
+        var change = new SubscriptionQuantity("sub-1", before + 5, Now);
 
         // No answer from Autotask itself (the connection dropped, or a gateway gave up) and the read-back finds nothing yet:
         // nothing proves the write failed, so it is not written again.
@@ -406,7 +406,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
             return ours;
         });
 
-        var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 5, Now)], cancellationToken: Ct);
+        var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", before + 5, Now)], cancellationToken: Ct);
 
         // The units read back (before + 1) are neither the start nor the target: the write may still land, so nothing is written again.
         Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(first.Items).Status);
@@ -415,7 +415,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
 
         simulatorClock.Advance(sync.Simulator.Faults.LateCommitDelay);
         await Wait.UntilAsync(() => sync.Simulator.AppliedAdjustments.Count == 1);
-        var settled = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", before + 5, Now)], new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
+        var settled = await sync.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", before + 5, Now)], new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
 
         // After the lease: the late write and one correction of the outside unit, and the units as desired.
         Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(settled.Items).Status);
@@ -431,9 +431,9 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var subs = await sync.MapSubscriptionsAsync(1);
         var target = sync.UnitsOn(subs[0], Today) + 3;
         // The moment this sync takes its ledger slot, another sync (same store, same Autotask) has just made the change.
-        store.BeforeFirstBegin = () => sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", target, Now)], cancellationToken: Ct);
+        store.BeforeFirstBegin = () => sync.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", target, Now)], cancellationToken: Ct);
 
-        var report = await sync.Sync.SyncAsync(SyncHarness.Connection, [new QuantityChange("sub-1", target, Now)], cancellationToken: Ct);
+        var report = await sync.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", target, Now)], cancellationToken: Ct);
 
         Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(report.Items).Status);
         Assert.Equal(target, sync.UnitsOn(subs[0], Today));
@@ -493,7 +493,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         };
 
         var report = await sync.Sync.SyncAsync(SyncHarness.Connection,
-            [new QuantityChange("sub-1", 5, asOf), new QuantityChange("sub-2", before + 1, Now)],
+            [new SubscriptionQuantity("sub-1", 5, asOf), new SubscriptionQuantity("sub-2", before + 1, Now)],
             new QuantitySyncOptions { EffectiveDate = EffectiveDatePolicy.Custom((i, z) => i == Now ? i.InZone(z).Date : effective.EffectiveDate(i, z)) }, Ct);
 
         Assert.Equal([QuantitySyncStatus.Invalid, QuantitySyncStatus.Applied], report.Items.Select(i => i.Status));
@@ -507,7 +507,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     {
         _sync.Simulator.DenyAccess("ContractServiceAdjustments", SimulatorAccess.Create);
 
-        var report = await Sync(new QuantityChange("sub-1", Units(0) + 1, Now), new QuantityChange("sub-2", Units(1), Now));
+        var report = await Sync(new SubscriptionQuantity("sub-1", Units(0) + 1, Now), new SubscriptionQuantity("sub-2", Units(1), Now));
 
         Assert.Equal([QuantitySyncStatus.Failed, QuantitySyncStatus.Unchanged], report.Items.Select(i => i.Status));
         Assert.Contains("permission", report.Items[0].Reason, StringComparison.Ordinal);

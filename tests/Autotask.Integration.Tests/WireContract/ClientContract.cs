@@ -18,11 +18,11 @@ public abstract class ClientContract : IAsyncLifetime
 {
     protected static readonly Company[] Companies =
     [
-        new() { Id = 1, CompanyName = "Contoso Dental Ltd", CompanyType = CompanyTypes.Customer, IsActive = true, City = "Springfield", CreateDate = Instant.FromUtc(2025, 1, 2, 3, 4, 5) },
-        new() { Id = 2, CompanyName = "Fabrikam Legal LLC", CompanyType = CompanyTypes.Customer, IsActive = true, City = "Riverton" },
-        new() { Id = 3, CompanyName = "Contoso Traders Inc", CompanyType = CompanyTypes.Customer, IsActive = true, City = "Lakeside" },
-        new() { Id = 4, CompanyName = "Contoso Vendor GmbH", CompanyType = CompanyTypes.Vendor, IsActive = true },
-        new() { Id = 5, CompanyName = "Contoso Old BV", CompanyType = CompanyTypes.Customer, IsActive = false },
+        new() { Id = 1, CompanyName = "Contoso Dental Ltd", CompanyType = CompanyType.Customer, IsActive = true, City = "Springfield", CreateDate = Instant.FromUtc(2025, 1, 2, 3, 4, 5) },
+        new() { Id = 2, CompanyName = "Fabrikam Legal LLC", CompanyType = CompanyType.Customer, IsActive = true, City = "Riverton" },
+        new() { Id = 3, CompanyName = "Contoso Traders Inc", CompanyType = CompanyType.Customer, IsActive = true, City = "Lakeside" },
+        new() { Id = 4, CompanyName = "Contoso Vendor GmbH", CompanyType = CompanyType.Vendor, IsActive = true },
+        new() { Id = 5, CompanyName = "Contoso Old BV", CompanyType = CompanyType.Customer, IsActive = false },
     ];
 
     protected abstract IAutotaskClient Client { get; }
@@ -35,7 +35,7 @@ public abstract class ClientContract : IAsyncLifetime
 
     private static AutotaskQuery<Company> ActiveContosoCustomers => new AutotaskQuery<Company>().Where(
         Filter<Company>.Eq(c => c.IsActive, true),
-        Filter<Company>.Eq(c => c.CompanyType, CompanyTypes.Customer),
+        Filter<Company>.Eq(c => c.CompanyType, CompanyType.Customer),
         Filter<Company>.BeginsWith(c => c.CompanyName, "contoso"));
 
     private async Task<List<Company>> All(AutotaskQuery<Company> query)
