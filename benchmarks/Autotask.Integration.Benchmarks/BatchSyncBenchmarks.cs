@@ -116,7 +116,7 @@ public class BatchSyncBenchmarks
     public async Task<int> Engine()
     {
         var before = _simulator.Requests.Count;
-        var report = await _services.GetRequiredService<QuantitySyncEngine>().SyncAsync(Connection, _changes);
+        var report = await _services.GetRequiredService<IQuantitySyncEngine>().SyncAsync(Connection, _changes);
         Count("engine", before);
         return report.Count(QuantitySyncStatus.Applied);
     }

@@ -19,7 +19,7 @@ internal static class AlertsSample
 
     public static async Task RunAsync(IServiceProvider services, string connection, TextWriter output, bool allowWrites, CancellationToken cancellationToken)
     {
-        var alerts = services.GetRequiredService<AlertTicketEngine>();
+        var alerts = services.GetRequiredService<IAlertTicketEngine>();
         await ResellerSample.EnsureCustomerAsync(services, connection, output, cancellationToken);
         await output.HeadingAsync("Alert tickets");
         await alerts.ValidateAsync(connection, cancellationToken);

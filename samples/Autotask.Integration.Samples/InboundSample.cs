@@ -9,7 +9,7 @@ internal static class InboundSample
 {
     public static async Task RunAsync(IServiceProvider services, string connection, TextWriter output, CancellationToken cancellationToken)
     {
-        var inbound = services.GetRequiredService<InboundSyncEngine>();
+        var inbound = services.GetRequiredService<IInboundSyncEngine>();
         await output.HeadingAsync("Inbound: active customers");
         var customers = new List<CustomerChange>();
         var result = await inbound.SyncCustomersAsync(connection, (change, _) =>

@@ -22,11 +22,11 @@ internal static class ResellerSample
     public static async Task RunAsync(IServiceProvider services, string connection, TextWriter output, bool allowWrites, CancellationToken cancellationToken)
     {
         var store = services.GetRequiredService<IMappingStore>();
-        var mapping = services.GetRequiredService<MappingEngine>();
+        var mapping = services.GetRequiredService<IMappingEngine>();
         var client = services.GetRequiredService<IAutotaskClientFactory>().GetClient(connection);
 
         await output.HeadingAsync("Connection test (Test and Save)");
-        var test = await services.GetRequiredService<AutotaskConnectionTester>().TestAsync(connection, ConnectionRequirements.SubscriptionSync, cancellationToken);
+        var test = await services.GetRequiredService<IAutotaskConnectionTester>().TestAsync(connection, ConnectionRequirements.SubscriptionSync, cancellationToken);
         await output.TableAsync(["Permission", "Entity", "Granted"], test.Checks.Select(c => new[] { c.Access.ToString(), c.Entity, c.Granted ? "yes" : "NO" }));
         foreach (var problem in test.Problems)
         {
@@ -95,7 +95,7 @@ internal static class ResellerSample
         await output.WriteLineAsync($"  '{VendorSubscription}' -> contract service {subscription.ContractServiceId} on contract {subscription.ContractId}.");
 
         await output.HeadingAsync("Quantity sync");
-        var sync = services.GetRequiredService<QuantitySyncEngine>();
+        var sync = services.GetRequiredService<IQuantitySyncEngine>();
         var now = SystemClock.Instance.GetCurrentInstant();
         SubscriptionQuantity[] changes = [new(VendorSubscription, 25, now), new("subscription-unmapped", 3, now), new(VendorSubscription + "-bad", -1, now)];
         var plan = await sync.SyncAsync(connection, changes, new QuantitySyncOptions { DryRun = true }, cancellationToken);
@@ -120,7 +120,7 @@ internal static class ResellerSample
     public static async Task<CustomerMapping> EnsureCustomerAsync(IServiceProvider services, string connection, TextWriter output, CancellationToken cancellationToken)
     {
         var store = services.GetRequiredService<IMappingStore>();
-        var mapping = services.GetRequiredService<MappingEngine>();
+        var mapping = services.GetRequiredService<IMappingEngine>();
         var client = services.GetRequiredService<IAutotaskClientFactory>().GetClient(connection);
         await output.HeadingAsync("Customer mapping");
         var customer = await store.FindCustomerAsync(client.ConnectionName, VendorCustomer, cancellationToken);

@@ -41,7 +41,7 @@ _ = Setting("STORE") switch
     var other => throw new InvalidOperationException($"Unknown store '{other}'."),
 };
 await using var provider = services.BuildServiceProvider();
-var sync = provider.GetRequiredService<QuantitySyncEngine>();
+var sync = provider.GetRequiredService<IQuantitySyncEngine>();
 var random = new Random(int.Parse(Setting("SEED"), CultureInfo.InvariantCulture));
 var options = new QuantitySyncOptions { PendingLease = TimeSpan.FromMilliseconds(int.Parse(Setting("LEASE_MS"), CultureInfo.InvariantCulture)) };
 var deadline = TimeSpan.FromSeconds(120);
@@ -55,7 +55,7 @@ while (Console.ReadLine() is { } line)
     {
         try
         {
-            var receiver = provider.GetRequiredService<AutotaskWebhookReceiver>();
+            var receiver = provider.GetRequiredService<IAutotaskWebhookReceiver>();
             var results = await Task.WhenAll(File.ReadAllLines(parts[2]).OrderBy(_ => random.Next()).Select(async callout =>
             {
                 var fields = callout.Split(' ');

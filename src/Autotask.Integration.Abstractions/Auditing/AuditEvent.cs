@@ -44,6 +44,18 @@ public static class AuditOperations
 
     /// <summary>A subscription's quantity was synced to Autotask.</summary>
     public const string UpdateSubscriptionQuantity = "Update Subscription Quantity";
+
+    /// <summary>Audit operation of a new alert ticket.</summary>
+    public const string CreateAlertTicket = "Create Alert Ticket";
+
+    /// <summary>Audit operation of a note added for a repeated alert or a digest update.</summary>
+    public const string AddAlertTicketNote = "Add Alert Ticket Note";
+
+    /// <summary>Audit operation of a new daily digest ticket.</summary>
+    public const string CreateDigestTicket = "Create Digest Ticket";
+
+    /// <summary>Audit operation of a test ticket.</summary>
+    public const string SendTestTicket = "Send Test Ticket";
 }
 
 /// <summary>One audited operation: what was done, for which connection and ids, with what outcome. Never a credential.</summary>

@@ -28,6 +28,7 @@ public static class AlertTicketBuilderExtensions
         services.Configure(configure);
         services.TryAddSingleton(sp => new AlertTicketEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>(), sp.GetRequiredService<IOptions<AlertTicketOptions>>()));
+        services.TryAddSingleton<IAlertTicketEngine>(sp => sp.GetRequiredService<AlertTicketEngine>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionCheck, AlertMappingCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AlertMappingStartupValidation>());
         return builder;

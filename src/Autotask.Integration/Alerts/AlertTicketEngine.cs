@@ -8,6 +8,46 @@ using Microsoft.Extensions.Options;
 using NodaTime;
 
 namespace Autotask.Integration.Alerts;
+/// <summary>Turns vendor alerts into Autotask tickets: one ticket per open alert, notes for repeats, a daily digest and a test ticket.</summary>
+/// <remarks>Registered by <c>AddAutotaskIntegration</c>; fake it in your own unit tests.</remarks>
+public interface IAlertTicketEngine
+{
+    /// <summary>
+    /// Resolves every label of the connection's alert mapping against the instance's picklists.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="AlertMappingException">A label does not exist; the message lists, per field, the labels that do.</exception>
+    Task ValidateAsync(string connection, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Publishes an alert: a ticket on the customer's company, or a note on the open ticket of the same alert. An
+    /// unmapped customer's alert goes to the catch-all company when one is set, else it is reported (never dropped).
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="alert">The alert.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<AlertResult> PublishAlertAsync(string connection, Alert alert, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Publishes the daily digest of one customer: one ticket per customer and day, however often it runs; later runs
+    /// of the same day add a note with their events.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorCustomerId">The customer.</param>
+    /// <param name="day">The day, in the Autotask instance's calendar.</param>
+    /// <param name="events">The day's alerts.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<AlertResult> PublishDailyDigestAsync(string connection, string vendorCustomerId, LocalDate day, IReadOnlyList<Alert> events, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a clearly marked test ticket to prove the set-up works, and reports its ticket number.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorCustomerId">A mapped customer whose company gets the ticket; when <c>null</c>, the catch-all company.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingException">Neither a mapped customer nor a catch-all company is available.</exception>
+    Task<AlertResult> SendTestTicketAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default);
+}
+
 
 /// <summary>
 /// Turns vendor alerts into Autotask service tickets on the mapped company (the backup-service shape): one ticket per
@@ -15,20 +55,8 @@ namespace Autotask.Integration.Alerts;
 /// and a test ticket. Priorities, queues and statuses are configured by label and resolved from the instance's own
 /// picklists. Every ticket created or noted is audited.
 /// </summary>
-public sealed class AlertTicketEngine
+internal sealed class AlertTicketEngine : IAlertTicketEngine
 {
-    /// <summary>Audit operation of a new alert ticket.</summary>
-    public const string CreateAlertTicket = "Create Alert Ticket";
-
-    /// <summary>Audit operation of a note added for a repeated alert or a digest update.</summary>
-    public const string AddAlertTicketNote = "Add Alert Ticket Note";
-
-    /// <summary>Audit operation of a new daily digest ticket.</summary>
-    public const string CreateDigestTicket = "Create Digest Ticket";
-
-    /// <summary>Audit operation of a test ticket.</summary>
-    public const string SendTestTicket = "Send Test Ticket";
-
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
     private readonly AuditTrail _audit;
@@ -44,12 +72,7 @@ public sealed class AlertTicketEngine
         _options = options.Value;
     }
 
-    /// <summary>
-    /// Resolves every label of the connection's alert mapping against the instance's picklists.
-    /// </summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="cancellationToken">Cancels the check.</param>
-    /// <exception cref="AlertMappingException">A label does not exist; the message lists, per field, the labels that do.</exception>
+    /// <inheritdoc />
     public async Task ValidateAsync(string connection, CancellationToken cancellationToken = default)
     {
         var problems = await FindProblemsAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -94,20 +117,14 @@ public sealed class AlertTicketEngine
         return problems;
     }
 
-    /// <summary>
-    /// Publishes an alert: a ticket on the customer's company, or a note on the open ticket of the same alert. An
-    /// unmapped customer's alert goes to the catch-all company when one is set, else it is reported (never dropped).
-    /// </summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="alert">The alert.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <inheritdoc />
     public Task<AlertResult> PublishAlertAsync(string connection, Alert alert, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alert);
         ArgumentException.ThrowIfNullOrWhiteSpace(alert.VendorCustomerId, nameof(alert));
         ArgumentException.ThrowIfNullOrWhiteSpace(alert.AlertKey, nameof(alert));
         ArgumentException.ThrowIfNullOrWhiteSpace(alert.Title, nameof(alert));
-        return AuditFailuresAsync(CreateAlertTicket, connection, new Dictionary<string, string> { ["customer"] = alert.VendorCustomerId, ["alert"] = alert.AlertKey },
+        return AuditFailuresAsync(AuditOperations.CreateAlertTicket, connection, new Dictionary<string, string> { ["customer"] = alert.VendorCustomerId, ["alert"] = alert.AlertKey },
             () => PublishAlertCoreAsync(connection, alert, cancellationToken));
     }
 
@@ -124,7 +141,7 @@ public sealed class AlertTicketEngine
         if (target is null)
         {
             var reason = $"Vendor customer '{alert.VendorCustomerId}' is not mapped to an Autotask company and no catch-all company is set; the alert '{alert.Title}' was not ticketed.";
-            await _audit.WriteAsync(CreateAlertTicket, client.ConnectionName, AuditStatus.Failed, started, reason, vendorIds).ConfigureAwait(false);
+            await _audit.WriteAsync(AuditOperations.CreateAlertTicket, client.ConnectionName, AuditStatus.Failed, started, reason, vendorIds).ConfigureAwait(false);
             return new AlertResult { Outcome = AlertOutcome.Unmapped, Reason = reason };
         }
 
@@ -145,7 +162,7 @@ public sealed class AlertTicketEngine
                     NoteType = noteType,
                     Publish = publish,
                 }, cancellationToken).ConfigureAwait(false);
-                await _audit.WriteAsync(AddAlertTicketNote, client.ConnectionName, AuditStatus.Succeeded, started,
+                await _audit.WriteAsync(AuditOperations.AddAlertTicketNote, client.ConnectionName, AuditStatus.Succeeded, started,
                     $"Alert '{alert.Title}' repeated; noted on ticket {ticket.TicketNumber}.", vendorIds,
                     new Dictionary<string, long> { ["company"] = companyId, ["ticket"] = ticket.Id }).ConfigureAwait(false);
                 return new AlertResult { Outcome = AlertOutcome.NoteAdded, TicketId = ticket.Id, TicketNumber = ticket.TicketNumber, CompanyId = companyId, CatchAll = catchAll };
@@ -162,26 +179,18 @@ public sealed class AlertTicketEngine
             .Append(", at ").Append(Format(alert.OccurredAt, Zone(client.ConnectionName))).Append('.');
         var created = await CreateTicketAsync(client, rule, companyId, alert.Title, description.ToString(), alert.OccurredAt,
             id => RememberAsync(client.ConnectionName, key, state, id, cancellationToken), cancellationToken).ConfigureAwait(false);
-        await _audit.WriteAsync(CreateAlertTicket, client.ConnectionName, AuditStatus.Succeeded, started,
+        await _audit.WriteAsync(AuditOperations.CreateAlertTicket, client.ConnectionName, AuditStatus.Succeeded, started,
             $"Created ticket {created.TicketNumber} for {alert.Severity} alert '{alert.Title}'{(catchAll ? " on the catch-all company" : "")}.", vendorIds,
             new Dictionary<string, long> { ["company"] = companyId, ["ticket"] = created.Id }).ConfigureAwait(false);
         return new AlertResult { Outcome = AlertOutcome.TicketCreated, TicketId = created.Id, TicketNumber = created.TicketNumber, CompanyId = companyId, CatchAll = catchAll };
     }
 
-    /// <summary>
-    /// Publishes the daily digest of one customer: one ticket per customer and day, however often it runs; later runs
-    /// of the same day add a note with their events.
-    /// </summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="vendorCustomerId">The customer.</param>
-    /// <param name="day">The day, in the Autotask instance's calendar.</param>
-    /// <param name="events">The day's alerts.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <inheritdoc />
     public Task<AlertResult> PublishDailyDigestAsync(string connection, string vendorCustomerId, LocalDate day, IReadOnlyList<Alert> events, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(vendorCustomerId);
         ArgumentNullException.ThrowIfNull(events);
-        return AuditFailuresAsync(CreateDigestTicket, connection,
+        return AuditFailuresAsync(AuditOperations.CreateDigestTicket, connection,
             new Dictionary<string, string> { ["customer"] = vendorCustomerId, ["day"] = day.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture) },
             () => PublishDailyDigestCoreAsync(connection, vendorCustomerId, day, events, cancellationToken));
     }
@@ -197,7 +206,7 @@ public sealed class AlertTicketEngine
         if (target is null)
         {
             var reason = $"Vendor customer '{vendorCustomerId}' is not mapped to an Autotask company and no catch-all company is set; the digest of {day:uuuu-MM-dd} was not ticketed.";
-            await _audit.WriteAsync(CreateDigestTicket, client.ConnectionName, AuditStatus.Failed, started, reason, vendorIds).ConfigureAwait(false);
+            await _audit.WriteAsync(AuditOperations.CreateDigestTicket, client.ConnectionName, AuditStatus.Failed, started, reason, vendorIds).ConfigureAwait(false);
             return new AlertResult { Outcome = AlertOutcome.Unmapped, Reason = reason };
         }
 
@@ -218,7 +227,7 @@ public sealed class AlertTicketEngine
                 NoteType = noteType,
                 Publish = publish,
             }, cancellationToken).ConfigureAwait(false);
-            await _audit.WriteAsync(AddAlertTicketNote, client.ConnectionName, AuditStatus.Succeeded, started,
+            await _audit.WriteAsync(AuditOperations.AddAlertTicketNote, client.ConnectionName, AuditStatus.Succeeded, started,
                 $"Digest of {day:uuuu-MM-dd} ran again; noted {events.Count} event(s) on ticket {existing.TicketNumber}.", vendorIds,
                 new Dictionary<string, long> { ["company"] = companyId, ["ticket"] = existing.Id }).ConfigureAwait(false);
             return new AlertResult { Outcome = AlertOutcome.NoteAdded, TicketId = existing.Id, TicketNumber = existing.TicketNumber, CompanyId = companyId, CatchAll = catchAll };
@@ -229,19 +238,15 @@ public sealed class AlertTicketEngine
         var dueFrom = day.AtMidnight().InZoneLeniently(zone).ToInstant();
         var created = await CreateTicketAsync(client, rule, companyId, title, (catchAll ? $"[Vendor customer '{vendorCustomerId}' is not mapped.]\n\n" : "") + summary, dueFrom,
             id => RememberAsync(client.ConnectionName, key, state, id, cancellationToken), cancellationToken).ConfigureAwait(false);
-        await _audit.WriteAsync(CreateDigestTicket, client.ConnectionName, AuditStatus.Succeeded, started,
+        await _audit.WriteAsync(AuditOperations.CreateDigestTicket, client.ConnectionName, AuditStatus.Succeeded, started,
             $"Created digest ticket {created.TicketNumber} with {events.Count} event(s).", vendorIds,
             new Dictionary<string, long> { ["company"] = companyId, ["ticket"] = created.Id }).ConfigureAwait(false);
         return new AlertResult { Outcome = AlertOutcome.TicketCreated, TicketId = created.Id, TicketNumber = created.TicketNumber, CompanyId = companyId, CatchAll = catchAll };
     }
 
-    /// <summary>Creates a clearly marked test ticket to prove the set-up works, and reports its ticket number.</summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="vendorCustomerId">A mapped customer whose company gets the ticket; when <c>null</c>, the catch-all company.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MappingException">Neither a mapped customer nor a catch-all company is available.</exception>
+    /// <inheritdoc />
     public Task<AlertResult> SendTestTicketAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default) =>
-        AuditFailuresAsync(SendTestTicket, connection, vendorCustomerId is null ? null : new Dictionary<string, string> { ["customer"] = vendorCustomerId },
+        AuditFailuresAsync(AuditOperations.SendTestTicket, connection, vendorCustomerId is null ? null : new Dictionary<string, string> { ["customer"] = vendorCustomerId },
             () => SendTestTicketCoreAsync(connection, vendorCustomerId, cancellationToken));
 
     private async Task<AlertResult> SendTestTicketCoreAsync(string connection, string? vendorCustomerId, CancellationToken cancellationToken)
@@ -264,7 +269,7 @@ public sealed class AlertTicketEngine
 
         var created = await CreateTicketAsync(client, rule, target.Value.Id, "[TEST] Autotask.Integration test ticket",
             "This is a test ticket sent from the integration's settings to prove that alerts reach Autotask. It is safe to close.", _audit.Now, null, cancellationToken).ConfigureAwait(false);
-        await _audit.WriteAsync(SendTestTicket, client.ConnectionName, AuditStatus.Succeeded, started, $"Created test ticket {created.TicketNumber}.",
+        await _audit.WriteAsync(AuditOperations.SendTestTicket, client.ConnectionName, AuditStatus.Succeeded, started, $"Created test ticket {created.TicketNumber}.",
             vendorCustomerId is null ? null : new Dictionary<string, string> { ["customer"] = vendorCustomerId },
             new Dictionary<string, long> { ["company"] = target.Value.Id, ["ticket"] = created.Id }).ConfigureAwait(false);
         return new AlertResult { Outcome = AlertOutcome.TicketCreated, TicketId = created.Id, TicketNumber = created.TicketNumber, CompanyId = target.Value.Id, CatchAll = target.Value.CatchAll };

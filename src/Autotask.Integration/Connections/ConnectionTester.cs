@@ -130,13 +130,24 @@ public sealed record ConnectionTestResult
     /// <summary>What is wrong, one sentence each, for an Autotask administrator.</summary>
     public IReadOnlyList<string> Problems { get; init; } = [];
 }
+/// <summary>Tests a connection ("Test and Save"): zone, login and every permission an integration needs, with problems in an administrator's words.</summary>
+/// <remarks>Registered by <c>AddAutotaskIntegration</c>; fake it in your own unit tests.</remarks>
+public interface IAutotaskConnectionTester
+{
+    /// <summary>Tests a connection.</summary>
+    /// <param name="connection">The connection's name.</param>
+    /// <param name="requirements">The permissions to probe; default <see cref="ConnectionRequirements.SubscriptionSync"/>.</param>
+    /// <param name="cancellationToken">Cancels the test.</param>
+    Task<ConnectionTestResult> TestAsync(string connection, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default);
+}
+
 
 /// <summary>
 /// "Test and Save": checks that a connection works before it is saved: the zone resolves, an authenticated call
 /// succeeds, and the API user has every permission the integration needs. The outcome is audited as
 /// <see cref="AuditOperations.CreateConnectorConnection"/>.
 /// </summary>
-public sealed class AutotaskConnectionTester
+internal sealed class AutotaskConnectionTester : IAutotaskConnectionTester
 {
     private readonly IAutotaskClientFactory _clients;
     private readonly AuditTrail _audit;
@@ -149,10 +160,7 @@ public sealed class AutotaskConnectionTester
         _checks = checks;
     }
 
-    /// <summary>Tests a connection.</summary>
-    /// <param name="connection">The connection's name.</param>
-    /// <param name="requirements">The permissions to probe; default <see cref="ConnectionRequirements.SubscriptionSync"/>.</param>
-    /// <param name="cancellationToken">Cancels the test.</param>
+    /// <inheritdoc />
     public async Task<ConnectionTestResult> TestAsync(string connection, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default)
     {
         var client = _clients.GetClient(connection);

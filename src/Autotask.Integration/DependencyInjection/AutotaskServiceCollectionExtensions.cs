@@ -82,13 +82,18 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuditSink, LoggerAuditSink>());
         services.TryAddSingleton<AuditTrail>();
         services.TryAddSingleton(sp => new AutotaskConnectionTester(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<AuditTrail>(), sp.GetServices<IConnectionCheck>()));
+        services.TryAddSingleton<IAutotaskConnectionTester>(sp => sp.GetRequiredService<AutotaskConnectionTester>());
         services.TryAddSingleton(sp => new MappingEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+        services.TryAddSingleton<IMappingEngine>(sp => sp.GetRequiredService<MappingEngine>());
         services.TryAddSingleton(sp => new InboundSyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>()));
+        services.TryAddSingleton<IInboundSyncEngine>(sp => sp.GetRequiredService<InboundSyncEngine>());
         services.TryAddSingleton(sp => new AutotaskWebhookReceiver(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+        services.TryAddSingleton<IAutotaskWebhookReceiver>(sp => sp.GetRequiredService<AutotaskWebhookReceiver>());
         services.TryAddSingleton(sp => new QuantitySyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+        services.TryAddSingleton<IQuantitySyncEngine>(sp => sp.GetRequiredService<QuantitySyncEngine>());
 
         // The factory's own request loggers keep the raw header values in their log state, where a structured log
         // sink could write the secret out; the client logs each request itself, without headers.

@@ -53,6 +53,42 @@ public sealed record WebhookResult
     /// <summary>The contract change, for a contract callout.</summary>
     public ContractChange? Contract { get; init; }
 }
+/// <summary>Verifies and processes Autotask webhook callouts, each once, reading the changed record from Autotask.</summary>
+/// <remarks>Registered by <c>AddAutotaskIntegration</c>; fake it in your own unit tests.</remarks>
+public interface IAutotaskWebhookReceiver
+{
+    /// <summary>The header that carries the signature.</summary>
+    public const string SignatureHeader = "X-Hook-Signature";
+
+    /// <summary>The largest body accepted, in bytes.</summary>
+    public const int MaxPayloadBytes = 256 * 1024;
+
+    /// <summary>
+    /// Verifies and processes one callout read from a stream, such as an ASP.NET Core request body: at most
+    /// <see cref="IAutotaskWebhookReceiver.MaxPayloadBytes"/> + 1 bytes are read, so an oversized body is refused without being buffered.
+    /// </summary>
+    /// <param name="connection">The connection whose Autotask sent it.</param>
+    /// <param name="body">The raw request body, read from its current position.</param>
+    /// <param name="signatureHeader">The <c>X-Hook-Signature</c> header's value, or <c>null</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What became of the callout.</returns>
+    /// <exception cref="ArgumentException">No connection has that name.</exception>
+    /// <exception cref="AutotaskConfigurationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
+#pragma warning disable RS0026 // The overloads differ in the body's type (a stream or bytes); no call can bind to both.
+    Task<WebhookResult> ReceiveAsync(string connection, Stream body, string? signatureHeader, CancellationToken cancellationToken = default);
+
+    /// <summary>Verifies and processes one callout.</summary>
+    /// <param name="connection">The connection whose Autotask sent it.</param>
+    /// <param name="body">The raw request body, exactly as received.</param>
+    /// <param name="signatureHeader">The <c>X-Hook-Signature</c> header's value, or <c>null</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What became of the callout.</returns>
+    /// <exception cref="ArgumentException">No connection has that name.</exception>
+    /// <exception cref="AutotaskConfigurationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
+    Task<WebhookResult> ReceiveAsync(string connection, ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken = default);
+#pragma warning restore RS0026
+}
+
 
 /// <summary>
 /// Receives Autotask company and contract webhook callouts. Each callout is verified with the webhook secret key of
@@ -65,14 +101,8 @@ public sealed record WebhookResult
 /// state rather than from the payload's fields: a Delete for a record that still exists delivers that record, not a
 /// removal. Polling stays the safety net for callouts that never arrive.
 /// </summary>
-public sealed class AutotaskWebhookReceiver
+internal sealed class AutotaskWebhookReceiver : IAutotaskWebhookReceiver
 {
-    /// <summary>The header that carries the signature.</summary>
-    public const string SignatureHeader = "X-Hook-Signature";
-
-    /// <summary>The largest body accepted, in bytes.</summary>
-    public const int MaxPayloadBytes = 256 * 1024;
-
     private static readonly InstantPattern OffsetFreeTime = InstantPattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd'T'HH':'mm':'ss;FFFFFFF");
 
     private readonly IAutotaskClientFactory _clients;
@@ -117,38 +147,28 @@ public sealed class AutotaskWebhookReceiver
         return CryptographicOperations.FixedTimeEquals(expected, given[..length]);
     }
 
-    /// <summary>
-    /// Verifies and processes one callout read from a stream, such as an ASP.NET Core request body: at most
-    /// <see cref="MaxPayloadBytes"/> + 1 bytes are read, so an oversized body is refused without being buffered.
-    /// </summary>
-    /// <param name="connection">The connection whose Autotask sent it.</param>
-    /// <param name="body">The raw request body, read from its current position.</param>
-    /// <param name="signatureHeader">The <c>X-Hook-Signature</c> header's value, or <c>null</c>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>What became of the callout.</returns>
-    /// <exception cref="ArgumentException">No connection has that name.</exception>
-    /// <exception cref="AutotaskConfigurationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
 #pragma warning disable RS0026 // The overloads differ in the body's type (a stream or bytes); no call can bind to both.
+    /// <inheritdoc />
     public async Task<WebhookResult> ReceiveAsync(string connection, Stream body, string? signatureHeader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
         SecretKeyOf(connection);
-        if (body.CanSeek && body.Length - body.Position > MaxPayloadBytes)
+        if (body.CanSeek && body.Length - body.Position > IAutotaskWebhookReceiver.MaxPayloadBytes)
         {
             return TooLarge(body.Length - body.Position);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxPayloadBytes + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(IAutotaskWebhookReceiver.MaxPayloadBytes + 1);
         try
         {
             var length = 0;
             int read;
-            while (length <= MaxPayloadBytes && (read = await body.ReadAsync(buffer.AsMemory(length, MaxPayloadBytes + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
+            while (length <= IAutotaskWebhookReceiver.MaxPayloadBytes && (read = await body.ReadAsync(buffer.AsMemory(length, IAutotaskWebhookReceiver.MaxPayloadBytes + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 length += read;
             }
 
-            return length > MaxPayloadBytes
+            return length > IAutotaskWebhookReceiver.MaxPayloadBytes
                 ? TooLarge(null)
                 : await ReceiveAsync(connection, buffer.AsMemory(0, length), signatureHeader, cancellationToken).ConfigureAwait(false);
         }
@@ -158,27 +178,20 @@ public sealed class AutotaskWebhookReceiver
         }
     }
 
-    /// <summary>Verifies and processes one callout.</summary>
-    /// <param name="connection">The connection whose Autotask sent it.</param>
-    /// <param name="body">The raw request body, exactly as received.</param>
-    /// <param name="signatureHeader">The <c>X-Hook-Signature</c> header's value, or <c>null</c>.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>What became of the callout.</returns>
-    /// <exception cref="ArgumentException">No connection has that name.</exception>
-    /// <exception cref="AutotaskConfigurationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
+    /// <inheritdoc />
     public async Task<WebhookResult> ReceiveAsync(string connection, ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken = default)
 #pragma warning restore RS0026
     {
         var (secretKey, window) = SecretKeyOf(connection);
         var client = _clients.GetClient(connection);
-        if (body.Length > MaxPayloadBytes)
+        if (body.Length > IAutotaskWebhookReceiver.MaxPayloadBytes)
         {
             return TooLarge(body.Length);
         }
 
         if (string.IsNullOrWhiteSpace(signatureHeader))
         {
-            return new WebhookResult { Status = WebhookStatus.MissingSignature, Reason = $"The {SignatureHeader} header is missing." };
+            return new WebhookResult { Status = WebhookStatus.MissingSignature, Reason = $"The {IAutotaskWebhookReceiver.SignatureHeader} header is missing." };
         }
 
         if (!VerifySignature(body.Span, signatureHeader, secretKey))
@@ -248,7 +261,7 @@ public sealed class AutotaskWebhookReceiver
     private static WebhookResult TooLarge(long? length) => new()
     {
         Status = WebhookStatus.TooLarge,
-        Reason = length is { } bytes ? $"The body has {bytes} bytes; at most {MaxPayloadBytes} are accepted." : $"The body has more than {MaxPayloadBytes} bytes, the most accepted.",
+        Reason = length is { } bytes ? $"The body has {bytes} bytes; at most {IAutotaskWebhookReceiver.MaxPayloadBytes} are accepted." : $"The body has more than {IAutotaskWebhookReceiver.MaxPayloadBytes} bytes, the most accepted.",
     };
 
     private static async Task<WebhookResult> ProcessAsync(IAutotaskClient client, Callout callout, CancellationToken cancellationToken)

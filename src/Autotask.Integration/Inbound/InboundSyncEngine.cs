@@ -7,6 +7,37 @@ using NodaTime;
 using NodaTime.Text;
 
 namespace Autotask.Integration.Inbound;
+/// <summary>Pulls active customers and contracts out of Autotask, delivering only what changed since the last run.</summary>
+/// <remarks>Registered by <c>AddAutotaskIntegration</c>; fake it in your own unit tests.</remarks>
+public interface IInboundSyncEngine
+{
+    /// <summary>Delivers every customer change since the last run to <paramref name="deliver"/>, then moves the watermark.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="deliver">Receives each change; an exception stops the run without moving the watermark.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    Task<InboundSyncResult> SyncCustomersAsync(string connection, Func<CustomerChange, CancellationToken, ValueTask> deliver, CancellationToken cancellationToken = default);
+
+    /// <summary>Delivers every contract change since the last run to <paramref name="deliver"/>, then moves the watermark.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="deliver">Receives each change; an exception stops the run without moving the watermark.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    Task<InboundSyncResult> SyncContractsAsync(string connection, Func<ContractChange, CancellationToken, ValueTask> deliver, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Streams the customer changes since the last run; the watermark moves when the enumeration has been read to its end.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    IAsyncEnumerable<CustomerChange> ReadCustomerChangesAsync(string connection, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Streams the contract changes since the last run; the watermark moves when the enumeration has been read to its end.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    IAsyncEnumerable<ContractChange> ReadContractChangesAsync(string connection, CancellationToken cancellationToken = default);
+}
+
 
 /// <summary>
 /// Pulls active customers and their contracts out of Autotask for a channel platform, incrementally: the first run
@@ -15,7 +46,7 @@ namespace Autotask.Integration.Inbound;
 /// whole run was delivered, so a crash mid-run delivers again rather than skipping: at-least-once, with a stable
 /// <c>ChangeKey</c> to deduplicate on.
 /// </summary>
-public sealed class InboundSyncEngine
+internal sealed class InboundSyncEngine : IInboundSyncEngine
 {
     /// <summary>The vendor name of contracts whose services record no vendor.</summary>
     public const string DefaultVendorName = "MSP Managed Services";
@@ -39,33 +70,19 @@ public sealed class InboundSyncEngine
         _store = store;
     }
 
-    /// <summary>Delivers every customer change since the last run to <paramref name="deliver"/>, then moves the watermark.</summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="deliver">Receives each change; an exception stops the run without moving the watermark.</param>
-    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <inheritdoc />
     public Task<InboundSyncResult> SyncCustomersAsync(string connection, Func<CustomerChange, CancellationToken, ValueTask> deliver, CancellationToken cancellationToken = default) =>
         RunAsync(connection, CustomerWatermark, deliver, ReadCustomersAsync, cancellationToken);
 
-    /// <summary>Delivers every contract change since the last run to <paramref name="deliver"/>, then moves the watermark.</summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="deliver">Receives each change; an exception stops the run without moving the watermark.</param>
-    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <inheritdoc />
     public Task<InboundSyncResult> SyncContractsAsync(string connection, Func<ContractChange, CancellationToken, ValueTask> deliver, CancellationToken cancellationToken = default) =>
         RunAsync(connection, ContractWatermark, deliver, ReadContractsAsync, cancellationToken);
 
-    /// <summary>
-    /// Streams the customer changes since the last run; the watermark moves when the enumeration has been read to its end.
-    /// </summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <inheritdoc />
     public IAsyncEnumerable<CustomerChange> ReadCustomerChangesAsync(string connection, CancellationToken cancellationToken = default) =>
         StreamAsync(connection, CustomerWatermark, ReadCustomersAsync, cancellationToken);
 
-    /// <summary>
-    /// Streams the contract changes since the last run; the watermark moves when the enumeration has been read to its end.
-    /// </summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <inheritdoc />
     public IAsyncEnumerable<ContractChange> ReadContractChangesAsync(string connection, CancellationToken cancellationToken = default) =>
         StreamAsync(connection, ContractWatermark, ReadContractsAsync, cancellationToken);
 

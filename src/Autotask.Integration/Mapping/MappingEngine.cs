@@ -30,13 +30,76 @@ public sealed record SubscriptionMappingRequest
     /// <summary>The ISO 4217 currency of the subscription; refused when the connection is tied to another.</summary>
     public string? Currency { get; init; }
 }
+/// <summary>Maps vendor customers, offers and subscriptions to Autotask companies, services and contract services, once each ("map once"), with an audit event for every change.</summary>
+/// <remarks>Registered by <c>AddAutotaskIntegration</c>; fake it in your own unit tests.</remarks>
+public interface IMappingEngine
+{
+    /// <summary>
+    /// Finds active companies of type Customer whose name starts with <paramref name="namePrefix"/>, sorted
+    /// alphabetically: the pick list for mapping a vendor customer.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="namePrefix">The first characters of the name (at least one).</param>
+    /// <param name="skip">How many sorted results to skip, for paging.</param>
+    /// <param name="take">How many to return (1 to 500).</param>
+    /// <param name="cancellationToken">Cancels the search.</param>
+    Task<IReadOnlyList<Company>> SearchCustomersAsync(string connection, string namePrefix, int skip = 0, int take = 50, CancellationToken cancellationToken = default);
+
+    /// <summary>The active Recurring Service contracts of a mapped customer's company, to choose one for a subscription.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorCustomerId">The mapped vendor customer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<Contract>> FindRecurringContractsAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Maps a vendor customer to an existing Autotask company of type Customer. Never creates companies.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorCustomerId">The vendor customer.</param>
+    /// <param name="companyId">The company.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingException">The company does not exist, is not a Customer, is inactive, or either side is mapped already.</exception>
+    Task<CustomerMapping> MapCustomerAsync(string connection, string vendorCustomerId, long companyId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a customer mapping. Refused while subscriptions of the customer are mapped.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorCustomerId">The vendor customer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><c>false</c> when the customer was not mapped.</returns>
+    Task<bool> UnmapCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Maps a vendor offer to an active Autotask service whose billing period matches the offer's term.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorOfferId">The offer.</param>
+    /// <param name="term">The offer's billing term.</param>
+    /// <param name="serviceId">The service.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingException">The service does not exist, its period does not match the term, or the offer is mapped already.</exception>
+    Task<OfferMapping> MapOfferAsync(string connection, string vendorOfferId, BillingTerm term, long serviceId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Maps a vendor subscription to a service line on an active Recurring Service contract of the customer's company,
+    /// optionally adding the offer's service to the contract first (at purchase time).
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="request">What to map.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MappingException">A link is missing or wrong (see <see cref="MappingException.Error"/>), or the subscription is mapped already.</exception>
+    Task<SubscriptionMapping> MapSubscriptionAsync(string connection, SubscriptionMappingRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a subscription mapping.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorSubscriptionId">The subscription.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><c>false</c> when it was not mapped.</returns>
+    Task<bool> UnmapSubscriptionAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default);
+}
+
 
 /// <summary>
 /// Maps vendor records to Autotask: customers to companies, offers to services, subscriptions to contract services.
 /// Checks every link against Autotask before it is stored, keeps "map once" through the store, and audits each
 /// mapping. Every refusal is a <see cref="MappingException"/> whose <see cref="MappingException.Error"/> says which rule.
 /// </summary>
-public sealed class MappingEngine
+internal sealed class MappingEngine : IMappingEngine
 {
     private static readonly Dictionary<BillingTerm, string[]> TermLabels = new()
     {
@@ -59,15 +122,7 @@ public sealed class MappingEngine
         _options = options.Value;
     }
 
-    /// <summary>
-    /// Finds active companies of type Customer whose name starts with <paramref name="namePrefix"/>, sorted
-    /// alphabetically: the pick list for mapping a vendor customer.
-    /// </summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="namePrefix">The first characters of the name (at least one).</param>
-    /// <param name="skip">How many sorted results to skip, for paging.</param>
-    /// <param name="take">How many to return (1 to 500).</param>
-    /// <param name="cancellationToken">Cancels the search.</param>
+    /// <inheritdoc />
     public async Task<IReadOnlyList<Company>> SearchCustomersAsync(string connection, string namePrefix, int skip = 0, int take = 50, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(namePrefix);
@@ -88,10 +143,7 @@ public sealed class MappingEngine
         return matches.OrderBy(c => c.CompanyName, StringComparer.CurrentCultureIgnoreCase).ThenBy(c => c.Id).Skip(skip).Take(take).ToArray();
     }
 
-    /// <summary>The active Recurring Service contracts of a mapped customer's company, to choose one for a subscription.</summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="vendorCustomerId">The mapped vendor customer.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <inheritdoc />
     public async Task<IReadOnlyList<Contract>> FindRecurringContractsAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default)
     {
         var client = _clients.GetClient(connection);
@@ -109,12 +161,7 @@ public sealed class MappingEngine
         return contracts;
     }
 
-    /// <summary>Maps a vendor customer to an existing Autotask company of type Customer. Never creates companies.</summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="vendorCustomerId">The vendor customer.</param>
-    /// <param name="companyId">The company.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MappingException">The company does not exist, is not a Customer, is inactive, or either side is mapped already.</exception>
+    /// <inheritdoc />
     public Task<CustomerMapping> MapCustomerAsync(string connection, string vendorCustomerId, long companyId, CancellationToken cancellationToken = default) =>
         AuditedAsync(AuditOperations.CreateConnectionCustomerMapping, connection, Ids(("customer", vendorCustomerId)), Ids(("company", companyId)), async (client, ct) =>
         {
@@ -144,11 +191,7 @@ public sealed class MappingEngine
             return (mapping, $"Mapped vendor customer '{vendorCustomerId}' to company '{company.CompanyName}' ({companyId}).");
         }, cancellationToken);
 
-    /// <summary>Removes a customer mapping. Refused while subscriptions of the customer are mapped.</summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="vendorCustomerId">The vendor customer.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns><c>false</c> when the customer was not mapped.</returns>
+    /// <inheritdoc />
     public Task<bool> UnmapCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default) =>
         AuditedAsync(AuditOperations.DeleteConnectionCustomerMapping, connection, Ids(("customer", vendorCustomerId)), null, async (client, ct) =>
         {
@@ -169,13 +212,7 @@ public sealed class MappingEngine
             return (removed, $"Removed the mapping of vendor customer '{vendorCustomerId}' to company {existing.CompanyId}.");
         }, cancellationToken);
 
-    /// <summary>Maps a vendor offer to an active Autotask service whose billing period matches the offer's term.</summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="vendorOfferId">The offer.</param>
-    /// <param name="term">The offer's billing term.</param>
-    /// <param name="serviceId">The service.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MappingException">The service does not exist, its period does not match the term, or the offer is mapped already.</exception>
+    /// <inheritdoc />
     public Task<OfferMapping> MapOfferAsync(string connection, string vendorOfferId, BillingTerm term, long serviceId, CancellationToken cancellationToken = default) =>
         AuditedAsync(AuditOperations.CreateOfferMapping, connection, Ids(("offer", vendorOfferId)), Ids(("service", serviceId)), async (client, ct) =>
         {
@@ -207,14 +244,7 @@ public sealed class MappingEngine
             return (mapping, $"Mapped vendor offer '{vendorOfferId}' ({term}) to service '{service.Name}' ({serviceId}).");
         }, cancellationToken);
 
-    /// <summary>
-    /// Maps a vendor subscription to a service line on an active Recurring Service contract of the customer's company,
-    /// optionally adding the offer's service to the contract first (at purchase time).
-    /// </summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="request">What to map.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="MappingException">A link is missing or wrong (see <see cref="MappingException.Error"/>), or the subscription is mapped already.</exception>
+    /// <inheritdoc />
     public Task<SubscriptionMapping> MapSubscriptionAsync(string connection, SubscriptionMappingRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -282,11 +312,7 @@ public sealed class MappingEngine
             }, cancellationToken);
     }
 
-    /// <summary>Removes a subscription mapping.</summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="vendorSubscriptionId">The subscription.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns><c>false</c> when it was not mapped.</returns>
+    /// <inheritdoc />
     public Task<bool> UnmapSubscriptionAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default) =>
         AuditedAsync(AuditOperations.DeleteSubscriptionMapping, connection, Ids(("subscription", vendorSubscriptionId)), null, async (client, ct) =>
         {

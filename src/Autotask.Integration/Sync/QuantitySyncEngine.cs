@@ -8,6 +8,24 @@ using Microsoft.Extensions.Options;
 using NodaTime;
 
 namespace Autotask.Integration.Sync;
+/// <summary>Brings contract services to the quantities vendor subscriptions should bill, through contract service adjustments that are never applied twice.</summary>
+/// <remarks>Registered by <c>AddAutotaskIntegration</c>; fake it in your own unit tests.</remarks>
+public interface IQuantitySyncEngine
+{
+    /// <summary>
+    /// Syncs a batch of desired quantities. Bad items are reported per item and never stop the rest of the batch.
+    /// Several changes of one subscription collapse to the latest (by <see cref="SubscriptionQuantity.AsOf"/>, then by order).
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="changes">The desired quantities.</param>
+    /// <param name="options">How to run; default: apply, effective on the day of each change.</param>
+    /// <param name="cancellationToken">Cancels the sync; what was written stays recorded in the ledger.</param>
+    /// <returns>One result per input item.</returns>
+    /// <exception cref="AutotaskRequestException">Autotask could not be read at all; nothing was written.</exception>
+    Task<QuantitySyncReport> SyncAsync(
+        string connection, IEnumerable<SubscriptionQuantity> changes, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default);
+}
+
 
 /// <summary>
 /// Keeps the units Autotask bills equal to the quantities the vendor states, level-triggered: it reads what Autotask
@@ -16,7 +34,7 @@ namespace Autotask.Integration.Sync;
 /// outcome is unknown it reads the units back before deciding to write again, so an adjustment is never applied
 /// twice and never lost. Each item is audited as <see cref="AuditOperations.UpdateSubscriptionQuantity"/>.
 /// </summary>
-public sealed class QuantitySyncEngine
+internal sealed class QuantitySyncEngine : IQuantitySyncEngine
 {
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
@@ -31,16 +49,7 @@ public sealed class QuantitySyncEngine
         _options = options.Value;
     }
 
-    /// <summary>
-    /// Syncs a batch of desired quantities. Bad items are reported per item and never stop the rest of the batch.
-    /// Several changes of one subscription collapse to the latest (by <see cref="SubscriptionQuantity.AsOf"/>, then by order).
-    /// </summary>
-    /// <param name="connection">The connection.</param>
-    /// <param name="changes">The desired quantities.</param>
-    /// <param name="options">How to run; default: apply, effective on the day of each change.</param>
-    /// <param name="cancellationToken">Cancels the sync; what was written stays recorded in the ledger.</param>
-    /// <returns>One result per input item.</returns>
-    /// <exception cref="AutotaskRequestException">Autotask could not be read at all; nothing was written.</exception>
+    /// <inheritdoc />
     public async Task<QuantitySyncReport> SyncAsync(
         string connection, IEnumerable<SubscriptionQuantity> changes, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default)
     {

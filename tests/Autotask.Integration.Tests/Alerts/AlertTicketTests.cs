@@ -72,7 +72,7 @@ public sealed class AlertTicketTests : IAsyncLifetime
         Assert.Equal(Instant.FromUtc(2026, 11, 26, 22, 30), ticket.DueDateTime);
         Assert.Contains("Volume D:", ticket.Description, StringComparison.Ordinal);
         var audit = Assert.Single(_sync.Audit.Events);
-        Assert.Equal(AlertTicketEngine.CreateAlertTicket, audit.Operation);
+        Assert.Equal(AuditOperations.CreateAlertTicket, audit.Operation);
         Assert.Equal(ticket.Id, audit.AutotaskIds["ticket"]);
     }
 
@@ -211,7 +211,7 @@ public sealed class AlertTicketTests : IAsyncLifetime
         Assert.Contains("'Everyone'", error.Message, StringComparison.Ordinal);
         Assert.Contains("'Internal Users Only'", error.Message, StringComparison.Ordinal);
         Assert.Equal(tickets, sync.Simulator.Data.All<Ticket>().Count);
-        Assert.Equal([(AlertTicketEngine.CreateAlertTicket, AuditStatus.Failed), (AlertTicketEngine.CreateDigestTicket, AuditStatus.Failed)],
+        Assert.Equal([(AuditOperations.CreateAlertTicket, AuditStatus.Failed), (AuditOperations.CreateDigestTicket, AuditStatus.Failed)],
             sync.Audit.Events.Select(e => (e.Operation, e.Status)));
         Assert.Equal(error.Message, sync.Audit.Events[0].Details);
         Assert.Equal(digest.Message, sync.Audit.Events[1].Details);
@@ -223,7 +223,7 @@ public sealed class AlertTicketTests : IAsyncLifetime
         await Assert.ThrowsAsync<MappingException>(() => _sync.Alerts.SendTestTicketAsync(SyncHarness.Connection, "org-unknown", Ct));
 
         var audit = Assert.Single(_sync.Audit.Events);
-        Assert.Equal((AlertTicketEngine.SendTestTicket, AuditStatus.Failed, "org-unknown"), (audit.Operation, audit.Status, audit.VendorIds["customer"]));
+        Assert.Equal((AuditOperations.SendTestTicket, AuditStatus.Failed, "org-unknown"), (audit.Operation, audit.Status, audit.VendorIds["customer"]));
     }
 
     [Fact]

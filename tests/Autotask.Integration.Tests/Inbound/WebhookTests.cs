@@ -75,7 +75,7 @@ public sealed class WebhookTests : IAsyncLifetime
         var body = Payload();
         var tampered = body.ToArray();
         tampered[^5] ^= 1;
-        var oversized = new byte[AutotaskWebhookReceiver.MaxPayloadBytes + 1];
+        var oversized = new byte[IAutotaskWebhookReceiver.MaxPayloadBytes + 1];
 
         Assert.Equal(WebhookStatus.MissingSignature, (await Receive(body, null)).Status);
         Assert.Equal(WebhookStatus.BadSignature, (await Receive(body, Sign(body, "someone-elses-key"))).Status);
@@ -273,8 +273,8 @@ public sealed class WebhookTests : IAsyncLifetime
 
         Assert.Equal(WebhookStatus.Accepted, accepted.Status);
         Assert.Equal(WebhookStatus.TooLarge, refused.Status);
-        Assert.InRange(endless.BytesRead, AutotaskWebhookReceiver.MaxPayloadBytes + 1, AutotaskWebhookReceiver.MaxPayloadBytes + 1);
-        using var seekable = new MemoryStream(new byte[AutotaskWebhookReceiver.MaxPayloadBytes + 1]);
+        Assert.InRange(endless.BytesRead, IAutotaskWebhookReceiver.MaxPayloadBytes + 1, IAutotaskWebhookReceiver.MaxPayloadBytes + 1);
+        using var seekable = new MemoryStream(new byte[IAutotaskWebhookReceiver.MaxPayloadBytes + 1]);
         Assert.Equal(WebhookStatus.TooLarge, (await _sync.Webhooks.ReceiveAsync(SyncHarness.Connection, seekable, Sign(body), Ct)).Status);
         Assert.Equal(0, seekable.Position);
     }

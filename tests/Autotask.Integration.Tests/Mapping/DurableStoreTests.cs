@@ -120,7 +120,7 @@ public sealed class SqliteMappingStoreTests : MappingStoreConformance, IDisposab
         var services = new ServiceCollection();
         services.AddAutotaskIntegration(o => simulator.AddConnection(o, "a")).UseSimulator(simulator).UseSqliteStore(sqlite.Path);
         await using var provider = services.BuildServiceProvider();
-        var engine = provider.GetRequiredService<MappingEngine>();
+        var engine = provider.GetRequiredService<IMappingEngine>();
 
         await engine.MapCustomerAsync("a", "cust-1", first.Id, Ct);
         await Assert.ThrowsAsync<MappingConflictException>(() => engine.MapCustomerAsync("a", "cust-2", first.Id, Ct));

@@ -54,7 +54,7 @@ public abstract class DurableSyncTests
             simulator.Faults.Latency = TimeSpan.FromMilliseconds(20);
             simulator.Faults.Randomly(SimulatorFault.Latency, 1.0, r => r.IsWrite);
             using var dying = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            var sync = first.GetRequiredService<QuantitySyncEngine>().SyncAsync(SyncHarness.Connection, changes, cancellationToken: dying.Token);
+            var sync = first.GetRequiredService<IQuantitySyncEngine>().SyncAsync(SyncHarness.Connection, changes, cancellationToken: dying.Token);
             await Wait.UntilAsync(() => simulator.AppliedAdjustments.Count >= 15);
 
             await dying.CancelAsync();
@@ -68,7 +68,7 @@ public abstract class DurableSyncTests
         // The next process, on a new store instance over the same database, runs the same batch.
         await using var second = Services(simulator, NewStore());
         // A new process: writes its predecessor left pending are settled now (no lease wait in the test).
-        var report = await second.GetRequiredService<QuantitySyncEngine>().SyncAsync(SyncHarness.Connection, changes,
+        var report = await second.GetRequiredService<IQuantitySyncEngine>().SyncAsync(SyncHarness.Connection, changes,
             new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
 
         Assert.Equal(0, report.Count(QuantitySyncStatus.Failed));

@@ -32,17 +32,17 @@ internal sealed class SyncHarness : IAsyncDisposable
 
     public IMappingStore Store => Services.GetRequiredService<IMappingStore>();
 
-    public MappingEngine Mapping => Services.GetRequiredService<MappingEngine>();
+    public IMappingEngine Mapping => Services.GetRequiredService<IMappingEngine>();
 
-    public QuantitySyncEngine Sync => Services.GetRequiredService<QuantitySyncEngine>();
+    public IQuantitySyncEngine Sync => Services.GetRequiredService<IQuantitySyncEngine>();
 
-    public AutotaskConnectionTester Tester => Services.GetRequiredService<AutotaskConnectionTester>();
+    public IAutotaskConnectionTester Tester => Services.GetRequiredService<IAutotaskConnectionTester>();
 
-    public AlertTicketEngine Alerts => Services.GetRequiredService<AlertTicketEngine>();
+    public IAlertTicketEngine Alerts => Services.GetRequiredService<IAlertTicketEngine>();
 
-    public InboundSyncEngine Inbound => Services.GetRequiredService<InboundSyncEngine>();
+    public IInboundSyncEngine Inbound => Services.GetRequiredService<IInboundSyncEngine>();
 
-    public AutotaskWebhookReceiver Webhooks => Services.GetRequiredService<AutotaskWebhookReceiver>();
+    public IAutotaskWebhookReceiver Webhooks => Services.GetRequiredService<IAutotaskWebhookReceiver>();
 
     public IAutotaskClient Client => Services.GetRequiredService<IAutotaskClient>();
 
