@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Metadata;
 using Autotask.Integration.Testing.Engine;
@@ -26,15 +27,15 @@ public sealed class SimulatorData
 
     internal SimulatorData()
     {
-        Register<Company>(1);
-        Register<Contact>(30_000_001);
-        Register<Contract>(1_000_001);
-        Register<ContractService>(2_000_001);
-        Register<ContractServiceAdjustment>(3_000_001);
-        Register<Service>(4_001);
-        Register<Ticket>(5_000_001);
-        Register<TicketNote>(6_000_001);
-        Register<Resource>(29_682_885);
+        Register("Companies", SimulatorJsonContext.Default.Company, 1);
+        Register("Contacts", SimulatorJsonContext.Default.Contact, 30_000_001);
+        Register("Contracts", SimulatorJsonContext.Default.Contract, 1_000_001);
+        Register("ContractServices", SimulatorJsonContext.Default.ContractService, 2_000_001);
+        Register("ContractServiceAdjustments", SimulatorJsonContext.Default.ContractServiceAdjustment, 3_000_001);
+        Register("Services", SimulatorJsonContext.Default.Service, 4_001);
+        Register("Tickets", SimulatorJsonContext.Default.Ticket, 5_000_001);
+        Register("TicketNotes", SimulatorJsonContext.Default.TicketNote, 6_000_001);
+        Register("Resources", SimulatorJsonContext.Default.Resource, 29_682_885);
         SimulatorPicklists.AddDefaults(this);
     }
 
@@ -324,11 +325,11 @@ public sealed class SimulatorData
         return [.. rows];
     }
 
-    private void Register<T>(long firstId) where T : AutotaskEntity
+    /// <summary>Adds the table of an entity at the URL Autotask serves it on (the simulator's own knowledge, not the client's).</summary>
+    private void Register<T>(string path, JsonTypeInfo<T> typeInfo, long firstId) where T : AutotaskEntity
     {
-        var descriptor = EntityDescriptor<T>.Instance;
-        var table = new EntityTable<T>(descriptor.Path, descriptor.TypeInfo, firstId);
+        var table = new EntityTable<T>(path, typeInfo, firstId);
         _byType[typeof(T)] = table;
-        _byPath[descriptor.Path] = table;
+        _byPath[path] = table;
     }
 }

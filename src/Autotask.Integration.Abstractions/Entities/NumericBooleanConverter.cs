@@ -4,11 +4,13 @@ using System.Text.Json.Serialization;
 namespace Autotask.Integration.Entities;
 
 /// <summary>
-/// A boolean that Autotask keeps as the number 1 or 0 (such as <c>Contacts.isActive</c>): read from 1/0, true/false
-/// or their strings (anything else reads as null), written as 1 or 0. Filters on such a property send 1 or 0 too.
+/// The serialiser's converter for a boolean that Autotask keeps as the number 1 or 0 (such as <c>Contacts.isActive</c>):
+/// read from 1/0, true/false or their strings (anything else reads as null), written as 1 or 0. Models name it on
+/// such properties; filters and patches on them send 1 or 0 too.
 /// </summary>
-internal sealed class NumericBooleanConverter : JsonConverter<bool?>
+public sealed class NumericBooleanConverter : JsonConverter<bool?>
 {
+    /// <inheritdoc />
     public override bool? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         switch (reader.TokenType)
@@ -33,5 +35,6 @@ internal sealed class NumericBooleanConverter : JsonConverter<bool?>
         }
     }
 
+    /// <inheritdoc />
     public override void Write(Utf8JsonWriter writer, bool? value, JsonSerializerOptions options) => writer.WriteNumberValue(value!.Value ? 1 : 0);
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Autotask.Integration.Entities;
-using Autotask.Integration.Json;
+using Autotask.Integration.Testing.Json;
 using NodaTime;
 
 namespace Autotask.Integration.Testing.Engine;
@@ -123,7 +123,7 @@ internal static class QueryEvaluator
         else if (fields.TryGetValue(field, out var info) && info.Get is { } getter)
         {
             // Compare what Autotask stores: a picklist value's id, and 1 or 0 for a boolean kept as a number.
-            var numericBoolean = info.CustomConverter?.GetType().Name == "NumericBooleanConverter";
+            var numericBoolean = info.CustomConverter is NumericBooleanConverter;
             read = entity => getter(entity) switch
             {
                 IPicklistValue picklist => picklist.Value,

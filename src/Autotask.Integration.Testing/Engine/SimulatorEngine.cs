@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autotask.Integration.Entities;
-using Autotask.Integration.Json;
+using Autotask.Integration.Testing.Json;
 using Autotask.Integration.Metadata;
 using NodaTime;
 
@@ -608,7 +608,7 @@ internal sealed class SimulatorEngine
     }
 
     private System.Text.Json.Serialization.Metadata.JsonTypeInfo TypeInfoFor(string path) =>
-        path == "ContractServiceUnits" ? AutotaskJsonContext.Default.ContractServiceUnit : _data.TableFor(path)!.TypeInfo;
+        path == "ContractServiceUnits" ? SimulatorJsonContext.Default.ContractServiceUnit : _data.TableFor(path)!.TypeInfo;
 
     private EngineResponse Metadata(string path, string[] segments)
     {
@@ -686,7 +686,7 @@ internal sealed class SimulatorEngine
                 w.WriteStartArray("picklistValues");
                 foreach (var value in picklist)
                 {
-                    JsonSerializer.Serialize(w, value, AutotaskJsonContext.Default.PicklistValue);
+                    JsonSerializer.Serialize(w, value, SimulatorJsonContext.Default.PicklistValue);
                 }
 
                 w.WriteEndArray();

@@ -4,7 +4,12 @@ using System.Text.Json.Serialization;
 using NodaTime;
 using NodaTime.Text;
 
+// Compiled into the simulator package as well (shared source, not a dependency on this package's internals).
+#if AUTOTASK_SIMULATOR
+namespace Autotask.Integration.Testing.Json;
+#else
 namespace Autotask.Integration.Json;
+#endif
 
 /// <summary>
 /// Reads Autotask date-times, which are UTC and ISO 8601 but often come without a zone designator

@@ -6,7 +6,12 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
+// Compiled into the simulator package as well (shared source, not a dependency on this package's internals).
+#if AUTOTASK_SIMULATOR
+namespace Autotask.Integration.Testing.Json;
+#else
 namespace Autotask.Integration.Json;
+#endif
 
 // Real tenants send the odd field in another JSON type than documented: a number where a string is modelled, a letter
 // code where a number is, picklist values as numbers in one field and strings in the next. One such value must not fail

@@ -170,6 +170,20 @@ public sealed class PublicApiConventionTests
         Assert.All(constructors.Where(c => c.GetParameters().Length == 0), c => Assert.True(c.IsFamilyAndAssembly, "the parameterless constructor must be private protected"));
     }
 
+    [Fact]
+    public void No_package_uses_another_packages_internals()
+    {
+        // A package that reads another's internals must ship in lock-step with it, or vendors get MissingMethodException.
+        var shippedNames = Shipped.Select(a => a.GetName().Name!).ToHashSet(StringComparer.Ordinal);
+        var grants = Shipped
+            .SelectMany(a => a.GetCustomAttributes<InternalsVisibleToAttribute>().Select(g => (From: a.GetName().Name, To: g.AssemblyName.Split(',')[0])))
+            .Where(g => shippedNames.Contains(g.To))
+            .Select(g => $"{g.From} -> {g.To}")
+            .ToList();
+
+        Assert.Empty(grants);
+    }
+
     private static bool IsAsync(Type type) =>
         type == typeof(Task) || type == typeof(ValueTask) ||
         (type.IsGenericType && type.GetGenericTypeDefinition() is var d &&
