@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -44,13 +45,16 @@ internal sealed class AutotaskClient : IAutotaskClient
     // The method this connection's tenant was found to accept on next-page URLs, once one was refused with 405.
     private HttpMethod? _nextPageMethod;
 
+    private readonly AutotaskInstruments _instruments;
+
     public AutotaskClient(
         string connectionName,
         AutotaskConnectionOptions options,
         IHttpClientFactory httpClientFactory,
         ZoneResolver zones,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        AutotaskInstruments instruments)
     {
         ConnectionName = connectionName;
         _options = options;
@@ -59,6 +63,7 @@ internal sealed class AutotaskClient : IAutotaskClient
         _zones = zones;
         _time = time;
         _logger = logger;
+        _instruments = instruments;
         _metadata = new AsyncCache<IReadOnlyList<EntityField>>(time, options.MetadataCacheDuration, StringComparer.OrdinalIgnoreCase);
 
         if (!string.IsNullOrWhiteSpace(options.ZoneUrl))
@@ -516,7 +521,7 @@ internal sealed class AutotaskClient : IAutotaskClient
             }
 
             Log.RereadingAfterBrokenAnswer(_logger, info.Operation, info.Entity, ConnectionName, attempt + 1);
-            AutotaskTelemetry.Retries.Add(1,
+            _instruments.Retries.Add(1,
                 new KeyValuePair<string, object?>("autotask.connection", ConnectionName),
                 new KeyValuePair<string, object?>("autotask.reason", "broken answer"));
             await Task.Delay(_options.RetryBaseDelay * attempt, _time, cancellationToken).ConfigureAwait(false);
@@ -548,27 +553,30 @@ internal sealed class AutotaskClient : IAutotaskClient
         {
             response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
-            Record(info, method, "cancelled", started);
+            Record(info, method, null, AutotaskInstruments.ErrorType(ex), started);
+            AutotaskInstruments.Fail(Activity.Current, ex);
             throw;
         }
         catch (AutotaskRequestException ex)
         {
-            Record(info, method, "refused", started);
+            Record(info, method, null, AutotaskInstruments.ErrorType(ex), started);
+            AutotaskInstruments.Fail(Activity.Current, ex);
             Log.RequestFailed(_logger, info.Operation, info.Entity, ConnectionName, ex.GetType().Name, null);
             throw;
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or TaskCanceledException or IOException or RateLimiterRejectedException)
         {
-            Record(info, method, "error", started);
             var error = ErrorMapper.FromTransportFailure(ex, Details(info, method, uri), info.IsRead);
+            Record(info, method, null, AutotaskInstruments.ErrorType(error), started);
+            AutotaskInstruments.Fail(Activity.Current, error);
             Log.RequestFailed(_logger, info.Operation, info.Entity, ConnectionName, error.GetType().Name, null);
             throw error;
         }
 
         var status = (int)response.StatusCode;
-        Record(info, method, status, started);
+        Record(info, method, status, response.IsSuccessStatusCode ? null : status.ToString(CultureInfo.InvariantCulture), started);
         Log.RequestCompleted(_logger, info.Operation, info.Entity, ConnectionName, method.Method, uri.AbsolutePath, status,
             _time.GetElapsedTime(started).TotalMilliseconds);
         if (response.IsSuccessStatusCode)
@@ -579,6 +587,7 @@ internal sealed class AutotaskClient : IAutotaskClient
         using (response)
         {
             var error = await ErrorMapper.FromResponseAsync(response, Details(info, method, uri), _credentials.Echoable, info.IsRead, _time, cancellationToken).ConfigureAwait(false);
+            AutotaskInstruments.Fail(Activity.Current, error);
             Log.RequestFailed(_logger, info.Operation, info.Entity, ConnectionName, error.GetType().Name, response.StatusCode);
             throw error;
         }
@@ -593,7 +602,8 @@ internal sealed class AutotaskClient : IAutotaskClient
         RequestUri = AutotaskRequestOptions.Sanitize(uri),
     };
 
-    private void Record(RequestInfo info, HttpMethod method, object status, long started)
+    /// <summary>Counts a request: with the status code when an answer came, with <c>error.type</c> when it failed.</summary>
+    private void Record(RequestInfo info, HttpMethod method, int? status, string? errorType, long started)
     {
         var tags = new TagList
         {
@@ -601,10 +611,19 @@ internal sealed class AutotaskClient : IAutotaskClient
             { "autotask.entity", info.Entity },
             { "autotask.operation", info.Operation },
             { "http.request.method", method.Method },
-            { "http.response.status_code", status },
         };
-        AutotaskTelemetry.Requests.Add(1, tags);
-        AutotaskTelemetry.Duration.Record(_time.GetElapsedTime(started).TotalSeconds, tags);
+        if (status is { } code)
+        {
+            tags.Add("http.response.status_code", code);
+        }
+
+        if (errorType is not null)
+        {
+            tags.Add("error.type", errorType);
+        }
+
+        _instruments.Requests.Add(1, tags);
+        _instruments.Duration.Record(_time.GetElapsedTime(started).TotalSeconds, tags);
     }
 
     private Activity? StartActivity(string operation, string entity)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Autotask.Integration.Client;
+using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Zones;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ internal sealed class AutotaskClientFactory : IAutotaskClientFactory
     private readonly ZoneResolver _zones;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly AutotaskInstruments _instruments;
     private readonly ConcurrentDictionary<string, IAutotaskClient> _clients = new(StringComparer.OrdinalIgnoreCase);
 
     public AutotaskClientFactory(
@@ -23,13 +25,15 @@ internal sealed class AutotaskClientFactory : IAutotaskClientFactory
         IHttpClientFactory httpClientFactory,
         ZoneResolver zones,
         TimeProvider time,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        AutotaskInstruments instruments)
     {
         _options = options.Value;
         _httpClientFactory = httpClientFactory;
         _zones = zones;
         _time = time;
         _loggerFactory = loggerFactory;
+        _instruments = instruments;
     }
 
     public IReadOnlyCollection<string> ConnectionNames => _options.Connections.Keys;
@@ -45,7 +49,7 @@ internal sealed class AutotaskClientFactory : IAutotaskClientFactory
                     $"No Autotask connection is named '{name}'. Configured connections: {(_options.Connections.Count == 0 ? "(none)" : string.Join(", ", _options.Connections.Keys))}.",
                     nameof(connectionName));
             return new AutotaskClient(configured, _options.Connections[configured], _httpClientFactory, _zones, _time,
-                _loggerFactory.CreateLogger("Autotask.Integration.AutotaskClient"));
+                _loggerFactory.CreateLogger("Autotask.Integration.AutotaskClient"), _instruments);
         });
     }
 

@@ -1,5 +1,6 @@
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Connections;
+using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Http;
 using Autotask.Integration.Inbound;
 using Autotask.Integration.Mapping;
@@ -70,6 +71,8 @@ public static class AutotaskServiceCollectionExtensions
         services.AddOptions<AutotaskIntegrationOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AutotaskIntegrationOptions>, AutotaskIntegrationOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<AutotaskInstruments>();
         services.AddLogging();
         services.TryAddSingleton<ZoneResolver>();
         services.TryAddSingleton<AutotaskClientFactory>();

@@ -5,13 +5,12 @@ namespace Autotask.Integration;
 
 /// <summary>
 /// The names under which the SDK publishes traces and metrics, for <c>AddSource</c> and <c>AddMeter</c> in
-/// OpenTelemetry or a <see cref="MeterListener"/>.
+/// OpenTelemetry or a <see cref="MeterListener"/>. The README lists every instrument and tag.
 /// </summary>
 /// <remarks>
-/// Instruments: <c>autotask.client.requests</c> (counter, one per request sent, tagged with connection, entity,
-/// operation, method and status), <c>autotask.client.request.duration</c> (histogram, seconds),
-/// <c>autotask.client.retries</c> (counter), <c>autotask.client.throttled</c> (counter of requests that waited for
-/// the hourly budget). No tag ever holds a credential.
+/// The meter is created through the application's <see cref="IMeterFactory"/>, so each service provider has its
+/// own: tests and hosts that run several providers do not see each other's measurements. No tag ever holds a
+/// credential.
 /// </remarks>
 public static class AutotaskTelemetry
 {
@@ -21,15 +20,7 @@ public static class AutotaskTelemetry
     /// <summary>The name of the <see cref="Meter"/>.</summary>
     public const string MeterName = "Autotask.Integration";
 
-    internal static readonly ActivitySource Source = new(ActivitySourceName, typeof(AutotaskTelemetry).Assembly.GetName().Version?.ToString());
+    internal static readonly string? Version = typeof(AutotaskTelemetry).Assembly.GetName().Version?.ToString();
 
-    internal static readonly Meter Meter = new(MeterName, typeof(AutotaskTelemetry).Assembly.GetName().Version?.ToString());
-
-    internal static readonly Counter<long> Requests = Meter.CreateCounter<long>("autotask.client.requests", "{request}", "Requests sent to Autotask.");
-
-    internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("autotask.client.request.duration", "s", "Time from sending a request to its answer, retries included.");
-
-    internal static readonly Counter<long> Retries = Meter.CreateCounter<long>("autotask.client.retries", "{retry}", "Requests retried after a transient failure.");
-
-    internal static readonly Counter<long> Throttled = Meter.CreateCounter<long>("autotask.client.throttled", "{request}", "Requests that waited because the connection's hourly budget was used up.");
+    internal static readonly ActivitySource Source = new(ActivitySourceName, Version);
 }

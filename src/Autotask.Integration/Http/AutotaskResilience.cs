@@ -30,8 +30,9 @@ internal static class AutotaskResilience
         var connection = options.Connections.TryGetValue(connectionName, out var found) ? found : new AutotaskConnectionOptions();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AutotaskClientFactory).Namespace + ".Resilience");
         var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var instruments = services.GetRequiredService<AutotaskInstruments>();
 
-        AddRetry(builder, connectionName, connection.MaxRetryAttempts, connection.RetryBaseDelay, connection.MaxRetryAfter, logger, time);
+        AddRetry(builder, connectionName, connection.MaxRetryAttempts, connection.RetryBaseDelay, connection.MaxRetryAfter, logger, time, instruments);
 
         var budget = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
         {
@@ -56,7 +57,7 @@ internal static class AutotaskResilience
 
                 lease.Dispose();
                 Log.BudgetExhausted(logger, connectionName, connection.HourlyRequestBudget);
-                AutotaskTelemetry.Throttled.Add(1, new KeyValuePair<string, object?>("autotask.connection", connectionName));
+                instruments.Throttled.Add(1, new KeyValuePair<string, object?>("autotask.connection", connectionName));
                 return await budget.AcquireAsync(1, args.Context.CancellationToken).ConfigureAwait(false);
             },
         });
@@ -83,12 +84,12 @@ internal static class AutotaskResilience
         var services = context.ServiceProvider;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AutotaskClientFactory).Namespace + ".Resilience");
         var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
-        AddRetry(builder, "(zone discovery)", 2, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), logger, time);
+        AddRetry(builder, "(zone discovery)", 2, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), logger, time, services.GetRequiredService<AutotaskInstruments>());
         builder.AddTimeout(TimeSpan.FromSeconds(30));
     }
 
     private static void AddRetry(
-        ResiliencePipelineBuilder<HttpResponseMessage> builder, string connectionName, int maxRetries, TimeSpan baseDelay, TimeSpan maxRetryAfter, ILogger logger, TimeProvider time)
+        ResiliencePipelineBuilder<HttpResponseMessage> builder, string connectionName, int maxRetries, TimeSpan baseDelay, TimeSpan maxRetryAfter, ILogger logger, TimeProvider time, AutotaskInstruments instruments)
     {
         if (maxRetries <= 0)
         {
@@ -113,7 +114,7 @@ internal static class AutotaskResilience
                     : $"HTTP {(int)args.Outcome.Result!.StatusCode}";
                 Log.Retrying(logger, request?.Method.Method ?? "?", AutotaskRequestOptions.Sanitize(request?.RequestUri)?.AbsolutePath ?? "?",
                     connectionName, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, reason);
-                AutotaskTelemetry.Retries.Add(1,
+                instruments.Retries.Add(1,
                     new KeyValuePair<string, object?>("autotask.connection", connectionName),
                     new KeyValuePair<string, object?>("autotask.reason", reason));
                 return default;

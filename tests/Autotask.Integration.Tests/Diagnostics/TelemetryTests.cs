@@ -4,6 +4,7 @@ using Autotask.Integration.Entities;
 using Autotask.Integration.Querying;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -17,12 +18,13 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Requests_retries_and_durations_are_measured_without_credentials()
     {
-        // Metrics are process-wide and other tests run alongside: this test's connection name is its own.
+        // The meter comes from this service provider's IMeterFactory: other tests running alongside have their own.
         var name = "telemetry-" + Guid.NewGuid().ToString("N")[..8];
         await using var sim = SimulatorHarness.Create(name: name);
-        using var requests = new MetricCollector<long>(null, AutotaskTelemetry.MeterName, "autotask.client.requests");
-        using var retries = new MetricCollector<long>(null, AutotaskTelemetry.MeterName, "autotask.client.retries");
-        using var duration = new MetricCollector<double>(null, AutotaskTelemetry.MeterName, "autotask.client.request.duration");
+        var meters = sim.Services.GetRequiredService<IMeterFactory>();
+        using var requests = new MetricCollector<long>(meters, AutotaskTelemetry.MeterName, "autotask.client.requests");
+        using var retries = new MetricCollector<long>(meters, AutotaskTelemetry.MeterName, "autotask.client.retries");
+        using var duration = new MetricCollector<double>(meters, AutotaskTelemetry.MeterName, "autotask.client.request.duration");
         sim.Simulator.Faults.Next(SimulatorFault.ServiceUnavailable, when: r => r.Entity == "Companies");
 
         await sim.Client.GetAsync<Company>(1, Ct);
@@ -32,9 +34,43 @@ public sealed class TelemetryTests
         Assert.Equal("Companies", request.Tags["autotask.entity"]);
         Assert.Equal("Get", request.Tags["autotask.operation"]);
         Assert.Equal(200, request.Tags["http.response.status_code"]);
+        Assert.False(request.Tags.ContainsKey("error.type"));
         Assert.Contains(retries.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], name) && Equals(m.Tags["autotask.reason"], "HTTP 503"));
         Assert.Contains(duration.GetMeasurementSnapshot(), m => Equals(m.Tags["autotask.connection"], name) && m.Value >= 0);
         Assert.All(mine.SelectMany(m => m.Tags.Values), v => Assert.DoesNotContain(sim.Simulator.Options.Secret, v?.ToString() ?? "", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_failed_request_is_counted_with_error_type_and_its_activity_marked_as_an_error()
+    {
+        await using var sim = SimulatorHarness.Create(connection: c => c.MaxRetryAttempts = 0);
+        using var requests = new MetricCollector<long>(sim.Services.GetRequiredService<IMeterFactory>(), AutotaskTelemetry.MeterName, "autotask.client.requests");
+        var stopped = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == AutotaskTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (stopped) { stopped.Add(a); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        sim.Simulator.Faults.Next(SimulatorFault.ServiceUnavailable, when: r => r.Entity == "Companies");
+
+        await Assert.ThrowsAsync<AutotaskServerException>(() => sim.Client.GetAsync<Company>(1, Ct));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sim.Client.GetAsync<Company>(1, cts.Token));
+
+        var failed = Assert.Single(requests.GetMeasurementSnapshot(), m => m.Tags.ContainsKey("http.response.status_code"));
+        Assert.Equal("503", failed.Tags["error.type"]);
+        Assert.Equal(503, failed.Tags["http.response.status_code"]);
+        Activity activity;
+        lock (stopped)
+        {
+            activity = Assert.Single(stopped, a => a.GetTagItem("error.type") is "503");
+        }
+
+        Assert.Equal(ActivityStatusCode.Error, activity.Status);
+        Assert.DoesNotContain(requests.GetMeasurementSnapshot(), m => m.Tags.Values.Any(v => v is "cancelled" or "refused" or "error"));
     }
 
     [Fact]

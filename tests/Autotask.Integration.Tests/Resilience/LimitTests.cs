@@ -55,7 +55,9 @@ public sealed class LimitTests
     {
         var handler = new CountingHandler { HoldRequests = false };
         using var harness = Harness(handler, c => c.HourlyRequestBudget = 2);
-        using var throttled = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(null, AutotaskTelemetry.MeterName, "autotask.client.throttled");
+        using var throttled = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(harness.Services),
+            AutotaskTelemetry.MeterName, "autotask.client.throttled");
 
         await harness.Client.GetAsync<Company>(1, TestContext.Current.CancellationToken);
         await harness.Client.GetAsync<Company>(2, TestContext.Current.CancellationToken);
