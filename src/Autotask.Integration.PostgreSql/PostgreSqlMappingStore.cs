@@ -48,7 +48,7 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
     private static partial bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
-    private partial async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    private async partial Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         await SchemaAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -57,7 +57,7 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private partial async Task EnsureSchemaAsync()
+    private async partial Task EnsureSchemaAsync()
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);

@@ -114,7 +114,7 @@ public sealed partial class SqliteMappingStore
     private static partial bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteExtendedErrorCode: 2067 or 1555 }; // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
 
-    private partial async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    private async partial Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         try
@@ -136,7 +136,7 @@ public sealed partial class SqliteMappingStore
         }
     }
 
-    private partial async Task EnsureSchemaAsync()
+    private async partial Task EnsureSchemaAsync()
     {
         var cancellationToken = CancellationToken.None;
         await using var connection = new SqliteConnection(_connectionString);

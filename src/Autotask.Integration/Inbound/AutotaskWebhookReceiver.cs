@@ -58,10 +58,10 @@ public sealed record WebhookResult
 public interface IAutotaskWebhookReceiver
 {
     /// <summary>The header that carries the signature.</summary>
-    public const string SignatureHeader = "X-Hook-Signature";
+    const string SignatureHeader = "X-Hook-Signature";
 
     /// <summary>The largest body accepted, in bytes.</summary>
-    public const int MaxPayloadBytes = 256 * 1024;
+    const int MaxPayloadBytes = 256 * 1024;
 
     /// <summary>
     /// Verifies and processes one callout read from a stream, such as an ASP.NET Core request body: at most

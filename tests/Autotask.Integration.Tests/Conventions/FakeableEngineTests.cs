@@ -28,7 +28,7 @@ public sealed class FakeableEngineTests
                 await alerts.PublishAlertAsync(connection, new Alert
                 {
                     VendorCustomerId = "c-1",
-                    AlertKey = refused.VendorSubscriptionId,
+                    AlertKey = refused.VendorSubscriptionId ?? "(unknown)",
                     Title = "Licence count refused",
                     Severity = AlertSeverity.Warning,
                     OccurredAt = report.CompletedAt,

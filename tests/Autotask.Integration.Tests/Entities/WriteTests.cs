@@ -23,7 +23,7 @@ public sealed class WriteTests : IDisposable
 
     private (string Method, string Path, Newtonsoft.Json.Linq.JToken Body) Sent()
     {
-        var request = Assert.Single(_server.LogEntries).RequestMessage;
+        var request = Assert.Single(_server.LogEntries).RequestMessage!;
         return (request.Method, request.Path, JsonText.Parse(request.Body!));
     }
 

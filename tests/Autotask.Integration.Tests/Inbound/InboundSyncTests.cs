@@ -45,7 +45,7 @@ public sealed class InboundSyncTests : IAsyncLifetime
         return changes;
     }
 
-    private Task Patch(long companyId, Func<EntityPatch<Company>, EntityPatch<Company>> change) =>
+    private Task<long> Patch(long companyId, Func<EntityPatch<Company>, EntityPatch<Company>> change) =>
         _sync.Client.UpdateAsync(change(new EntityPatch<Company>(companyId)), Ct);
 
     [Fact]

@@ -24,7 +24,11 @@ public abstract class MappingStoreConformance : IAsyncLifetime
 
     public async ValueTask InitializeAsync() => Store = await CreateStoreAsync();
 
-    public ValueTask DisposeAsync() => DisposeStoreAsync();
+    public ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return DisposeStoreAsync();
+    }
 
     protected static CustomerMapping Customer(string vendor, long company, string connection = "a") =>
         new() { Connection = connection, VendorCustomerId = vendor, CompanyId = company, CompanyName = $"Company {company}", MappedAt = Now };

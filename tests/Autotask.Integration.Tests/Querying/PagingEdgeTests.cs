@@ -71,7 +71,7 @@ public sealed class PagingEdgeTests : IDisposable
 
         Assert.Equal(500, read);
         Assert.Contains("both GET and POST", error.Message, StringComparison.Ordinal);
-        Assert.Equal(["POST", "POST", "GET"], _server.LogEntries.Select(e => e.RequestMessage.Method));
+        Assert.Equal(["POST", "POST", "GET"], _server.LogEntries.Select(e => e.RequestMessage!.Method));
     }
 
     [Fact]

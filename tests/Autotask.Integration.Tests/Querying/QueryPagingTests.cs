@@ -43,7 +43,7 @@ public sealed class QueryPagingTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 1007).Select(i => (long)i), ids);
         var requests = _server.LogEntries.ToList();
         Assert.Equal(3, requests.Count);
-        Assert.All(requests, r => Assert.Equal("POST", r.RequestMessage.Method));
+        Assert.All(requests, r => Assert.Equal("POST", r.RequestMessage!.Method));
         var firstBody = Wire.Body(requests[0]);
         Assert.All(requests, r => Assert.Equal(firstBody, Wire.Body(r)));
         Assert.Equal("""{"filter":[{"op":"eq","field":"isActive","value":true}]}""", firstBody);
@@ -64,8 +64,8 @@ public sealed class QueryPagingTests : IDisposable
         Assert.Equal(1007, count);
         var requests = _server.LogEntries.ToList();
         Assert.Equal(3, requests.Count);
-        Assert.All(requests, r => Assert.Equal("GET", r.RequestMessage.Method));
-        Assert.Equal("""{"filter":[{"op":"gte","field":"id","value":0}]}""", requests[0].RequestMessage.Query!["search"].Single());
+        Assert.All(requests, r => Assert.Equal("GET", r.RequestMessage!.Method));
+        Assert.Equal("""{"filter":[{"op":"gte","field":"id","value":0}]}""", requests[0].RequestMessage!.Query!["search"].Single());
     }
 
     [Fact]

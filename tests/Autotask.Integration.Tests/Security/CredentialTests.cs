@@ -28,7 +28,7 @@ public sealed class CredentialTests : IDisposable
 
         await harness.Client.GetAsync<Company>(7, TestContext.Current.CancellationToken);
 
-        var headers = Assert.Single(_server.LogEntries).RequestMessage.Headers!;
+        var headers = Assert.Single(_server.LogEntries).RequestMessage!.Headers!;
         Assert.Equal(ClientHarness.UserName, headers["UserName"].Single());
         Assert.Equal(ClientHarness.Secret, headers["Secret"].Single());
         Assert.Equal(ClientHarness.IntegrationCode, headers["ApiIntegrationCode"].Single());

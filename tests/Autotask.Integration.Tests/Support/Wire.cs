@@ -16,7 +16,7 @@ internal static class Wire
     public static string Errors(params string[] errors) =>
         "{\"errors\":[" + string.Join(",", errors.Select(e => "\"" + e + "\"")) + "]}";
 
-    public static string Body(WireMock.Logging.ILogEntry entry) => entry.RequestMessage.Body ?? Encoding.UTF8.GetString(entry.RequestMessage.BodyAsBytes ?? []);
+    public static string Body(WireMock.Logging.ILogEntry entry) => entry.RequestMessage!.Body ?? Encoding.UTF8.GetString(entry.RequestMessage!.BodyAsBytes ?? []);
 }
 
 internal static class JsonText

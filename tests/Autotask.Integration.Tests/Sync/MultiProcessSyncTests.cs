@@ -150,7 +150,7 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
                 }
 
                 // Every contract service bills what was desired, with one adjustment per real change and none more.
-                var added = simulator.AppliedAdjustments.Skip(adjustmentsBefore).GroupBy(a => a.ContractServiceId).ToDictionary(g => g.Key, g => g.Count());
+                var added = simulator.AppliedAdjustments.Skip(adjustmentsBefore).GroupBy(a => a.ContractServiceId.GetValueOrDefault()).ToDictionary(g => g.Key, g => g.Count());
                 for (var i = 0; i < lines.Count; i++)
                 {
                     Assert.True(desired[i] == simulator.Data.UnitsOn(lines[i].Id, day), $"round {round}, sub-{i}: bills {simulator.Data.UnitsOn(lines[i].Id, day)}, desired {desired[i]}");

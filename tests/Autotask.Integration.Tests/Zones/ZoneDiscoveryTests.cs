@@ -49,12 +49,12 @@ public sealed class ZoneDiscoveryTests : IDisposable
         Assert.Equal(17, threshold.CurrentTimeframeRequestCount);
         Assert.Equal("America East 3", zone.ZoneName);
         Assert.Equal(12345, zone.Ci);
-        var discovery = Assert.Single(_discovery.LogEntries).RequestMessage;
+        var discovery = Assert.Single(_discovery.LogEntries).RequestMessage!;
         Assert.Equal(ClientHarness.UserName, discovery.Query!["user"].Single());
         Assert.False(discovery.Headers!.ContainsKey("Secret"));
         Assert.False(discovery.Headers.ContainsKey("UserName"));
         Assert.False(discovery.Headers.ContainsKey("ApiIntegrationCode"));
-        Assert.Equal(ClientHarness.Secret, Assert.Single(_zone.LogEntries).RequestMessage.Headers!["Secret"].Single());
+        Assert.Equal(ClientHarness.Secret, Assert.Single(_zone.LogEntries).RequestMessage!.Headers!["Secret"].Single());
     }
 
     [Fact]
