@@ -1,8 +1,15 @@
+using Autotask.Integration.Alerts;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Entities;
+using Autotask.Integration.Inbound;
+using Autotask.Integration.Mapping;
 using Autotask.Integration.Querying;
+using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
+using Autotask.Integration.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
 
 namespace Autotask.Integration.Tests;
 
@@ -23,15 +30,15 @@ public sealed class ReadmeExamples
         var cancellationToken = TestContext.Current.CancellationToken;
         var output = new List<string>();
 
-        // --- README quick start ---
+        // snippet: quick-start
         services.AddAutotaskIntegration(options => options.AddConnection("contoso", c =>
         {
-            c.UserName = configuration["Autotask:UserName"];
-            c.Secret = configuration["Autotask:Secret"];
+            c.UserName = configuration["Autotask:UserName"];          // the API user's username (key)
+            c.Secret = configuration["Autotask:Secret"];              // from a secret store
             c.IntegrationCode = configuration["Autotask:IntegrationCode"];
-        }))
-        // --- (test only: point the same registration at the simulator) ---
-            .UseSimulator(simulator);
+        }));
+        // end snippet
+        services.AddAutotaskIntegration(_ => { }).UseSimulator(simulator); // test only: point the connection at the simulator
         services.Configure<AutotaskIntegrationOptions>(o =>
         {
             o.Zones.DiscoveryUrl = simulator.DiscoveryUrl.ToString();
@@ -40,11 +47,19 @@ public sealed class ReadmeExamples
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IAutotaskClient>();
 
-        // --- README quick start, continued ---
+        // snippet: quick-start
+
+        // Later, from DI (IAutotaskClient when one connection is configured, IAutotaskClientFactory for several):
         var query = new AutotaskQuery<Company>().Where(
             Filter<Company>.Eq(c => c.IsActive, true),
             Filter<Company>.Eq(c => c.CompanyType, CompanyType.Customer),
             Filter<Company>.BeginsWith(c => c.CompanyName, "Con"));
+
+        await foreach (var company in client.QueryAsync(query, cancellationToken))
+        {
+            Console.WriteLine($"{company.Id} {company.CompanyName}");
+        }
+        // end snippet
 
         await foreach (var company in client.QueryAsync(query, cancellationToken))
         {
@@ -63,13 +78,14 @@ public sealed class ReadmeExamples
     {
         var services = new ServiceCollection();
 
-        // --- README simulator example ---
-        await using var simulator = AutotaskSimulator.Create(seed: 42);
+        // snippet: simulator
+        await using var simulator = AutotaskSimulator.Create(seed: 42);        // in process, no sockets
         services.AddAutotaskIntegration(o => simulator.AddConnection(o, "test")).UseSimulator(simulator);
 
-        simulator.Faults.Next(SimulatorFault.AmbiguousWrite);
+        simulator.Faults.Next(SimulatorFault.AmbiguousWrite);                  // the next write lands, its answer is lost
         var fixture = simulator.Data.Add(new Company { CompanyName = "Fixture Ltd", CompanyType = CompanyType.Customer, IsActive = true });
-        // --- end ---
+        // ... run your code, then inspect simulator.Requests, simulator.AppliedAdjustments, simulator.Data
+        // end snippet
 
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IAutotaskClient>();
@@ -77,5 +93,114 @@ public sealed class ReadmeExamples
             client.CreateAsync(new Ticket { CompanyId = fixture.Id, Title = "x", Status = 1, Priority = 2 }, TestContext.Current.CancellationToken));
         Assert.True(error.RequestMayHaveBeenApplied);
         Assert.Single(simulator.Data.All<Ticket>());
+    }
+
+    /// <summary>What a vendor's platform does with a change; stands in for the vendor's own code.</summary>
+    public interface IVendorPlatform
+    {
+        /// <summary>Applies a change to the vendor's records.</summary>
+        ValueTask ApplyAsync(CustomerChange change, CancellationToken cancellationToken);
+    }
+
+    /// <summary>The README's mapping and sync example: compiled here, run in spirit by the samples and the sync tests.</summary>
+    internal static async Task MappingAndSyncExample(IServiceCollection services, IConfiguration configuration, IServiceProvider provider,
+        long serviceId, long contractId, CancellationToken ct)
+    {
+        var tester = provider.GetRequiredService<IAutotaskConnectionTester>();
+        var mapping = provider.GetRequiredService<IMappingEngine>();
+        var sync = provider.GetRequiredService<IQuantitySyncEngine>();
+
+        // snippet: mapping
+        services.AddAutotaskIntegration(configuration.GetSection("Autotask"))
+            .UseSqliteStore("autotask-mappings.db");           // or .UsePostgreSqlStore(connectionString)
+
+        // "Test and Save": zone, credentials and every permission the integration needs, audited.
+        var test = await tester.TestAsync("contoso", ConnectionRequirements.SubscriptionSync, ct);
+
+        // Map once: vendor customer -> Customer company, offer -> service with a matching period, subscription -> contract service.
+        var candidates = await mapping.SearchCustomersAsync("contoso", "Fab", cancellationToken: ct);
+        await mapping.MapCustomerAsync("contoso", "vendor-customer-17", candidates[0].Id, ct);
+        await mapping.MapOfferAsync("contoso", "m365-premium-monthly", BillingTerm.Monthly, serviceId, ct);
+        await mapping.MapSubscriptionAsync("contoso", new SubscriptionMappingRequest
+        {
+            VendorSubscriptionId = "sub-42", VendorCustomerId = "vendor-customer-17", VendorOfferId = "m365-premium-monthly",
+            ContractId = contractId, AddServiceToContract = true,
+        }, ct);
+
+        // Level-triggered: state the quantities; only differences are written. Run it twice, the second run writes nothing.
+        var report = await sync.SyncAsync("contoso", [new SubscriptionQuantity("sub-42", 17, SystemClock.Instance.GetCurrentInstant())],
+            new QuantitySyncOptions { DryRun = false, EffectiveDate = EffectiveDatePolicy.DayOfChange }, ct);
+        // end snippet
+        Assert.True(test.Succeeded && report.Items.Count == 1);
+    }
+
+    /// <summary>The README's alert and inbound example, compiled here.</summary>
+    internal static async Task AlertsAndInboundExample(IServiceCollection services, IConfiguration configuration, IServiceProvider provider,
+        IVendorPlatform platform, (Stream Body, IReadOnlyDictionary<string, string> Headers) request, IReadOnlyList<Alert> events, CancellationToken ct)
+    {
+        var alerts = provider.GetRequiredService<IAlertTicketEngine>();
+        var inbound = provider.GetRequiredService<IInboundSyncEngine>();
+        var webhooks = provider.GetRequiredService<IAutotaskWebhookReceiver>();
+        var now = SystemClock.Instance.GetCurrentInstant();
+        var today = now.InUtc().Date;
+
+        // snippet: alerts
+        services.AddAutotaskIntegration(configuration.GetSection("Autotask"))
+            .AddAlertTickets(o => o.For("contoso", m =>
+            {
+                // By label, as the administrator sees them; checked against the instance's picklists at start-up.
+                m.Severities[AlertSeverity.Error] = new AlertTicketRule { Priority = "High", Queue = "Monitoring Alert", DaysUntilDue = 1 };
+                m.Severities[AlertSeverity.Warning] = new AlertTicketRule { Priority = "Medium", Queue = "Monitoring Alert", DaysUntilDue = 3 };
+                m.DailyDigest = new AlertTicketRule { Priority = "Low", Queue = "Monitoring Alert" };
+                m.CatchAllCompanyId = 0;   // optional: where alerts of unmapped customers go
+            }));
+
+        await alerts.PublishAlertAsync("contoso", new Alert { VendorCustomerId = "org-1", AlertKey = "job-7:failed",
+            Severity = AlertSeverity.Error, Title = "Backup failed", OccurredAt = now }, ct);   // a repeat while open adds a note
+        await alerts.PublishDailyDigestAsync("contoso", "org-1", today, events, ct);              // one ticket per customer per day
+        await alerts.SendTestTicketAsync("contoso", "org-1", ct);
+
+        // Inbound, incremental and at-least-once (dedupe on ChangeKey): the first run delivers everything.
+        await inbound.SyncCustomersAsync("contoso", (change, ct) => platform.ApplyAsync(change, ct), ct);
+        await foreach (var change in inbound.ReadContractChangesAsync("contoso", ct)) { /* ... */ }
+
+        // Webhooks feed the same changes. The body is streamed (at most 256 KiB read) and verified with the connection's
+        // own WebhookSecretKey; replays are refused through the store, across every instance, within WebhookReplayWindow.
+        var result = await webhooks.ReceiveAsync("contoso", request.Body, request.Headers[IAutotaskWebhookReceiver.SignatureHeader], ct);
+        // end snippet
+        Assert.NotEqual(WebhookStatus.Malformed, result.Status);
+    }
+
+    [Fact]
+    public void Every_csharp_block_of_the_readme_is_compiled_code_from_this_file()
+    {
+        // The README's C# blocks are copied from the snippet regions above, never typed by hand. Set
+        // AUTOTASK_UPDATE_README=1 and run this test to write them into the README after changing the code here.
+        var root = RepositoryRoot();
+        var readmePath = Path.Combine(root, "README.md");
+        var readme = File.ReadAllText(readmePath);
+        var snippets = ReadmeSnippets.FromCode(File.ReadAllText(Path.Combine(root, "tests", "Autotask.Integration.Tests", "ReadmeExamples.cs")));
+        var expected = ReadmeSnippets.Apply(readme, snippets);
+
+        if (Environment.GetEnvironmentVariable("AUTOTASK_UPDATE_README") == "1")
+        {
+            File.WriteAllText(readmePath, expected);
+            readme = expected;
+        }
+
+        Assert.Equal(expected, readme);
+        Assert.Equal(ReadmeSnippets.CountCSharpBlocks(readme), ReadmeSnippets.CountMarkedBlocks(readme));
+        Assert.Equal(snippets.Keys.Order(), ReadmeSnippets.MarkedNames(readme).Order());
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Autotask.Integration.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new DirectoryNotFoundException("The repository root (with Autotask.Integration.sln) was not found.");
     }
 }
