@@ -1,5 +1,7 @@
 using System.Globalization;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Inbound;
+using Autotask.Integration.Querying;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration.Samples;
@@ -12,11 +14,14 @@ internal static class InboundSample
         var inbound = services.GetRequiredService<IInboundSyncEngine>();
         await output.HeadingAsync("Inbound: active customers");
         var customers = new List<CustomerChange>();
-        var result = await inbound.SyncCustomersAsync(connection, (change, _) =>
+        var client = services.GetRequiredService<IAutotaskClientFactory>().GetClient(connection);
+        var expected = await client.CountAsync(new AutotaskQuery<Company>().Where(Filter<Company>.Eq(c => c.IsActive, true)), cancellationToken);
+        var result = await output.ProgressAsync("Reading active customers", report => inbound.SyncCustomersAsync(connection, (change, _) =>
         {
             customers.Add(change);
+            report(expected == 0 ? 100 : 100.0 * customers.Count / expected);
             return ValueTask.CompletedTask;
-        }, cancellationToken);
+        }, cancellationToken));
         await output.WriteLineAsync($"  {result.Delivered} change(s) {(result.FirstRun ? "on the first run (everything)" : "since the last run")}; first 5:");
         await output.TableAsync(["Kind", "Company", "E-mail", "Phone"], customers.Take(5).Select(c => new[]
         {

@@ -1,4 +1,3 @@
-using Autotask.Integration;
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Samples;
 using Autotask.Integration.Testing;
@@ -8,25 +7,22 @@ using Microsoft.Extensions.Logging;
 // With credentials in configuration (environment variables such as Autotask__Connections__main__UserName, or
 // `dotnet user-secrets`), the samples talk to that Autotask and write to it only with --allow-writes. Without
 // credentials they start the embedded simulator. Mappings and the audit trail are kept in a SQLite file between runs.
-var builder = Host.CreateApplicationBuilder(args);
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
-
-await using var simulator = SampleHost.HasCredentials(builder.Configuration) ? null : AutotaskSimulator.Create(seed: 42);
-var storePath = SampleHost.StorePath(builder.Configuration);
-var runAudit = new InMemoryAuditSink();
-SampleHost.AddAutotask(builder.Services, builder.Configuration, simulator, storePath, runAudit);
-
-using var host = builder.Build();
-using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+var commandLine = SampleCommandLine.Build(async (command, allowWrites, cancellationToken) =>
 {
-    e.Cancel = true;
-    cancellation.Cancel();
-};
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
-var command = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "all";
-Console.WriteLine(simulator is null
-    ? "Using the Autotask connection(s) from configuration."
-    : "No Autotask credentials configured: using the embedded simulator (seed 42).");
-Console.WriteLine($"Mappings and audit trail are kept in {storePath}.");
-return await SampleRunner.RunAsync(host.Services, command, Console.Out, simulator is not null || args.Contains("--allow-writes"), runAudit, cancellation.Token);
+    await using var simulator = SampleHost.HasCredentials(builder.Configuration) ? null : AutotaskSimulator.Create(seed: 42);
+    var storePath = SampleHost.StorePath(builder.Configuration);
+    var runAudit = new InMemoryAuditSink();
+    SampleHost.AddAutotask(builder.Services, builder.Configuration, simulator, storePath, runAudit);
+
+    using var host = builder.Build();
+    Console.WriteLine(simulator is null
+        ? "Using the Autotask connection(s) from configuration."
+        : "No Autotask credentials configured: using the embedded simulator (seed 42).");
+    Console.WriteLine($"Mappings and audit trail are kept in {storePath}.");
+    return await SampleRunner.RunAsync(host.Services, command, Console.Out, simulator is not null || allowWrites, runAudit, cancellationToken);
+});
+
+return await commandLine.Parse(args).InvokeAsync();

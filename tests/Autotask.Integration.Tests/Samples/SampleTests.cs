@@ -142,4 +142,31 @@ public sealed class SampleTests : IDisposable
         Assert.False(SampleHost.HasCredentials(none));
         Assert.True(SampleHost.HasCredentials(some));
     }
+
+    [Fact]
+    public async Task Help_works_for_every_command_and_runs_nothing()
+    {
+        var ran = new List<string>();
+        var root = SampleCommandLine.Build((command, _, _) =>
+        {
+            ran.Add(command);
+            return Task.FromResult(0);
+        });
+
+        foreach (var args in new[] { new[] { "--help" } }.Concat(SampleCommandLine.Commands.Select(c => new[] { c.Name, "--help" })))
+        {
+            using var output = new StringWriter();
+            var exit = await root.Parse(args).InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output }, TestContext.Current.CancellationToken);
+
+            Assert.Equal(0, exit);
+            Assert.Contains("--allow-writes", output.ToString(), StringComparison.Ordinal);
+            Assert.Contains(args.Length == 1 ? "reseller" : SampleCommandLine.Commands.Single(c => c.Name == args[0]).Description[..20], output.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Empty(ran);
+        Assert.Equal(0, await root.Parse(["alerts", "--allow-writes"]).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(0, await root.Parse([]).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(["alerts", "all"], ran);
+        Assert.NotEqual(0, await root.Parse(["no-such-command"]).InvokeAsync(new System.CommandLine.InvocationConfiguration { Error = TextWriter.Null, Output = TextWriter.Null }, TestContext.Current.CancellationToken));
+    }
 }
