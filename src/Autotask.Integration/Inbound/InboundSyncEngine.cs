@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Autotask.Integration.Entities;
+using Autotask.Integration.Json;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Querying;
 using NodaTime;
@@ -192,25 +194,28 @@ internal sealed class InboundSyncEngine : IInboundSyncEngine
 
         public Instant? At { get; private set; }
 
+        /// <summary>
+        /// Reads a saved watermark. One that cannot be read (from an older release, or damaged) starts over: the next
+        /// run delivers everything again, which at-least-once delivery allows, rather than failing every run.
+        /// </summary>
         public static Watermark Parse(string? text)
         {
-            if (string.IsNullOrEmpty(text))
+            WatermarkState? state = null;
+            if (!string.IsNullOrEmpty(text))
             {
-                return new Watermark(null, []);
-            }
-
-            var parts = text.Split('|');
-            var recent = new Dictionary<long, Instant>();
-            if (parts.Length > 1 && parts[1].Length > 0)
-            {
-                foreach (var pair in parts[1].Split(','))
+                try
                 {
-                    var (id, ticks) = (pair[..pair.IndexOf(':', StringComparison.Ordinal)], pair[(pair.IndexOf(':', StringComparison.Ordinal) + 1)..]);
-                    recent[long.Parse(id, CultureInfo.InvariantCulture)] = Instant.FromUnixTimeTicks(long.Parse(ticks, CultureInfo.InvariantCulture));
+                    state = JsonSerializer.Deserialize(text, AutotaskJsonContext.Default.WatermarkState);
+                }
+                catch (JsonException)
+                {
+                    state = null;
                 }
             }
 
-            return new Watermark(InstantPattern.ExtendedIso.Parse(parts[0]).Value, recent);
+            return state is { At: { } at }
+                ? new Watermark(Instant.FromUnixTimeTicks(at), (state.Recent ?? []).ToDictionary(p => p.Key, p => Instant.FromUnixTimeTicks(p.Value)))
+                : new Watermark(null, []);
         }
 
         public Watermark Copy() => new(At, new Dictionary<long, Instant>(_recent));
@@ -252,9 +257,10 @@ internal sealed class InboundSyncEngine : IInboundSyncEngine
         public bool SameAs(Watermark other) =>
             At == other.At && _recent.Count == other._recent.Count && _recent.All(p => other._recent.TryGetValue(p.Key, out var v) && v == p.Value);
 
-        public override string ToString() =>
-            InstantPattern.ExtendedIso.Format(At!.Value) + "|" +
-            string.Join(",", _recent.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}:{p.Value.ToUnixTimeTicks()}")));
+        /// <summary>The saved form: JSON through the SDK's serialiser context, instants as exact Unix ticks.</summary>
+        public override string ToString() => JsonSerializer.Serialize(
+            new WatermarkState(At!.Value.ToUnixTimeTicks(), _recent.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value.ToUnixTimeTicks())),
+            AutotaskJsonContext.Default.WatermarkState);
     }
 
     private static async IAsyncEnumerable<(CustomerChange? Change, long Id, Instant? ChangedAt)> ReadCustomersAsync(IAutotaskClient client, Instant? watermark, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -66,3 +66,8 @@ internal sealed class ZoneInformationResponse
     [JsonPropertyName("ci")]
     public long? Ci { get; set; }
 }
+
+/// <summary>An inbound watermark as the store keeps it: the instant delivered up to, and the versions delivered at or after it, as Unix ticks.</summary>
+internal sealed record WatermarkState(
+    [property: JsonPropertyName("at")] long? At,
+    [property: JsonPropertyName("recent")] Dictionary<long, long>? Recent);

@@ -189,4 +189,28 @@ public sealed class InboundSyncTests : IAsyncLifetime
         await _sync.Client.UpdateAsync(new EntityPatch<Contract>(firstContract.Id).Set(c => c.ContractName, "Renamed contract"), Ct);
         Assert.Equal("Renamed contract", Assert.Single(await Contracts()).Contract!.ContractName);
     }
+
+    [Fact]
+    public async Task The_watermark_is_kept_as_json_with_exact_instants_and_an_unreadable_one_starts_over()
+    {
+        var first = await _sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (_, _) => ValueTask.CompletedTask, Ct);
+        var saved = await _sync.Store.GetStateAsync(SyncHarness.Connection, "inbound:customers:watermark", Ct);
+
+        using (var json = System.Text.Json.JsonDocument.Parse(saved!.Value))
+        {
+            Assert.Equal(first.Watermark!.Value.ToUnixTimeTicks(), json.RootElement.GetProperty("at").GetInt64());
+            Assert.Equal(System.Text.Json.JsonValueKind.Object, json.RootElement.GetProperty("recent").ValueKind);
+        }
+
+        Assert.Equal(0, (await _sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (_, _) => ValueTask.CompletedTask, Ct)).Delivered);
+
+        // A watermark in a form this release cannot read (such as an older release's) is not a reason to fail every run:
+        // everything is delivered again, which at-least-once delivery allows, and the watermark is written anew.
+        var current = await _sync.Store.GetStateAsync(SyncHarness.Connection, "inbound:customers:watermark", Ct);
+        await _sync.Store.SetStateAsync(SyncHarness.Connection, "inbound:customers:watermark", "2026-11-01T00:00:00Z|12:638000000000000000", current!.Version, Ct);
+        var again = await _sync.Inbound.SyncCustomersAsync(SyncHarness.Connection, (_, _) => ValueTask.CompletedTask, Ct);
+
+        Assert.Equal(first.Delivered, again.Delivered);
+        Assert.StartsWith("{", (await _sync.Store.GetStateAsync(SyncHarness.Connection, "inbound:customers:watermark", Ct))!.Value, StringComparison.Ordinal);
+    }
 }
