@@ -63,9 +63,40 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
         var zone = DateTimeZoneProviders.Tzdb[settings.TimeZone];
         var started = _audit.Now;
 
-        // 1. Check every item; the latest change of a subscription wins.
         var input = changes.ToList();
         var results = new QuantitySyncItem?[input.Count];
+        var latest = Check(input, settings, name, results);
+        var work = await ResolveAsync(name, input, latest, options, zone, results, cancellationToken).ConfigureAwait(false);
+        var (heads, billed) = await ReadAsync(client, work, options, cancellationToken).ConfigureAwait(false);
+        var writes = Decide(work, heads, billed, options, results);
+
+        // Each item is audited as soon as its outcome is known, so a batch that is cancelled or dies loses no audit
+        // event of a write that was applied.
+        if (!options.DryRun)
+        {
+            foreach (var item in results)
+            {
+                if (item is not null)
+                {
+                    await AuditAsync(name, item, started).ConfigureAwait(false);
+                }
+            }
+        }
+
+        await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentWrites, CancellationToken = cancellationToken },
+            async (write, ct) =>
+            {
+                var result = await WriteAsync(client, write.Item, write.Current, write.Version, options, ct).ConfigureAwait(false);
+                results[write.Item.Index] = result;
+                await AuditAsync(name, result, started).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+
+        return new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _audit.Now };
+    }
+
+    /// <summary>Phase 1: checks every item and keeps the latest change of each subscription (by index); the others get their result here.</summary>
+    private static Dictionary<string, int> Check(List<SubscriptionQuantity> input, AutotaskConnectionOptions settings, string name, QuantitySyncItem?[] results)
+    {
         var latest = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < input.Count; i++)
         {
@@ -106,7 +137,13 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             latest[change.VendorSubscriptionId] = i;
         }
 
-        // 2. Resolve the mappings.
+        return latest;
+    }
+
+    /// <summary>Phase 2: resolves each subscription's mapping and effective date; unmapped and invalid items get their result here.</summary>
+    private async Task<List<WorkItem>> ResolveAsync(
+        string name, List<SubscriptionQuantity> input, Dictionary<string, int> latest, QuantitySyncOptions options, DateTimeZone zone, QuantitySyncItem?[] results, CancellationToken cancellationToken)
+    {
         var mappings = latest.Count == 0
             ? new Dictionary<string, SubscriptionMapping>()
             : await _store.FindSubscriptionsAsync(name, latest.Keys.ToArray(), cancellationToken).ConfigureAwait(false);
@@ -141,11 +178,20 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             work.Add(new WorkItem(index, change, mapping, effectiveDate));
         }
 
-        // 3. Read where each subscription's ledger stands, then what Autotask bills: the ledger version read first is
-        //    what a write names when it begins, so the store refuses the write if anything began or settled since
-        //    (ordering by the store, never by the clocks of different processes). Earlier writes of unknown outcome
-        //    whose lease has passed (by the store's clock) are settled from the units read; a younger pending entry
-        //    belongs to a sync still at work.
+        return work;
+    }
+
+    /// <summary>
+    /// Phase 3: reads where each subscription's ledger stands, then what Autotask bills. The ledger version read first
+    /// is what a write names when it begins, so the store refuses the write if anything began or settled since
+    /// (ordering by the store, never by the clocks of different processes). Earlier writes of unknown outcome whose
+    /// lease has passed (by the store's clock) are settled from the units read; a younger pending entry belongs to a
+    /// sync still at work.
+    /// </summary>
+    private async Task<(Dictionary<string, LedgerHead> Heads, BilledUnits Billed)> ReadAsync(
+        IAutotaskClient client, List<WorkItem> work, QuantitySyncOptions options, CancellationToken cancellationToken)
+    {
+        var name = client.ConnectionName;
         var lease = Duration.FromTimeSpan(options.PendingLease);
         var heads = work.Count == 0 || options.DryRun
             ? new Dictionary<string, LedgerHead>()
@@ -163,8 +209,14 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             heads[entry.VendorSubscriptionId] = new LedgerHead { VendorSubscriptionId = entry.VendorSubscriptionId, Version = settled ?? -1 };
         }
 
-        // 4. Decide, then write the differences with bounded concurrency. Each item is audited as soon as its outcome
-        //    is known, so a batch that is cancelled or dies loses no audit event of a write that was applied.
+        return (heads, billed);
+    }
+
+    /// <summary>Phase 4: decides each item from the units read: unchanged, planned, in progress elsewhere, or a write to make.</summary>
+    private static List<(WorkItem Item, int Current, long Version)> Decide(
+        List<WorkItem> work, Dictionary<string, LedgerHead> heads, BilledUnits billed, QuantitySyncOptions options, QuantitySyncItem?[] results)
+    {
+        var lease = Duration.FromTimeSpan(options.PendingLease);
         var writes = new List<(WorkItem Item, int Current, long Version)>();
         foreach (var item in work)
         {
@@ -205,26 +257,7 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             }
         }
 
-        if (!options.DryRun)
-        {
-            foreach (var item in results)
-            {
-                if (item is not null)
-                {
-                    await AuditAsync(name, item, started).ConfigureAwait(false);
-                }
-            }
-        }
-
-        await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentWrites, CancellationToken = cancellationToken },
-            async (write, ct) =>
-            {
-                var result = await WriteAsync(client, write.Item, write.Current, write.Version, options, ct).ConfigureAwait(false);
-                results[write.Item.Index] = result;
-                await AuditAsync(name, result, started).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-
-        return new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _audit.Now };
+        return writes;
     }
 
     /// <summary>
