@@ -1,3 +1,10 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Reports go to benchmarks/results (GitHub markdown, committed as generated files): a run of a benchmark replaces its
+// report, and the diff shows what changed. Run from the repository root, as benchmarks/README.md shows.
+var config = DefaultConfig.Instance
+    .WithArtifactsPath(Path.Combine("benchmarks", "results"))
+    .AddExporter(MarkdownExporter.GitHub);
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Testing.Json;
+using Autotask.Integration.Metadata;
+using NodaTime;
+
+namespace Autotask.Integration.Testing.Engine;
+
+/// <summary>Reading entities: by id, by query with paging and next-page URLs, and their field and picklist metadata.</summary>
+internal sealed partial class SimulatorEngine
+{
+    private EngineResponse GetById(string path, long id)
+    {
+        if (path == "ContractServiceAdjustments")
+        {
+            throw new SimulatorException(HttpStatusCode.MethodNotAllowed, "ContractServiceAdjustments cannot be queried.");
+        }
+
+        var entity = path == "ContractServiceUnits" ? _data.Get<ContractServiceUnit>(id) : _data.TableFor(path)!.Find(id);
+        var typeInfo = TypeInfoFor(path);
+        return Json(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("item");
+            if (entity is null)
+            {
+                w.WriteNullValue();
+            }
+            else
+            {
+                JsonSerializer.Serialize(w, entity, typeInfo);
+            }
+
+            w.WriteEndObject();
+        }, entity is null ? (int)_options.MissingIdStatus : 200);
+    }
+
+    private EngineResponse Query(string path, EngineRequest request, string[] segments)
+    {
+        if (path == "ContractServiceAdjustments")
+        {
+            throw new SimulatorException(HttpStatusCode.MethodNotAllowed, "ContractServiceAdjustments cannot be queried.");
+        }
+
+        var uriQuery = System.Web.HttpUtility.ParseQueryString(request.Uri.Query);
+        var isNextPage = segments.Length >= 3 && segments[2].Equals("next", StringComparison.OrdinalIgnoreCase);
+        if (isNextPage && _options.NextPageMethod is { } only && !request.Method.Equals(only.Method, StringComparison.OrdinalIgnoreCase))
+        {
+            // Some tenants accept only one method on next-page URLs, answering the other in ASP.NET's shape.
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("Message", $"The requested resource does not support http method '{request.Method}'.");
+                w.WriteEndObject();
+            }, 405);
+        }
+
+        var search = request.Method switch
+        {
+            "POST" => Encoding.UTF8.GetString(request.Body),
+            "GET" => uriQuery["search"] ?? throw SimulatorException.Invalid("A GET query needs the search parameter."),
+            _ => throw new SimulatorException(HttpStatusCode.MethodNotAllowed, "The requested resource does not support this HTTP method."),
+        };
+
+        var typeInfo = TypeInfoFor(path);
+        var fields = path == "ContractServiceUnits"
+            ? typeInfo.Properties.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase)
+            : _data.TableFor(path)!.Fields;
+        var query = QueryEvaluator.Parse(search, path, fields);
+        IEnumerable<AutotaskEntity> Source(long after) => path == "ContractServiceUnits"
+            ? _data.ContractServiceUnits().Where(u => u.Id > after)
+            : _data.TableFor(path)!.After(after);
+
+        if (segments.Length >= 3 && segments[2].Equals("count", StringComparison.OrdinalIgnoreCase))
+        {
+            var count = Source(0).LongCount(e => query.Matches(e));
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("queryCount", count);
+                w.WriteEndObject();
+            });
+        }
+
+        var after = isNextPage
+            ? long.Parse(uriQuery["after"] ?? throw SimulatorException.Invalid("The paging token is missing."), CultureInfo.InvariantCulture)
+            : 0;
+        var pageSize = query.MaxRecords ?? _options.PageSize;
+        var page = new List<AutotaskEntity>(Math.Min(pageSize, 512));
+        var more = false;
+        foreach (var entity in Source(after))
+        {
+            if (!query.Matches(entity))
+            {
+                continue;
+            }
+
+            if (page.Count == pageSize)
+            {
+                more = true;
+                break;
+            }
+
+            page.Add(entity);
+        }
+
+        string? next = null;
+        if (more)
+        {
+            // As Autotask's, the next-page URL carries the whole query, so that a GET needs no body.
+            next = new Uri(ZoneBase, $"v1.0/{path}/query/next?after={page[^1].Id}&search={Uri.EscapeDataString(search)}").ToString();
+        }
+
+        var include = query.IncludeFields is { } names ? new HashSet<string>(names.Append("id"), StringComparer.OrdinalIgnoreCase) : null;
+        return Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("items");
+            foreach (var entity in page)
+            {
+                if (include is null)
+                {
+                    JsonSerializer.Serialize(w, entity, typeInfo);
+                    continue;
+                }
+
+                var node = JsonSerializer.SerializeToNode(entity, typeInfo)!.AsObject();
+                foreach (var name in node.Select(p => p.Key).Where(k => !include.Contains(k)).ToList())
+                {
+                    node.Remove(name);
+                }
+
+                node.WriteTo(w);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartObject("pageDetails");
+            w.WriteNumber("count", page.Count);
+            w.WriteNumber("requestCount", pageSize);
+            w.WriteNull("prevPageUrl");
+            if (next is null)
+            {
+                w.WriteNull("nextPageUrl");
+            }
+            else
+            {
+                w.WriteString("nextPageUrl", next);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
+
+    private System.Text.Json.Serialization.Metadata.JsonTypeInfo TypeInfoFor(string path) =>
+        path == "ContractServiceUnits" ? SimulatorJsonContext.Default.ContractServiceUnit : _data.TableFor(path)!.TypeInfo;
+
+    private EngineResponse Metadata(string path, string[] segments)
+    {
+        var typeInfo = TypeInfoFor(path);
+        if (segments.Length == 2)
+        {
+            var readOnly = path is "ContractServiceUnits";
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartObject("info");
+                w.WriteString("name", path);
+                w.WriteBoolean("canCreate", !readOnly && path != "Resources" && !IsDenied(path, SimulatorAccess.Create));
+                w.WriteBoolean("canUpdate", !readOnly && path != "ContractServiceAdjustments" && !IsDenied(path, SimulatorAccess.Update));
+                w.WriteBoolean("canQuery", path != "ContractServiceAdjustments" && !IsDenied(path, SimulatorAccess.Read));
+                w.WriteBoolean("canDelete", false);
+                w.WriteBoolean("hasUserDefinedFields", _data.UserDefinedFields(path).Count > 0);
+                w.WriteBoolean("supportsWebhookCallouts", path is "Companies" or "Contacts" or "Tickets");
+                w.WriteEndObject();
+                w.WriteEndObject();
+            });
+        }
+
+        if (segments[2].Equals("userDefinedFields", StringComparison.OrdinalIgnoreCase))
+        {
+            var names = _data.UserDefinedFields(path);
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("fields");
+                foreach (var name in names)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", name);
+                    w.WriteString("dataType", "string");
+                    w.WriteNumber("length", 100);
+                    w.WriteBoolean("isRequired", false);
+                    w.WriteBoolean("isReadOnly", false);
+                    w.WriteBoolean("isQueryable", true);
+                    w.WriteBoolean("isPickList", false);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }
+
+        if (!segments[2].Equals("fields", StringComparison.OrdinalIgnoreCase))
+        {
+            return Error(HttpStatusCode.NotFound, "The requested resource does not exist.");
+        }
+
+        var required = EntityRules.Required(path);
+        return Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("fields");
+            foreach (var property in typeInfo.Properties.Where(p => p.Name != "userDefinedFields"))
+            {
+                var picklist = _data.Picklist(path, property.Name);
+                var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+                w.WriteStartObject();
+                w.WriteString("name", property.Name);
+                w.WriteString("dataType", type == typeof(string) ? "string" : type == typeof(bool) ? "boolean" :
+                    type == typeof(decimal) ? "double" : type == typeof(Instant) || type == typeof(LocalDate) ? "datetime" : "integer");
+                w.WriteNumber("length", type == typeof(string) ? 255 : 0);
+                w.WriteBoolean("isRequired", required.Contains(property.Name));
+                w.WriteBoolean("isReadOnly", ReadOnlyFields.Contains(property.Name) || path == "ContractServiceUnits");
+                w.WriteBoolean("isQueryable", true);
+                var isReference = property.Name.EndsWith("ID", StringComparison.Ordinal) && picklist.Count == 0;
+                w.WriteBoolean("isReference", isReference);
+                w.WriteString("referenceEntityType", isReference ? property.Name[..^2] : "");
+                w.WriteBoolean("isPickList", picklist.Count > 0);
+                w.WriteStartArray("picklistValues");
+                foreach (var value in picklist)
+                {
+                    JsonSerializer.Serialize(w, value, SimulatorJsonContext.Default.PicklistValue);
+                }
+
+                w.WriteEndArray();
+                w.WriteString("picklistParentValueField", "");
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+}

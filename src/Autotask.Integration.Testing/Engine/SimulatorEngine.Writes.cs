@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Testing.Json;
+using Autotask.Integration.Metadata;
+using NodaTime;
+
+namespace Autotask.Integration.Testing.Engine;
+
+/// <summary>Creating and updating entities (children under their parent), with Autotask's rules, and writes that commit late.</summary>
+internal sealed partial class SimulatorEngine
+{
+    private EngineResponse Create(string path, byte[] body, long? parentId)
+    {
+        if (path is "Resources" or "ContractServiceUnits")
+        {
+            throw new SimulatorException(HttpStatusCode.MethodNotAllowed, $"{path} cannot be created through the API.");
+        }
+
+        var table = _data.TableFor(path)!;
+        if (path == "ContractServiceAdjustments")
+        {
+            EntityRules.RequireWholeUnits(body);
+        }
+
+        AutotaskEntity entity;
+        try
+        {
+            entity = (AutotaskEntity?)JsonSerializer.Deserialize(body, table.TypeInfo)
+                     ?? throw SimulatorException.Invalid("The body is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw SimulatorException.Invalid($"The body is not a valid {path} entity: {ex.Message}");
+        }
+
+        if (entity.Id != 0)
+        {
+            throw SimulatorException.Invalid("The id of a new entity must not be set.");
+        }
+
+        lock (_gate)
+        {
+            // One writer at a time, so that validation and insertion see the same state.
+            entity = EntityRules.PrepareCreate(entity, parentId, _data, Now, ref _ticketSequence);
+            var stored = _data.Insert(table, entity);
+            if (stored is ContractServiceAdjustment adjustment)
+            {
+                _applied.Add(adjustment);
+            }
+
+            return ItemId(stored.Id);
+        }
+    }
+
+    private EngineResponse Update(string path, byte[] body, long? parentId)
+    {
+        if (path is "Resources" or "ContractServiceUnits" or "ContractServiceAdjustments")
+        {
+            throw new SimulatorException(HttpStatusCode.MethodNotAllowed, $"{path} cannot be updated through the API.");
+        }
+
+        var table = _data.TableFor(path)!;
+        JsonObject patch;
+        try
+        {
+            patch = JsonNode.Parse(body)?.AsObject() ?? throw SimulatorException.Invalid("The body is empty.");
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            throw SimulatorException.Invalid("The body is not a JSON object.");
+        }
+
+        var idNode = patch.FirstOrDefault(p => p.Key.Equals("id", StringComparison.OrdinalIgnoreCase)).Value;
+        if (idNode is null || !long.TryParse(idNode.ToJsonString(), out var id))
+        {
+            throw SimulatorException.Invalid("The id of the entity to update is required.");
+        }
+
+        lock (_gate)
+        {
+            var existing = table.Find(id) ?? throw SimulatorException.Invalid($"No {path} entity has id {id}.");
+            var merged = JsonSerializer.SerializeToNode(existing, table.TypeInfo)!.AsObject();
+            foreach (var (name, value) in patch)
+            {
+                if (name.Equals("id", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                if (!table.Fields.TryGetValue(name, out var field))
+                {
+                    throw SimulatorException.Invalid($"Unable to find {name} in the {path} entity.");
+                }
+
+                if (ReadOnlyFields.Contains(field.Name))
+                {
+                    throw SimulatorException.Invalid($"{field.Name} of {path} is read-only.");
+                }
+
+                merged[field.Name] = value?.DeepClone();
+            }
+
+            AutotaskEntity updated;
+            try
+            {
+                updated = (AutotaskEntity)merged.Deserialize(table.TypeInfo)!;
+            }
+            catch (JsonException ex)
+            {
+                throw SimulatorException.Invalid($"The changes are not valid for {path}: {ex.Message}");
+            }
+
+            updated = EntityRules.PrepareUpdate(updated, existing, parentId, _data, Now);
+            _data.Replace(table, updated);
+            return ItemId(id);
+        }
+    }
+
+    private async Task CommitLateAsync(EngineRequest request, string[] segments)
+    {
+        await Task.Delay(_faults.LateCommitDelay, _time).ConfigureAwait(false);
+        Dispatch(request, segments);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Autotask.Integration.Caching;
+using Autotask.Integration.Diagnostics;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Http;
+using Autotask.Integration.Json;
+using Autotask.Integration.Metadata;
+using Autotask.Integration.Querying;
+using Autotask.Integration.Zones;
+using Microsoft.Extensions.Logging;
+using Polly.RateLimiting;
+using Polly.Timeout;
+
+namespace Autotask.Integration.Client;
+
+/// <summary>Field, user-defined field and picklist metadata (cached per connection), and the request threshold.</summary>
+internal sealed partial class AutotaskClient
+{
+    public async Task<EntityInformation> GetEntityInformationAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity
+    {
+        var entity = EntityDescriptor<T>.Instance;
+        using var activity = StartActivity("GetEntityInformation", entity.Path);
+        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
+        var info = new RequestInfo("GetEntityInformation", entity.Path, IsRead: true, zone.ApiRoot);
+        var result = await ReadJsonAsync(HttpMethod.Get, new Uri(zone.ApiRoot, entity.Path + "/entityInformation"), null, info,
+            AutotaskJsonContext.Default.EntityInformationResponse, cancellationToken).ConfigureAwait(false);
+        return result.Info ?? throw new AutotaskRequestException(
+            $"Autotask answered the entity information of {entity.Path} without an 'info' object.", Details(info, HttpMethod.Get, null));
+    }
+
+    public Task<IReadOnlyList<EntityField>> GetFieldsAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity =>
+        LoadFieldsAsync(EntityDescriptor<T>.Instance.Path, "fields", cancellationToken);
+
+    public Task<IReadOnlyList<EntityField>> GetUserDefinedFieldsAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity =>
+        LoadFieldsAsync(EntityDescriptor<T>.Instance.Path, "userDefinedFields", cancellationToken);
+
+    public async Task<Picklist> GetPicklistAsync<T>(string field, CancellationToken cancellationToken = default) where T : AutotaskEntity
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(field);
+        var path = EntityDescriptor<T>.Instance.Path;
+        var fields = await GetFieldsAsync<T>(cancellationToken).ConfigureAwait(false);
+        var found = fields.FirstOrDefault(f => f.IsPickList && string.Equals(f.Name, field, StringComparison.OrdinalIgnoreCase));
+        if (found is null)
+        {
+            var picklists = fields.Where(f => f.IsPickList).Select(f => f.Name).ToArray();
+            throw new ArgumentException(
+                $"{path} has no picklist field '{field}'. Its picklist fields are: {(picklists.Length == 0 ? "(none)" : string.Join(", ", picklists))}.",
+                nameof(field));
+        }
+
+        return new Picklist(path, found.Name, found.PicklistValues ?? []);
+    }
+
+    public async Task<ThresholdInformation> GetThresholdInformationAsync(CancellationToken cancellationToken = default)
+    {
+        using var activity = StartActivity("GetThresholdInformation", "ThresholdInformation");
+        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
+        var info = new RequestInfo("GetThresholdInformation", "ThresholdInformation", IsRead: true, zone.ApiRoot);
+        return await ReadJsonAsync(HttpMethod.Get, new Uri(zone.ApiRoot, "ThresholdInformation"), null, info,
+            AutotaskJsonContext.Default.ThresholdInformation, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<IReadOnlyList<EntityField>> LoadFieldsAsync(string entityPath, string kind, CancellationToken cancellationToken) =>
+        _metadata.GetOrLoadAsync(entityPath + "/" + kind, async () =>
+        {
+            using var activity = StartActivity("GetFields", entityPath);
+            var zone = await ZoneAsync(CancellationToken.None).ConfigureAwait(false);
+            var info = new RequestInfo("GetFields", entityPath, IsRead: true, zone.ApiRoot);
+            var result = await ReadJsonAsync(HttpMethod.Get, new Uri(zone.ApiRoot, $"{entityPath}/entityInformation/{kind}"), null, info,
+                AutotaskJsonContext.Default.FieldsResponse, CancellationToken.None).ConfigureAwait(false);
+            var fields = result.Fields?.ToArray() ?? [];
+            Log.FieldsLoaded(_logger, fields.Length, entityPath, ConnectionName);
+            return (IReadOnlyList<EntityField>)fields;
+        }, cancellationToken);
+}

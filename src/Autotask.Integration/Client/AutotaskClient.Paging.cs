@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Autotask.Integration.Caching;
+using Autotask.Integration.Diagnostics;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Http;
+using Autotask.Integration.Json;
+using Autotask.Integration.Metadata;
+using Autotask.Integration.Querying;
+using Autotask.Integration.Zones;
+using Microsoft.Extensions.Logging;
+using Polly.RateLimiting;
+using Polly.Timeout;
+
+namespace Autotask.Integration.Client;
+
+/// <summary>Queries and counts: pages streamed one at a time, next-page URLs checked and followed, every page checked before its items are delivered.</summary>
+internal sealed partial class AutotaskClient
+{
+    public IAsyncEnumerable<T> QueryAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var entity = Queryable<T>();
+        QueryWriter.Validate(entity.Path, entity.FieldNames, query.Filters, query.IncludeFields);
+        return EnumerateAsync(entity, query, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<T> EnumerateAsync<T>(EntityDescriptor<T> entity, AutotaskQuery<T> query, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : AutotaskEntity, IQueryableEntity
+    {
+        using var activity = StartActivity("Query", entity.Path);
+        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
+        var pageSize = query.MaxRecords is { } max ? Math.Min(max, AutotaskQuery<T>.MaxPageSize) : (int?)null;
+        var search = QueryWriter.Write(query.Filters, query.IncludeFields, pageSize);
+        var info = new RequestInfo("Query", entity.Path, IsRead: true, zone.ApiRoot);
+        var (method, uri, body) = QueryRequest(zone, entity.Path + "/query", search);
+
+        long remaining = query.MaxRecords ?? long.MaxValue;
+        var pages = 0;
+        long? previousLastId = null;
+        while (true)
+        {
+            var page = pages == 0
+                ? await ReadJsonAsync(method, uri, body, info, entity.PageTypeInfo, cancellationToken).ConfigureAwait(false)
+                : await ReadNextPageAsync(entity, uri, method, search, info, cancellationToken).ConfigureAwait(false);
+            pages++;
+            activity?.SetTag("autotask.pages", pages);
+            var items = page.Items ?? [];
+            previousLastId = CheckPage(entity.Path, pages, items, previousLastId, Details(info, method, uri));
+            foreach (var item in items)
+            {
+                if (item is null)
+                {
+                    continue;
+                }
+
+                yield return item;
+                if (--remaining == 0)
+                {
+                    yield break;
+                }
+            }
+
+            var next = page.PageDetails?.NextPageUrl;
+            if (string.IsNullOrEmpty(next))
+            {
+                yield break;
+            }
+
+            var nextUri = NextPageUri(next, zone, info, method);
+            if (nextUri == uri)
+            {
+                throw new AutotaskServerException(
+                    $"Autotask paging of {entity.Path} for connection '{ConnectionName}' did not advance: the next page URL is the page just read.",
+                    Details(info, method, uri));
+            }
+
+            uri = nextUri;
+        }
+    }
+
+    /// <summary>
+    /// Refuses a page that cannot be right before any of its items is yielded: more items than a page holds, an id
+    /// twice, or (in a read whose pages come sorted by id, as Autotask's do) a page that does not start after the last.
+    /// </summary>
+    /// <returns>The page's last id when its ids ascend, else <c>null</c>.</returns>
+    private long? CheckPage<T>(string entityPath, int pageNumber, List<T> items, long? previousLastId, AutotaskErrorDetails details) where T : AutotaskEntity
+    {
+        string? problem = null;
+        long? firstId = null;
+        long? lastId = null;
+        var ascending = true;
+        if (items.Count > PageLimit)
+        {
+            problem = $"holds {items.Count} items, more than the {PageLimit} a page can";
+        }
+        else
+        {
+            var seen = new HashSet<long>();
+            foreach (var item in items)
+            {
+                if (item is null)
+                {
+                    continue;
+                }
+
+                if (!seen.Add(item.Id))
+                {
+                    problem = $"holds id {item.Id} twice";
+                    break;
+                }
+
+                ascending &= lastId is null || item.Id > lastId;
+                firstId ??= item.Id;
+                lastId = item.Id;
+            }
+
+            if (problem is null && ascending && previousLastId is { } previous && firstId is { } first && first <= previous)
+            {
+                problem = $"starts at id {first}, not after id {previous} that ended the page before (a page was repeated or the results shifted)";
+            }
+        }
+
+        if (problem is not null)
+        {
+            throw new AutotaskServerException(
+                $"Autotask paging of {entityPath} for connection '{ConnectionName}' returned an impossible page {pageNumber}: it {problem}. None of its items was delivered; run the read again.",
+                details);
+        }
+
+        return ascending ? lastId : null;
+    }
+
+    /// <summary>
+    /// Reads a next page. Tenants differ in the method they accept there: the query's own method is tried first (or
+    /// the one this connection learnt), and on a 405 the other, once; what worked is remembered for the connection.
+    /// </summary>
+    private async Task<QueryResponse<T>> ReadNextPageAsync<T>(
+        EntityDescriptor<T> entity, Uri next, HttpMethod queryMethod, byte[] search, RequestInfo info, CancellationToken cancellationToken)
+        where T : AutotaskEntity
+    {
+        var first = _nextPageMethod ?? queryMethod;
+        var (method, uri, body) = NextPageRequest(next, first, search);
+        try
+        {
+            return await ReadJsonAsync(method, uri, body, info, entity.PageTypeInfo, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AutotaskValidationException refused) when (refused.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed)
+        {
+            var other = first == HttpMethod.Get ? HttpMethod.Post : HttpMethod.Get;
+            var (otherMethod, otherUri, otherBody) = NextPageRequest(next, other, search);
+            if (otherMethod != other)
+            {
+                throw new AutotaskValidationException(
+                    $"Autotask paging of {info.Entity} for connection '{ConnectionName}' refused {first.Method} on the next page (HTTP 405), and its next-page URL is too long to be sent with {other.Method}.",
+                    refused.Details, refused);
+            }
+
+            try
+            {
+                var page = await ReadJsonAsync(otherMethod, otherUri, otherBody, info, entity.PageTypeInfo, cancellationToken).ConfigureAwait(false);
+                _nextPageMethod = other;
+                Log.NextPageMethodChanged(_logger, ConnectionName, first.Method, other.Method);
+                return page;
+            }
+            catch (AutotaskValidationException again) when (again.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed)
+            {
+                throw new AutotaskValidationException(
+                    $"Autotask paging of {info.Entity} for connection '{ConnectionName}' refused the next page with both GET and POST (HTTP 405); the results so far are incomplete.",
+                    again.Details, again);
+            }
+        }
+    }
+
+    /// <summary>
+    /// How a next page goes with a method: a GET uses the next-page URL as given (Autotask's carries the query); a POST
+    /// sends the original query as its body, and drops the URL's own copy of it when that would make the URL too long.
+    /// A GET whose URL is too long goes as a POST.
+    /// </summary>
+    private static (HttpMethod Method, Uri Uri, byte[]? Body) NextPageRequest(Uri next, HttpMethod method, byte[] search)
+    {
+        var tooLong = next.Query.Length - 1 > MaxQueryStringLength;
+        if (method == HttpMethod.Get && !tooLong)
+        {
+            return (HttpMethod.Get, next, null);
+        }
+
+        return (HttpMethod.Post, tooLong ? WithoutParameter(next, "search") : next, search);
+    }
+
+    private static Uri WithoutParameter(Uri uri, string name)
+    {
+        var kept = uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).Where(p => !p.StartsWith(name + "=", StringComparison.OrdinalIgnoreCase));
+        return new UriBuilder(uri) { Query = string.Join("&", kept) }.Uri;
+    }
+
+    public async Task<long> CountAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var entity = Queryable<T>();
+        QueryWriter.Validate(entity.Path, entity.FieldNames, query.Filters, includeFields: null);
+        using var activity = StartActivity("Count", entity.Path);
+        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
+        var info = new RequestInfo("Count", entity.Path, IsRead: true, zone.ApiRoot);
+        var (method, uri, body) = QueryRequest(zone, entity.Path + "/query/count", QueryWriter.Write(query.Filters, null, null));
+        var result = await ReadJsonAsync(method, uri, body, info, AutotaskJsonContext.Default.CountResponse, cancellationToken).ConfigureAwait(false);
+        return result.QueryCount;
+    }
+
+    /// <summary>A query or count as the connection sends it: GET with <c>?search=</c>, unless that URL would be too long, or POST.</summary>
+    private (HttpMethod Method, Uri Uri, byte[]? Body) QueryRequest(ResolvedZone zone, string path, byte[] search)
+    {
+        if (_options.QueryMethod == AutotaskQueryMethod.Get)
+        {
+            var parameter = "search=" + Uri.EscapeDataString(Encoding.UTF8.GetString(search));
+            if (parameter.Length <= MaxQueryStringLength)
+            {
+                return (HttpMethod.Get, new Uri(zone.ApiRoot, path + "?" + parameter), null);
+            }
+        }
+
+        return (HttpMethod.Post, new Uri(zone.ApiRoot, path), search);
+    }
+
+    /// <summary>Checks a server-given next-page URL: it must stay on the zone's origin and under its API root.</summary>
+    private Uri NextPageUri(string next, ResolvedZone zone, RequestInfo info, HttpMethod method)
+    {
+        if (Uri.TryCreate(zone.ApiRoot, next, out var uri) &&
+            AutotaskRequestOptions.SameOrigin(uri, zone.ApiRoot) &&
+            string.IsNullOrEmpty(uri.UserInfo) &&
+            uri.AbsolutePath.StartsWith(zone.ApiRoot.AbsolutePath, StringComparison.OrdinalIgnoreCase))
+        {
+            return uri;
+        }
+
+        var shown = Uri.TryCreate(next, UriKind.Absolute, out var absolute) ? absolute.GetLeftPart(UriPartial.Authority) : "(a malformed URL)";
+        throw new AutotaskUnsafeUrlException(
+            $"Autotask paging of {info.Entity} for connection '{ConnectionName}' handed back a next-page URL on {shown}, outside the zone {zone.ApiRoot.GetLeftPart(UriPartial.Authority)}. It was not followed and no credentials were sent; the results so far are incomplete.",
+            Details(info, method, AutotaskRequestOptions.Sanitize(absolute)));
+    }
+}
