@@ -1,8 +1,4 @@
-using System.Data.Common;
-using Autotask.Integration.Auditing;
-using Autotask.Integration.Mapping;
 using Autotask.Integration.PostgreSql;
-using Npgsql;
 
 namespace Autotask.Integration;
 

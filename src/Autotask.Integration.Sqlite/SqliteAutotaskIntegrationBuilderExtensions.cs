@@ -1,9 +1,4 @@
-using System.Data.Common;
-using Autotask.Integration.Auditing;
-using Autotask.Integration.Mapping;
 using Autotask.Integration.Sqlite;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration;
 

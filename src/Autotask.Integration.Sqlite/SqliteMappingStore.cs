@@ -2,7 +2,6 @@ using System.Data.Common;
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Mapping;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Autotask.Integration.Sqlite;
 

@@ -1,14 +1,3 @@
-using System.Buffers;
-using System.Globalization;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Autotask.Integration.Entities;
-using Autotask.Integration.Testing.Json;
-using Autotask.Integration.Metadata;
-using NodaTime;
-
 namespace Autotask.Integration.Testing.Engine;
 
 /// <summary>Autotask's request limits: the rolling hourly threshold and the concurrent requests per entity.</summary>

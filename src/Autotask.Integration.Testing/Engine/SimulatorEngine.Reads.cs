@@ -1,12 +1,8 @@
-using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Autotask.Integration.Entities;
-using Autotask.Integration.Testing.Json;
-using Autotask.Integration.Metadata;
 using NodaTime;
 
 namespace Autotask.Integration.Testing.Engine;

@@ -1,21 +1,8 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net.Http.Headers;
-using System.Runtime.CompilerServices;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
-using Autotask.Integration.Caching;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Http;
 using Autotask.Integration.Json;
 using Autotask.Integration.Metadata;
-using Autotask.Integration.Querying;
-using Autotask.Integration.Zones;
-using Microsoft.Extensions.Logging;
-using Polly.RateLimiting;
-using Polly.Timeout;
 
 namespace Autotask.Integration.Client;
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
 using Microsoft.Extensions.Options;
 using NodaTime;

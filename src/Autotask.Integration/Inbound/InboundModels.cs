@@ -1,4 +1,3 @@
-using Autotask.Integration.Entities;
 using NodaTime;
 
 namespace Autotask.Integration.Inbound;

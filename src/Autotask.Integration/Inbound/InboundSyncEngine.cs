@@ -6,7 +6,6 @@ using Autotask.Integration.Json;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Querying;
 using NodaTime;
-using NodaTime.Text;
 
 namespace Autotask.Integration.Inbound;
 /// <summary>Pulls active customers and contracts out of Autotask, delivering only what changed since the last run.</summary>

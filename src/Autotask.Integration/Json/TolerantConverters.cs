@@ -71,26 +71,16 @@ internal sealed class TolerantNumberConverter<T> : JsonConverter<T?>
         T.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
 }
 
-/// <summary>Reads a nullable boolean from true/false, "true"/"false" or 1/0; anything else reads as null.</summary>
+/// <summary>
+/// Reads a nullable boolean as tolerantly as one Autotask keeps as a number (true/false, 1/0, or their strings;
+/// anything else reads as null), and writes it as a JSON boolean.
+/// </summary>
 internal sealed class TolerantBooleanConverter : JsonConverter<bool?>
 {
-    public override bool? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        switch (reader.TokenType)
-        {
-            case JsonTokenType.True:
-                return true;
-            case JsonTokenType.False:
-                return false;
-            case JsonTokenType.String:
-                return bool.TryParse(reader.GetString()!.Trim(), out var parsed) ? parsed : null;
-            case JsonTokenType.Number:
-                return reader.TryGetInt32(out var number) && number is 0 or 1 ? number == 1 : null;
-            default:
-                reader.Skip();
-                return null;
-        }
-    }
+    private static readonly NumericBooleanConverter Reader = new();
+
+    public override bool? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Reader.Read(ref reader, typeToConvert, options);
 
     public override void Write(Utf8JsonWriter writer, bool? value, JsonSerializerOptions options) => writer.WriteBooleanValue(value!.Value);
 }
