@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Metadata;
@@ -60,14 +61,16 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
     private readonly AuditTrail _audit;
+    private readonly TimeProvider _time;
     private readonly AutotaskIntegrationOptions _connections;
     private readonly AlertTicketOptions _options;
 
-    internal AlertTicketEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, IOptions<AutotaskIntegrationOptions> connections, IOptions<AlertTicketOptions> options)
+    internal AlertTicketEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, IOptions<AutotaskIntegrationOptions> connections, IOptions<AlertTicketOptions> options)
     {
         _clients = clients;
         _store = store;
         _audit = audit;
+        _time = time;
         _connections = connections.Value;
         _options = options.Value;
     }
@@ -134,7 +137,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         var mapping = Mapping(client.ConnectionName);
         var rule = mapping.Severities.GetValueOrDefault(alert.Severity)
             ?? throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' has no rule for {alert.Severity} alerts.");
-        var started = _audit.Now;
+        var started = _time.GetCurrentInstant();
         var vendorIds = new Dictionary<string, string> { ["customer"] = alert.VendorCustomerId, ["alert"] = alert.AlertKey };
 
         var target = await CompanyAsync(client.ConnectionName, mapping, alert.VendorCustomerId, cancellationToken).ConfigureAwait(false);
@@ -200,7 +203,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         var client = _clients.GetClient(connection);
         var mapping = Mapping(client.ConnectionName);
         var rule = mapping.DailyDigest ?? throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' has no DailyDigest rule.");
-        var started = _audit.Now;
+        var started = _time.GetCurrentInstant();
         var vendorIds = new Dictionary<string, string> { ["customer"] = vendorCustomerId, ["day"] = day.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture) };
         var target = await CompanyAsync(client.ConnectionName, mapping, vendorCustomerId, cancellationToken).ConfigureAwait(false);
         if (target is null)
@@ -255,7 +258,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         var mapping = Mapping(client.ConnectionName);
         var rule = mapping.Severities.GetValueOrDefault(AlertSeverity.Success) ?? mapping.DailyDigest ?? mapping.Severities.Values.FirstOrDefault()
             ?? throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' has no rules.");
-        var started = _audit.Now;
+        var started = _time.GetCurrentInstant();
         (long Id, bool CatchAll)? target = vendorCustomerId is null
             ? mapping.CatchAllCompanyId is { } catchAllId ? (catchAllId, true) : null
             : await CompanyAsync(client.ConnectionName, mapping, vendorCustomerId, cancellationToken).ConfigureAwait(false);
@@ -268,7 +271,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         }
 
         var created = await CreateTicketAsync(client, rule, target.Value.Id, "[TEST] Autotask.Integration test ticket",
-            "This is a test ticket sent from the integration's settings to prove that alerts reach Autotask. It is safe to close.", _audit.Now, null, cancellationToken).ConfigureAwait(false);
+            "This is a test ticket sent from the integration's settings to prove that alerts reach Autotask. It is safe to close.", _time.GetCurrentInstant(), null, cancellationToken).ConfigureAwait(false);
         await _audit.WriteAsync(AuditOperations.SendTestTicket, client.ConnectionName, AuditStatus.Succeeded, started, $"Created test ticket {created.TicketNumber}.",
             vendorCustomerId is null ? null : new Dictionary<string, string> { ["customer"] = vendorCustomerId },
             new Dictionary<string, long> { ["company"] = target.Value.Id, ["ticket"] = created.Id }).ConfigureAwait(false);
@@ -279,7 +282,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     private async Task<AlertResult> AuditFailuresAsync(string operation, string connection, IReadOnlyDictionary<string, string>? vendorIds, Func<Task<AlertResult>> action)
     {
         var name = _clients.GetClient(connection).ConnectionName;
-        var started = _audit.Now;
+        var started = _time.GetCurrentInstant();
         try
         {
             return await action().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Autotask.Integration.Diagnostics;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 
@@ -17,7 +18,7 @@ internal sealed partial class AuditTrail
         _logger = loggerFactory.CreateLogger("Autotask.Integration.Audit");
     }
 
-    public Instant Now => Instant.FromDateTimeOffset(_time.GetUtcNow());
+    public Instant Now => _time.GetCurrentInstant();
 
     public async Task WriteAsync(
         string operation,

@@ -1,4 +1,5 @@
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Metadata;
 using Autotask.Integration.Querying;
@@ -151,12 +152,14 @@ internal sealed class AutotaskConnectionTester : IAutotaskConnectionTester
 {
     private readonly IAutotaskClientFactory _clients;
     private readonly AuditTrail _audit;
+    private readonly TimeProvider _time;
     private readonly IEnumerable<IConnectionCheck> _checks;
 
-    internal AutotaskConnectionTester(IAutotaskClientFactory clients, AuditTrail audit, IEnumerable<IConnectionCheck> checks)
+    internal AutotaskConnectionTester(IAutotaskClientFactory clients, AuditTrail audit, TimeProvider time, IEnumerable<IConnectionCheck> checks)
     {
         _clients = clients;
         _audit = audit;
+        _time = time;
         _checks = checks;
     }
 
@@ -164,7 +167,7 @@ internal sealed class AutotaskConnectionTester : IAutotaskConnectionTester
     public async Task<ConnectionTestResult> TestAsync(string connection, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default)
     {
         var client = _clients.GetClient(connection);
-        var started = _audit.Now;
+        var started = _time.GetCurrentInstant();
         var problems = new List<string>();
         var checks = new List<PermissionCheck>();
         ZoneInformation? zone = null;

@@ -84,10 +84,10 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton<IMappingStore, InMemoryMappingStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuditSink, LoggerAuditSink>());
         services.TryAddSingleton<AuditTrail>();
-        services.TryAddSingleton(sp => new AutotaskConnectionTester(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<AuditTrail>(), sp.GetServices<IConnectionCheck>()));
+        services.TryAddSingleton(sp => new AutotaskConnectionTester(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetServices<IConnectionCheck>()));
         services.TryAddSingleton<IAutotaskConnectionTester>(sp => sp.GetRequiredService<AutotaskConnectionTester>());
         services.TryAddSingleton(sp => new MappingEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
-            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
         services.TryAddSingleton<IMappingEngine>(sp => sp.GetRequiredService<MappingEngine>());
         services.TryAddSingleton(sp => new InboundSyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>()));
         services.TryAddSingleton<IInboundSyncEngine>(sp => sp.GetRequiredService<InboundSyncEngine>());
@@ -95,7 +95,7 @@ public static class AutotaskServiceCollectionExtensions
             sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
         services.TryAddSingleton<IAutotaskWebhookReceiver>(sp => sp.GetRequiredService<AutotaskWebhookReceiver>());
         services.TryAddSingleton(sp => new QuantitySyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
-            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
         services.TryAddSingleton<IQuantitySyncEngine>(sp => sp.GetRequiredService<QuantitySyncEngine>());
 
         // The factory's own request loggers keep the raw header values in their log state, where a structured log

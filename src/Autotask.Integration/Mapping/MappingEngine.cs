@@ -1,5 +1,6 @@
 using System.Globalization;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Querying;
 using Microsoft.Extensions.Options;
@@ -112,13 +113,15 @@ internal sealed class MappingEngine : IMappingEngine
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
     private readonly AuditTrail _audit;
+    private readonly TimeProvider _time;
     private readonly AutotaskIntegrationOptions _options;
 
-    internal MappingEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, IOptions<AutotaskIntegrationOptions> options)
+    internal MappingEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, IOptions<AutotaskIntegrationOptions> options)
     {
         _clients = clients;
         _store = store;
         _audit = audit;
+        _time = time;
         _options = options.Value;
     }
 
@@ -186,7 +189,7 @@ internal sealed class MappingEngine : IMappingEngine
                 VendorCustomerId = vendorCustomerId,
                 CompanyId = companyId,
                 CompanyName = company.CompanyName,
-                MappedAt = _audit.Now,
+                MappedAt = _time.GetCurrentInstant(),
             }, ct).ConfigureAwait(false);
             return (mapping, $"Mapped vendor customer '{vendorCustomerId}' to company '{company.CompanyName}' ({companyId}).");
         }, cancellationToken);
@@ -239,7 +242,7 @@ internal sealed class MappingEngine : IMappingEngine
                 Term = term,
                 ServiceId = serviceId,
                 ServiceName = service.Name,
-                MappedAt = _audit.Now,
+                MappedAt = _time.GetCurrentInstant(),
             }, ct).ConfigureAwait(false);
             return (mapping, $"Mapped vendor offer '{vendorOfferId}' ({term}) to service '{service.Name}' ({serviceId}).");
         }, cancellationToken);
@@ -306,7 +309,7 @@ internal sealed class MappingEngine : IMappingEngine
                     ContractServiceId = line.Id,
                     ServiceId = line.ServiceId,
                     Currency = request.Currency ?? connectionCurrency,
-                    MappedAt = _audit.Now,
+                    MappedAt = _time.GetCurrentInstant(),
                 }, ct).ConfigureAwait(false);
                 return (mapping, $"Mapped vendor subscription '{request.VendorSubscriptionId}' to contract service {line.Id} on contract '{contract.ContractName}'.");
             }, cancellationToken);
@@ -366,7 +369,7 @@ internal sealed class MappingEngine : IMappingEngine
                 $"Contract '{contract.ContractName}' ({contract.Id}) has no line for service {offer.ServiceId} ('{offer.ServiceName}'). Add it in Autotask, or map with AddServiceToContract.");
         }
 
-        var started = _audit.Now;
+        var started = _time.GetCurrentInstant();
         var id = await client.CreateAsync(new ContractService { ContractId = contract.Id, ServiceId = offer.ServiceId }, ct).ConfigureAwait(false);
         await _audit.WriteAsync(AuditOperations.AddContractService, client.ConnectionName, AuditStatus.Succeeded, started,
             $"Added service '{offer.ServiceName}' ({offer.ServiceId}) to contract '{contract.ContractName}' for subscription '{request.VendorSubscriptionId}'.",
@@ -380,7 +383,7 @@ internal sealed class MappingEngine : IMappingEngine
         Func<IAutotaskClient, CancellationToken, Task<(T Result, string Details)>> action, CancellationToken cancellationToken)
     {
         var client = _clients.GetClient(connection);
-        var started = _audit.Now;
+        var started = _time.GetCurrentInstant();
         try
         {
             var (result, details) = await action(client, cancellationToken).ConfigureAwait(false);

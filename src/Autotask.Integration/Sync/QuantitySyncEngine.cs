@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Querying;
@@ -39,13 +40,15 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
     private readonly AuditTrail _audit;
+    private readonly TimeProvider _time;
     private readonly AutotaskIntegrationOptions _options;
 
-    internal QuantitySyncEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, IOptions<AutotaskIntegrationOptions> options)
+    internal QuantitySyncEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, IOptions<AutotaskIntegrationOptions> options)
     {
         _clients = clients;
         _store = store;
         _audit = audit;
+        _time = time;
         _options = options.Value;
     }
 
@@ -61,7 +64,7 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
         var name = client.ConnectionName;
         var settings = _options.Connections[name];
         var zone = DateTimeZoneProviders.Tzdb[settings.TimeZone];
-        var started = _audit.Now;
+        var started = _time.GetCurrentInstant();
 
         var input = changes.ToList();
         var results = new QuantitySyncItem?[input.Count];
@@ -91,7 +94,7 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
                 await AuditAsync(name, result, started).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
-        return new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _audit.Now };
+        return new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _time.GetCurrentInstant() };
     }
 
     /// <summary>Phase 1: checks every item and keeps the latest change of each subscription (by index); the others get their result here.</summary>
