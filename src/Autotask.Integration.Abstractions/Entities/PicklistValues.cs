@@ -71,12 +71,9 @@ public readonly struct CompanyType(int value) : IPicklistValue<CompanyType>
     /// <param name="right">Another value.</param>
     public static bool operator !=(CompanyType left, CompanyType right) => left.Value != right.Value;
 
-    /// <inheritdoc />
-    public static CompanyType FromValue(int value) => new(value);
-
     /// <summary>Creates the value of the given id (the named alternative to the conversion from <see cref="int"/>).</summary>
     /// <param name="value">The numeric picklist id.</param>
-    public static CompanyType FromCompanyType(int value) => new(value);
+    public static CompanyType FromValue(int value) => new(value);
 
     /// <summary>Converts the value to its id (the named alternative to the conversion to <see cref="int"/>).</summary>
     public int ToInt32() => Value;
@@ -140,12 +137,9 @@ public readonly struct ContractType(int value) : IPicklistValue<ContractType>
     /// <param name="right">Another value.</param>
     public static bool operator !=(ContractType left, ContractType right) => left.Value != right.Value;
 
-    /// <inheritdoc />
-    public static ContractType FromValue(int value) => new(value);
-
     /// <summary>Creates the value of the given id (the named alternative to the conversion from <see cref="int"/>).</summary>
     /// <param name="value">The numeric picklist id.</param>
-    public static ContractType FromContractType(int value) => new(value);
+    public static ContractType FromValue(int value) => new(value);
 
     /// <summary>Converts the value to its id (the named alternative to the conversion to <see cref="int"/>).</summary>
     public int ToInt32() => Value;
@@ -197,12 +191,9 @@ public readonly struct ContractStatus(int value) : IPicklistValue<ContractStatus
     /// <param name="right">Another value.</param>
     public static bool operator !=(ContractStatus left, ContractStatus right) => left.Value != right.Value;
 
-    /// <inheritdoc />
-    public static ContractStatus FromValue(int value) => new(value);
-
     /// <summary>Creates the value of the given id (the named alternative to the conversion from <see cref="int"/>).</summary>
     /// <param name="value">The numeric picklist id.</param>
-    public static ContractStatus FromContractStatus(int value) => new(value);
+    public static ContractStatus FromValue(int value) => new(value);
 
     /// <summary>Converts the value to its id (the named alternative to the conversion to <see cref="int"/>).</summary>
     public int ToInt32() => Value;
@@ -260,12 +251,9 @@ public readonly struct TicketPriority(int value) : IPicklistValue<TicketPriority
     /// <param name="right">Another value.</param>
     public static bool operator !=(TicketPriority left, TicketPriority right) => left.Value != right.Value;
 
-    /// <inheritdoc />
-    public static TicketPriority FromValue(int value) => new(value);
-
     /// <summary>Creates the value of the given id (the named alternative to the conversion from <see cref="int"/>).</summary>
     /// <param name="value">The numeric picklist id.</param>
-    public static TicketPriority FromTicketPriority(int value) => new(value);
+    public static TicketPriority FromValue(int value) => new(value);
 
     /// <summary>Converts the value to its id (the named alternative to the conversion to <see cref="int"/>).</summary>
     public int ToInt32() => Value;
@@ -323,12 +311,9 @@ public readonly struct TicketStatus(int value) : IPicklistValue<TicketStatus>
     /// <param name="right">Another value.</param>
     public static bool operator !=(TicketStatus left, TicketStatus right) => left.Value != right.Value;
 
-    /// <inheritdoc />
-    public static TicketStatus FromValue(int value) => new(value);
-
     /// <summary>Creates the value of the given id (the named alternative to the conversion from <see cref="int"/>).</summary>
     /// <param name="value">The numeric picklist id.</param>
-    public static TicketStatus FromTicketStatus(int value) => new(value);
+    public static TicketStatus FromValue(int value) => new(value);
 
     /// <summary>Converts the value to its id (the named alternative to the conversion to <see cref="int"/>).</summary>
     public int ToInt32() => Value;

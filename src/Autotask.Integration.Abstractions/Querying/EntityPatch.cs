@@ -61,14 +61,8 @@ public sealed class EntityPatch<T> where T : AutotaskEntity, IUpdatableEntity
             throw new ArgumentException("The id cannot be changed.", nameof(field));
         }
 
-        // Changes hold what goes on the wire: a picklist value as its id, a boolean Autotask keeps as a number as 1 or 0.
-        object? wire = value switch
-        {
-            IPicklistValue picklist => picklist.Value,
-            bool flag when FieldNames.IsNumericBoolean(property) => flag ? 1 : 0,
-            _ => value,
-        };
-        return new EntityPatch<T>(this, name, wire);
+        // Changes hold what goes on the wire (a picklist value as its id, a boolean Autotask keeps as a number as 1 or 0).
+        return new EntityPatch<T>(this, name, FieldNames.ToWire(property, value));
     }
 
     /// <summary>Sets a user-defined field to a new value.</summary>

@@ -13,9 +13,16 @@ internal static class FieldNames
 
     public static string Of<T, TValue>(Expression<Func<T, TValue>> field) => Of(PropertyOf(field));
 
-    /// <summary>Whether Autotask keeps the property's value as a number although the model shows a boolean.</summary>
-    public static bool IsNumericBoolean(PropertyInfo property) =>
-        property.GetCustomAttribute<JsonConverterAttribute>()?.ConverterType == typeof(Entities.NumericBooleanConverter);
+    /// <summary>
+    /// What a value of the property is on the wire, for filters and patches alike: a picklist value's id, 1 or 0 for a
+    /// boolean Autotask keeps as a number, anything else as it is.
+    /// </summary>
+    public static object? ToWire(PropertyInfo property, object? value) => value switch
+    {
+        Entities.IPicklistValue picklist => picklist.Value,
+        bool flag when property.GetCustomAttribute<JsonConverterAttribute>()?.ConverterType == typeof(Entities.NumericBooleanConverter) => flag ? 1 : 0,
+        _ => value,
+    };
 
     public static PropertyInfo PropertyOf<T, TValue>(Expression<Func<T, TValue>> field)
     {

@@ -111,7 +111,7 @@ public static class Filter<T> where T : AutotaskEntity
     {
         var property = FieldNames.PropertyOf(field);
         var name = FieldNames.Of(property);
-        var filterValue = value is bool flag && FieldNames.IsNumericBoolean(property) ? FilterValue.From(flag ? 1L : 0L) : FilterValue.From(value);
+        var filterValue = FilterValue.From(FieldNames.ToWire(property, value));
         if (filterValue.Kind == FilterValueKind.None)
         {
             throw new ArgumentException($"The value for field '{name}' is null; to test for an empty field use NotExist.", nameof(value));

@@ -1,3 +1,4 @@
+using Autotask.Integration.Diagnostics;
 using NodaTime;
 
 namespace Autotask.Integration.Mapping;
@@ -29,7 +30,7 @@ public sealed class InMemoryMappingStore : IMappingStore
     /// <param name="time">The store's clock, which stamps ledger entries and measures how long they are pending; the system clock when <c>null</c>.</param>
     public InMemoryMappingStore(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
-    private Instant Now => Instant.FromDateTimeOffset(_time.GetUtcNow());
+    private Instant Now => _time.GetCurrentInstant();
 
     /// <inheritdoc />
     public Task<CustomerMapping?> FindCustomerAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default)

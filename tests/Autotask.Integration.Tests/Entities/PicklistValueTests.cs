@@ -37,7 +37,7 @@ public sealed class PicklistValueTests
         Assert.True(fromId == CompanyType.Customer);
         Assert.Equal(1, (int)CompanyType.Customer);
         Assert.Equal(7, ContractType.RecurringService.ToInt32());
-        Assert.Equal("42", ContractStatus.FromContractStatus(42).ToString());
+        Assert.Equal("42", ContractStatus.FromValue(42).ToString());
         Assert.Equal(ContractStatus.Active.GetHashCode(), ContractStatus.FromValue(1).GetHashCode());
         Assert.False(ContractStatus.Active.Equals((object)1));
     }
