@@ -23,7 +23,7 @@ internal static class SampleRunner
         var exit = 0;
         try
         {
-            foreach (var connection in services.GetRequiredService<IAutotaskClientFactory>().ConnectionNames)
+            foreach (var connection in await services.GetRequiredService<IAutotaskClientFactory>().ListConnectionsAsync(cancellationToken))
             {
                 if (command is "all" or "tour")
                 {

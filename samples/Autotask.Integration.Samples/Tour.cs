@@ -15,7 +15,7 @@ internal static class Tour
         var factory = services.GetRequiredService<IAutotaskClientFactory>();
         try
         {
-            foreach (var name in factory.ConnectionNames)
+            foreach (var name in await factory.ListConnectionsAsync(cancellationToken))
             {
                 await TourConnectionAsync(factory.GetClient(name), output, allowWrites, cancellationToken);
             }

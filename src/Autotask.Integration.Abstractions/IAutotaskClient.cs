@@ -91,14 +91,22 @@ public interface IAutotaskClient
     Task<ZoneInformation> GetZoneAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>Hands out the <see cref="IAutotaskClient"/> of each configured connection.</summary>
+/// <summary>
+/// Hands out the <see cref="IAutotaskClient"/> of a connection by id: one configured at start-up or one linked at run
+/// time. Clients are light handles; the connection is looked up when the client first sends a request.
+/// </summary>
 public interface IAutotaskClientFactory
 {
-    /// <summary>The names of the configured connections.</summary>
-    IReadOnlyCollection<string> ConnectionNames { get; }
-
-    /// <summary>Returns the client of the named connection; the same instance every time.</summary>
-    /// <param name="connectionName">The connection's name, compared ignoring case.</param>
-    /// <exception cref="ArgumentException">No connection has that name; the message lists the names that exist.</exception>
+    /// <summary>Returns a client of the connection.</summary>
+    /// <param name="connectionName">The connection's id, compared ignoring case.</param>
+    /// <exception cref="ArgumentException">The id is empty or malformed.</exception>
+    /// <remarks>
+    /// An id that no source knows is not refused here but on the client's first request, with an
+    /// <see cref="AutotaskConnectionNotFoundException"/>; so is a connection removed since.
+    /// </remarks>
     IAutotaskClient GetClient(string connectionName);
+
+    /// <summary>Lists the ids of every connection: configured and linked at run time.</summary>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    Task<IReadOnlyList<string>> ListConnectionsAsync(CancellationToken cancellationToken = default);
 }

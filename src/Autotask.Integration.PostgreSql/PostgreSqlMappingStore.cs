@@ -1,12 +1,13 @@
 using System.Data.Common;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Mapping;
 using Npgsql;
 
 namespace Autotask.Integration.PostgreSql;
 
 /// <summary>
-/// A durable <see cref="IMappingStore"/> and <see cref="IAuditSink"/> in a PostgreSQL schema, for several instances of
+/// A durable <see cref="IMappingStore"/>, <see cref="IAuditSink"/> and <see cref="IAutotaskConnectionStore"/> in a PostgreSQL schema, for several instances of
 /// an integration service sharing one database. The schema is created and migrated on first use under an advisory
 /// lock; a schema holding another application's tables is refused with a clear error. Map-once and
 /// one-pending-adjustment rules are unique constraints, so two instances racing end with exactly one winner.
@@ -14,18 +15,24 @@ namespace Autotask.Integration.PostgreSql;
 public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
 {
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 4;
+    internal const int SchemaVersion = 5;
 
     private const string Application = "Autotask.Integration";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
+    private readonly IAutotaskSecretProtector? _secrets;
 
     /// <summary>Creates a store in the given schema of the database the connection string names.</summary>
     /// <param name="connectionString">An Npgsql connection string.</param>
     /// <param name="schema">The schema that holds the store's tables; created when missing. Default <c>autotask_integration</c>.</param>
-    public PostgreSqlMappingStore(string connectionString, string schema = "autotask_integration")
+    /// <param name="secrets">
+    /// Encrypts the secrets of connections saved in the store; without one, the store keeps mappings only and refuses
+    /// to save or read connections. <c>UsePostgreSqlStore</c> passes ASP.NET Core Data Protection.
+    /// </param>
+    public PostgreSqlMappingStore(string connectionString, string schema = "autotask_integration", IAutotaskSecretProtector? secrets = null)
     {
+        _secrets = secrets;
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         ArgumentException.ThrowIfNullOrWhiteSpace(schema);
         if (!schema.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
@@ -108,6 +115,11 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
         if (version < 4)
         {
             await ExecuteAsync(connection, Migration4()).ConfigureAwait(false);
+        }
+
+        if (version < 5)
+        {
+            await ExecuteAsync(connection, Migration5()).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync().ConfigureAwait(false);
@@ -198,6 +210,18 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
                 PRIMARY KEY (connection_key, callout_key));
             CREATE INDEX ON {s}.webhook_callouts (connection_key, event_at);
             UPDATE {s}.schema_version SET version = 4 WHERE application = '{Application}';
+            """;
+    }
+
+    /// <summary>Version 5: connections linked at run time, their secrets encrypted by the application's protector.</summary>
+    private string Migration5()
+    {
+        var s = $"\"{_schema}\"";
+        return $"""
+            CREATE TABLE {s}.connections (
+                connection_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL, settings TEXT NOT NULL, secret TEXT NOT NULL,
+                webhook_secret_key TEXT, saved_at BIGINT NOT NULL, version BIGINT NOT NULL);
+            UPDATE {s}.schema_version SET version = 5 WHERE application = '{Application}';
             """;
     }
 

@@ -1,12 +1,13 @@
 using System.Data.Common;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Mapping;
 using Microsoft.Data.Sqlite;
 
 namespace Autotask.Integration.Sqlite;
 
 /// <summary>
-/// A durable <see cref="IMappingStore"/> and <see cref="IAuditSink"/> in one SQLite file. The schema is created and
+/// A durable <see cref="IMappingStore"/>, <see cref="IAuditSink"/> and <see cref="IAutotaskConnectionStore"/> in one SQLite file. The schema is created and
 /// migrated on first use; the file is marked as this store's, and a file of another application, or one that is not
 /// a database, is refused with a clear error. Several processes on one machine may share the file: the map-once and
 /// one-pending-adjustment rules are unique constraints, so the database settles their races.
@@ -17,7 +18,7 @@ public sealed partial class SqliteMappingStore
     internal const int ApplicationId = 0x41544931;
 
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 4;
+    internal const int SchemaVersion = 5;
 
     /// <summary>The schema migrations, one per version from 1; the tests build files of older versions from them.</summary>
     internal static readonly string[] Migrations =
@@ -81,15 +82,28 @@ public sealed partial class SqliteMappingStore
             PRIMARY KEY (connection_key, callout_key));
         CREATE INDEX autotask_webhook_callouts_event ON autotask_webhook_callouts (connection_key, event_at);
         """,
+
+        // Version 5: connections linked at run time, their secrets encrypted by the application's protector.
+        """
+        CREATE TABLE autotask_connections (
+            connection_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL, settings TEXT NOT NULL, secret TEXT NOT NULL,
+            webhook_secret_key TEXT, saved_at INTEGER NOT NULL, version INTEGER NOT NULL);
+        """,
     ];
 
     private readonly string _connectionString;
     private readonly string _tablePrefix = "autotask_";
+    private readonly IAutotaskSecretProtector? _secrets;
 
     /// <summary>Creates a store on the file at <paramref name="path"/>, created when it does not exist.</summary>
     /// <param name="path">The database file's path.</param>
-    public SqliteMappingStore(string path)
+    /// <param name="secrets">
+    /// Encrypts the secrets of connections saved in the store; without one, the store keeps mappings only and refuses
+    /// to save or read connections. <c>UseSqliteStore</c> passes ASP.NET Core Data Protection.
+    /// </param>
+    public SqliteMappingStore(string path, IAutotaskSecretProtector? secrets = null)
     {
+        _secrets = secrets;
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Path = System.IO.Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder

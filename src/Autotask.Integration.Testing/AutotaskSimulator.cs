@@ -109,13 +109,28 @@ public sealed class AutotaskSimulator : IAsyncDisposable
     public HttpMessageHandler CreateHandler() => new SimulatorHandler(_engine);
 
     /// <summary>
-    /// Adds a connection to this simulator: its credentials, zone discovery address, and the zone hosts it needs
-    /// allowed (plain http on 127.0.0.1 only for the loopback server).
+    /// A message handler that plays several in-process simulators as several MSPs' databases in one zone: each request
+    /// goes to the simulator whose API user it names, as Autotask routes by API user.
+    /// </summary>
+    /// <param name="simulators">In-process simulators, each with its own <see cref="AutotaskSimulatorOptions.UserName"/> and <see cref="AutotaskSimulatorOptions.DatabaseId"/>.</param>
+    public static HttpMessageHandler CreateHandler(IEnumerable<AutotaskSimulator> simulators)
+    {
+        ArgumentNullException.ThrowIfNull(simulators);
+        var engines = simulators.Select(s => s._engine).ToArray();
+        if (engines.Length == 0)
+        {
+            throw new ArgumentException("Name at least one simulator.", nameof(simulators));
+        }
+
+        return new SimulatorHandler(engines);
+    }
+
+    /// <summary>
+    /// Sets the SDK's zone options for this simulator (its discovery address, and its zone host allowed; plain http on
+    /// 127.0.0.1 only for the loopback server), without adding a connection: for hosts that link connections at run time.
     /// </summary>
     /// <param name="options">The SDK's options.</param>
-    /// <param name="name">The connection's name.</param>
-    /// <param name="configure">Changes more settings of the connection.</param>
-    public void AddConnection(AutotaskIntegrationOptions options, string name = "simulator", Action<AutotaskConnectionOptions>? configure = null)
+    public void ConfigureZones(AutotaskIntegrationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Zones.DiscoveryUrl = DiscoveryUrl.ToString();
@@ -126,6 +141,32 @@ public sealed class AutotaskSimulator : IAsyncDisposable
         }
 
         options.Zones.AllowInsecureHttp |= _server is not null;
+    }
+
+    /// <summary>New connection settings with this simulator's API user, as a partner would enter them in a vendor's portal.</summary>
+    /// <param name="configure">Changes more settings.</param>
+    public AutotaskConnectionOptions CreateConnectionSettings(Action<AutotaskConnectionOptions>? configure = null)
+    {
+        var connection = new AutotaskConnectionOptions
+        {
+            UserName = Options.UserName,
+            Secret = Options.Secret,
+            IntegrationCode = Options.IntegrationCode,
+        };
+        configure?.Invoke(connection);
+        return connection;
+    }
+
+    /// <summary>
+    /// Adds a connection to this simulator: its credentials, zone discovery address, and the zone hosts it needs
+    /// allowed (plain http on 127.0.0.1 only for the loopback server).
+    /// </summary>
+    /// <param name="options">The SDK's options.</param>
+    /// <param name="name">The connection's name.</param>
+    /// <param name="configure">Changes more settings of the connection.</param>
+    public void AddConnection(AutotaskIntegrationOptions options, string name = "simulator", Action<AutotaskConnectionOptions>? configure = null)
+    {
+        ConfigureZones(options);
         options.AddConnection(name, connection =>
         {
             connection.UserName = Options.UserName;
@@ -165,6 +206,18 @@ public static class AutotaskSimulatorExtensions
             builder.ConfigurePrimaryHttpMessageHandler(_ => simulator.CreateHandler());
         }
 
+        return builder;
+    }
+
+    /// <summary>Sends the SDK's requests to several in-process simulators, each request to the one whose API user it names.</summary>
+    /// <param name="builder">The builder from <c>AddAutotaskIntegration</c>.</param>
+    /// <param name="simulators">In-process simulators, each with its own API user and database id.</param>
+    /// <returns>The builder.</returns>
+    public static AutotaskIntegrationBuilder UseSimulators(this AutotaskIntegrationBuilder builder, params AutotaskSimulator[] simulators)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(simulators);
+        builder.ConfigurePrimaryHttpMessageHandler(_ => AutotaskSimulator.CreateHandler(simulators));
         return builder;
     }
 }

@@ -12,6 +12,12 @@ public sealed class AutotaskSimulatorOptions
     /// <summary>Adds fixtures after the data set is generated.</summary>
     public Action<SimulatorData>? Fixtures { get; set; }
 
+    /// <summary>
+    /// The identifier of the simulated Autotask database, answered as zone information's <c>ci</c>. Give each simulator
+    /// of a test its own to play several MSPs' databases. Default: 1.
+    /// </summary>
+    public long DatabaseId { get; set; } = 1;
+
     /// <summary>The API user's username the instance accepts.</summary>
     public string UserName { get; set; } = "simulator-api-user@example.com";
 

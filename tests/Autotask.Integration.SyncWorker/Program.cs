@@ -24,6 +24,10 @@ var builder = services.AddAutotaskIntegration(o =>
 {
     o.Zones.AllowedHostSuffixes.Add(zone.Host);
     o.Zones.AllowInsecureHttp = true;
+
+    // The zone is configured, but the database identity (zone information's ci) that binds the store's mappings to
+    // one Autotask database comes from zone discovery, here the loopback simulator's.
+    o.Zones.DiscoveryUrl = zone.ToString();
     o.AddConnection("worker", c =>
     {
         c.UserName = Setting("USERNAME");

@@ -18,8 +18,17 @@ public enum AuditStatus
 /// <summary>The names of the audited operations, as a vendor's audit-log page shows them.</summary>
 public static class AuditOperations
 {
-    /// <summary>A connection was tested before it was saved.</summary>
+    /// <summary>A connection was tested before it was saved, or saved (the details say whether it was tested).</summary>
     public const string CreateConnectorConnection = "Create Connector Connection";
+
+    /// <summary>A connection's settings were changed, such as its secret rotated.</summary>
+    public const string UpdateConnectorConnection = "Update Connector Connection";
+
+    /// <summary>A connection was removed (unlinked).</summary>
+    public const string DeleteConnectorConnection = "Delete Connector Connection";
+
+    /// <summary>A connection was bound on purpose to the Autotask database its credentials reach now.</summary>
+    public const string RebindConnectorConnection = "Rebind Connector Connection";
 
     /// <summary>A vendor customer was mapped to a company.</summary>
     public const string CreateConnectionCustomerMapping = "Create Connection Customer Mapping";

@@ -45,7 +45,7 @@ internal sealed partial class SimulatorEngine
             w.WriteString("zoneName", "Simulator Zone 1");
             w.WriteString("url", ZoneBase.ToString());
             w.WriteString("webUrl", new Uri(ZoneBase, "/").ToString());
-            w.WriteNumber("ci", 1);
+            w.WriteNumber("ci", _options.DatabaseId);
             w.WriteEndObject();
         });
     }

@@ -55,6 +55,9 @@ internal sealed partial class SimulatorEngine
     private readonly HashSet<(string Entity, SimulatorAccess Access)> _denied = [];
     private int _ticketSequence;
 
+    /// <summary>Whether this engine's database has the API user: zone discovery and requests are routed to it by username.</summary>
+    public bool HasUser(string? userName) => string.Equals(userName, _options.UserName, StringComparison.OrdinalIgnoreCase);
+
     public SimulatorEngine(AutotaskSimulatorOptions options, SimulatorData data, SimulatorFaults faults)
     {
         _options = options;

@@ -5,9 +5,18 @@ using Autotask.Integration.Testing.Engine;
 
 namespace Autotask.Integration.Testing.Hosting;
 
-/// <summary>Delivers requests to the engine in process, with no sockets, and plays transport faults as .NET would see them.</summary>
-internal sealed class SimulatorHandler(SimulatorEngine engine) : HttpMessageHandler
+/// <summary>
+/// Delivers requests to an engine in process, with no sockets, and plays transport faults as .NET would see them.
+/// Several engines (several MSPs' databases in one zone) are told apart as Autotask does: by the API user, named in
+/// zone discovery's <c>user</c> parameter and in the <c>UserName</c> header.
+/// </summary>
+internal sealed class SimulatorHandler(IReadOnlyList<SimulatorEngine> engines) : HttpMessageHandler
 {
+    public SimulatorHandler(SimulatorEngine engine)
+        : this([engine])
+    {
+    }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
@@ -25,6 +34,10 @@ internal sealed class SimulatorHandler(SimulatorEngine engine) : HttpMessageHand
             }
         }
 
+        var user = headers.TryGetValue("UserName", out var userHeader)
+            ? userHeader
+            : System.Web.HttpUtility.ParseQueryString(request.RequestUri!.Query)["user"];
+        var engine = engines.FirstOrDefault(e => e.HasUser(user)) ?? engines[0];
         var answer = await engine.HandleAsync(new EngineRequest(request.Method.Method, request.RequestUri!, headers, body), cancellationToken).ConfigureAwait(false);
         switch (answer.Fault)
         {

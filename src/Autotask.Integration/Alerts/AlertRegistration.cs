@@ -27,7 +27,7 @@ public static class AlertTicketBuilderExtensions
         var services = builder.Services;
         services.Configure(configure);
         services.TryAddSingleton(sp => new AlertTicketEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
-            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>(), sp.GetRequiredService<IOptions<AlertTicketOptions>>()));
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Connections.DatabaseBinding>(), sp.GetRequiredService<IOptions<AlertTicketOptions>>()));
         services.TryAddSingleton<IAlertTicketEngine>(sp => sp.GetRequiredService<AlertTicketEngine>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionCheck, AlertMappingCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AlertMappingStartupValidation>());

@@ -1,3 +1,4 @@
+using Autotask.Integration.Connections;
 using System.Globalization;
 using System.Text;
 using Autotask.Integration.Auditing;
@@ -62,16 +63,16 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     private readonly IMappingStore _store;
     private readonly AuditTrail _audit;
     private readonly TimeProvider _time;
-    private readonly AutotaskIntegrationOptions _connections;
+    private readonly DatabaseBinding _binding;
     private readonly AlertTicketOptions _options;
 
-    internal AlertTicketEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, IOptions<AutotaskIntegrationOptions> connections, IOptions<AlertTicketOptions> options)
+    internal AlertTicketEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, DatabaseBinding binding, IOptions<AlertTicketOptions> options)
     {
         _clients = clients;
         _store = store;
         _audit = audit;
         _time = time;
-        _connections = connections.Value;
+        _binding = binding;
         _options = options.Value;
     }
 
@@ -128,7 +129,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         ArgumentException.ThrowIfNullOrWhiteSpace(alert.AlertKey, nameof(alert));
         ArgumentException.ThrowIfNullOrWhiteSpace(alert.Title, nameof(alert));
         return AuditFailuresAsync(AuditOperations.CreateAlertTicket, connection, new Dictionary<string, string> { ["customer"] = alert.VendorCustomerId, ["alert"] = alert.AlertKey },
-            () => PublishAlertCoreAsync(connection, alert, cancellationToken));
+            () => PublishAlertCoreAsync(connection, alert, cancellationToken), cancellationToken);
     }
 
     private async Task<AlertResult> PublishAlertCoreAsync(string connection, Alert alert, CancellationToken cancellationToken)
@@ -161,7 +162,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
                 {
                     TicketId = ticket.Id,
                     Title = Truncate("Repeated: " + alert.Title, 250),
-                    Description = $"The alert happened again at {Format(alert.OccurredAt, Zone(client.ConnectionName))}.\n\n{alert.Description}".Trim(),
+                    Description = $"The alert happened again at {Format(alert.OccurredAt, await ZoneAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false))}.\n\n{alert.Description}".Trim(),
                     NoteType = noteType,
                     Publish = publish,
                 }, cancellationToken).ConfigureAwait(false);
@@ -179,7 +180,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         }
 
         description.Append(alert.Description).Append("\n\nAlert: ").Append(alert.AlertKey).Append(", ").Append(alert.Severity)
-            .Append(", at ").Append(Format(alert.OccurredAt, Zone(client.ConnectionName))).Append('.');
+            .Append(", at ").Append(Format(alert.OccurredAt, await ZoneAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false))).Append('.');
         var created = await CreateTicketAsync(client, rule, companyId, alert.Title, description.ToString(), alert.OccurredAt,
             id => RememberAsync(client.ConnectionName, key, state, id, cancellationToken), cancellationToken).ConfigureAwait(false);
         await _audit.WriteAsync(AuditOperations.CreateAlertTicket, client.ConnectionName, AuditStatus.Succeeded, started,
@@ -195,7 +196,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         ArgumentNullException.ThrowIfNull(events);
         return AuditFailuresAsync(AuditOperations.CreateDigestTicket, connection,
             new Dictionary<string, string> { ["customer"] = vendorCustomerId, ["day"] = day.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture) },
-            () => PublishDailyDigestCoreAsync(connection, vendorCustomerId, day, events, cancellationToken));
+            () => PublishDailyDigestCoreAsync(connection, vendorCustomerId, day, events, cancellationToken), cancellationToken);
     }
 
     private async Task<AlertResult> PublishDailyDigestCoreAsync(string connection, string vendorCustomerId, LocalDate day, IReadOnlyList<Alert> events, CancellationToken cancellationToken)
@@ -214,7 +215,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         }
 
         var (companyId, catchAll) = target.Value;
-        var zone = Zone(client.ConnectionName);
+        var zone = await ZoneAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
         var summary = string.Join("\n", events.OrderBy(e => e.OccurredAt).Select(e => $"- {Format(e.OccurredAt, zone)} {e.Severity}: {e.Title}"));
         var key = $"digest:{vendorCustomerId}:{day:uuuu-MM-dd}";
         var state = await _store.GetStateAsync(client.ConnectionName, key, cancellationToken).ConfigureAwait(false);
@@ -250,7 +251,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     /// <inheritdoc />
     public Task<AlertResult> SendTestTicketAsync(string connection, string? vendorCustomerId = null, CancellationToken cancellationToken = default) =>
         AuditFailuresAsync(AuditOperations.SendTestTicket, connection, vendorCustomerId is null ? null : new Dictionary<string, string> { ["customer"] = vendorCustomerId },
-            () => SendTestTicketCoreAsync(connection, vendorCustomerId, cancellationToken));
+            () => SendTestTicketCoreAsync(connection, vendorCustomerId, cancellationToken), cancellationToken);
 
     private async Task<AlertResult> SendTestTicketCoreAsync(string connection, string? vendorCustomerId, CancellationToken cancellationToken)
     {
@@ -279,12 +280,14 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     }
 
     /// <summary>Runs an operation and audits its failure (it audits its own outcomes otherwise), then lets the failure through.</summary>
-    private async Task<AlertResult> AuditFailuresAsync(string operation, string connection, IReadOnlyDictionary<string, string>? vendorIds, Func<Task<AlertResult>> action)
+    private async Task<AlertResult> AuditFailuresAsync(
+        string operation, string connection, IReadOnlyDictionary<string, string>? vendorIds, Func<Task<AlertResult>> action, CancellationToken cancellationToken)
     {
         var name = _clients.GetClient(connection).ConnectionName;
         var started = _time.GetCurrentInstant();
         try
         {
+            await _binding.OpenAsync(name, cancellationToken).ConfigureAwait(false);
             return await action().ConfigureAwait(false);
         }
         catch (AutotaskException ex)
@@ -298,7 +301,8 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         _options.Connections.GetValueOrDefault(connection)
         ?? throw new AlertMappingException($"No alert mapping is configured for connection '{connection}'; add one with AddAlertTickets(o => o.For(\"{connection}\", ...)).");
 
-    private DateTimeZone Zone(string connection) => DateTimeZoneProviders.Tzdb[_connections.Connections[connection].TimeZone];
+    private async Task<DateTimeZone> ZoneAsync(string connection, CancellationToken cancellationToken) =>
+        DateTimeZoneProviders.Tzdb[(await _binding.SettingsAsync(connection, cancellationToken).ConfigureAwait(false)).TimeZone];
 
     private async Task<(long Id, bool CatchAll)?> CompanyAsync(string connection, AlertMapping mapping, string vendorCustomerId, CancellationToken cancellationToken)
     {
@@ -322,7 +326,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
             throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' names a label this Autotask instance does not have, so no ticket was created: {ex.Message}", ex);
         }
 
-        var zone = Zone(client.ConnectionName);
+        var zone = await ZoneAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
         var due = from.InZone(zone).LocalDateTime.PlusDays(rule.DaysUntilDue).InZoneLeniently(zone).ToInstant();
         var id = await client.CreateAsync(new Ticket
         {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Autotask.Integration.Entities;
-using Autotask.Integration.Http;
 using Autotask.Integration.Json;
 using Autotask.Integration.Querying;
 
@@ -15,7 +14,7 @@ internal sealed partial class AutotaskClient
         var entity = Queryable<T>();
         using var activity = StartActivity("Get", entity.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var info = new RequestInfo("Get", entity.Path, IsRead: true, zone.ApiRoot);
+        var info = zone.Request("Get", entity.Path, isRead: true);
         var uri = new Uri(zone.ApiRoot, $"{entity.Path}/{id}");
         try
         {
@@ -46,7 +45,7 @@ internal sealed partial class AutotaskClient
         using var activity = StartActivity("Create", descriptor.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
         var path = WritePath(descriptor, descriptor.ParentId?.Invoke(entity), nameof(entity));
-        var info = new RequestInfo("Create", descriptor.Path, IsRead: false, zone.ApiRoot);
+        var info = zone.Request("Create", descriptor.Path, isRead: false);
         var body = JsonSerializer.SerializeToUtf8Bytes(entity, descriptor.TypeInfo);
         var result = await ReadJsonAsync(HttpMethod.Post, new Uri(zone.ApiRoot, path), body, info, AutotaskJsonContext.Default.ItemIdResponse, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("autotask.item_id", result.ItemId);
@@ -70,7 +69,7 @@ internal sealed partial class AutotaskClient
         using var activity = StartActivity("Update", descriptor.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
         var path = WritePath(descriptor, patch.ParentId, nameof(patch));
-        var info = new RequestInfo("Update", descriptor.Path, IsRead: false, zone.ApiRoot);
+        var info = zone.Request("Update", descriptor.Path, isRead: false);
         var body = PatchWriter.Write(patch, descriptor);
         var result = await ReadJsonAsync(HttpMethod.Patch, new Uri(zone.ApiRoot, path), body, info, AutotaskJsonContext.Default.ItemIdResponse, cancellationToken).ConfigureAwait(false);
         return result.ItemId == 0 ? patch.Id : result.ItemId;

@@ -1,6 +1,5 @@
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
-using Autotask.Integration.Http;
 using Autotask.Integration.Json;
 using Autotask.Integration.Metadata;
 
@@ -14,7 +13,7 @@ internal sealed partial class AutotaskClient
         var entity = EntityDescriptor<T>.Instance;
         using var activity = StartActivity("GetEntityInformation", entity.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var info = new RequestInfo("GetEntityInformation", entity.Path, IsRead: true, zone.ApiRoot);
+        var info = zone.Request("GetEntityInformation", entity.Path, isRead: true);
         var result = await ReadJsonAsync(HttpMethod.Get, new Uri(zone.ApiRoot, entity.Path + "/entityInformation"), null, info,
             AutotaskJsonContext.Default.EntityInformationResponse, cancellationToken).ConfigureAwait(false);
         return result.Info ?? throw new AutotaskRequestException(
@@ -48,21 +47,23 @@ internal sealed partial class AutotaskClient
     {
         using var activity = StartActivity("GetThresholdInformation", "ThresholdInformation");
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var info = new RequestInfo("GetThresholdInformation", "ThresholdInformation", IsRead: true, zone.ApiRoot);
+        var info = zone.Request("GetThresholdInformation", "ThresholdInformation", isRead: true);
         return await ReadJsonAsync(HttpMethod.Get, new Uri(zone.ApiRoot, "ThresholdInformation"), null, info,
             AutotaskJsonContext.Default.ThresholdInformation, cancellationToken).ConfigureAwait(false);
     }
 
-    private Task<IReadOnlyList<EntityField>> LoadFieldsAsync(string entityPath, string kind, CancellationToken cancellationToken) =>
-        _metadata.GetOrLoadAsync(entityPath + "/" + kind, async () =>
+    private async Task<IReadOnlyList<EntityField>> LoadFieldsAsync(string entityPath, string kind, CancellationToken cancellationToken)
+    {
+        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
+        return await zone.Runtime.Metadata.GetOrLoadAsync(entityPath + "/" + kind, async () =>
         {
             using var activity = StartActivity("GetFields", entityPath);
-            var zone = await ZoneAsync(CancellationToken.None).ConfigureAwait(false);
-            var info = new RequestInfo("GetFields", entityPath, IsRead: true, zone.ApiRoot);
+            var info = zone.Request("GetFields", entityPath, isRead: true);
             var result = await ReadJsonAsync(HttpMethod.Get, new Uri(zone.ApiRoot, $"{entityPath}/entityInformation/{kind}"), null, info,
                 AutotaskJsonContext.Default.FieldsResponse, CancellationToken.None).ConfigureAwait(false);
             var fields = result.Fields?.ToArray() ?? [];
             Log.FieldsLoaded(_logger, fields.Length, entityPath, ConnectionName);
             return (IReadOnlyList<EntityField>)fields;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -5,7 +5,6 @@ using Autotask.Integration.Entities;
 using Autotask.Integration.Http;
 using Autotask.Integration.Json;
 using Autotask.Integration.Querying;
-using Autotask.Integration.Zones;
 
 namespace Autotask.Integration.Client;
 
@@ -27,7 +26,7 @@ internal sealed partial class AutotaskClient
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
         var pageSize = query.MaxRecords is { } max ? Math.Min(max, AutotaskQuery<T>.MaxPageSize) : (int?)null;
         var search = QueryWriter.Write(query.Filters, query.IncludeFields, pageSize);
-        var info = new RequestInfo("Query", entity.Path, IsRead: true, zone.ApiRoot);
+        var info = zone.Request("Query", entity.Path, isRead: true);
         var (method, uri, body) = QueryRequest(zone, entity.Path + "/query", search);
 
         long remaining = query.MaxRecords ?? long.MaxValue;
@@ -134,7 +133,7 @@ internal sealed partial class AutotaskClient
         EntityDescriptor<T> entity, Uri next, HttpMethod queryMethod, byte[] search, RequestInfo info, CancellationToken cancellationToken)
         where T : AutotaskEntity
     {
-        var first = _nextPageMethod ?? queryMethod;
+        var first = info.Connection!.NextPageMethod ?? queryMethod;
         var (method, uri, body) = NextPageRequest(next, first, search);
         try
         {
@@ -154,7 +153,7 @@ internal sealed partial class AutotaskClient
             try
             {
                 var page = await ReadJsonAsync(otherMethod, otherUri, otherBody, info, entity.PageTypeInfo, cancellationToken).ConfigureAwait(false);
-                _nextPageMethod = other;
+                info.Connection.NextPageMethod = other;
                 Log.NextPageMethodChanged(_logger, ConnectionName, first.Method, other.Method);
                 return page;
             }
@@ -196,16 +195,16 @@ internal sealed partial class AutotaskClient
         QueryWriter.Validate(entity.Path, entity.FieldNames, query.Filters, includeFields: null);
         using var activity = StartActivity("Count", entity.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var info = new RequestInfo("Count", entity.Path, IsRead: true, zone.ApiRoot);
+        var info = zone.Request("Count", entity.Path, isRead: true);
         var (method, uri, body) = QueryRequest(zone, entity.Path + "/query/count", QueryWriter.Write(query.Filters, null, null));
         var result = await ReadJsonAsync(method, uri, body, info, AutotaskJsonContext.Default.CountResponse, cancellationToken).ConfigureAwait(false);
         return result.QueryCount;
     }
 
     /// <summary>A query or count as the connection sends it: GET with <c>?search=</c>, unless that URL would be too long, or POST.</summary>
-    private (HttpMethod Method, Uri Uri, byte[]? Body) QueryRequest(ResolvedZone zone, string path, byte[] search)
+    private static (HttpMethod Method, Uri Uri, byte[]? Body) QueryRequest(ConnectionSession zone, string path, byte[] search)
     {
-        if (_options.QueryMethod == AutotaskQueryMethod.Get)
+        if (zone.Runtime.Settings.QueryMethod == AutotaskQueryMethod.Get)
         {
             var parameter = "search=" + Uri.EscapeDataString(Encoding.UTF8.GetString(search));
             if (parameter.Length <= MaxQueryStringLength)
@@ -218,7 +217,7 @@ internal sealed partial class AutotaskClient
     }
 
     /// <summary>Checks a server-given next-page URL: it must stay on the zone's origin and under its API root.</summary>
-    private Uri NextPageUri(string next, ResolvedZone zone, RequestInfo info, HttpMethod method)
+    private Uri NextPageUri(string next, ConnectionSession zone, RequestInfo info, HttpMethod method)
     {
         if (Uri.TryCreate(zone.ApiRoot, next, out var uri) &&
             AutotaskRequestOptions.SameOrigin(uri, zone.ApiRoot) &&

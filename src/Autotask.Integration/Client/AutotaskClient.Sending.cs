@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Http;
 using Polly.RateLimiting;
@@ -16,11 +17,12 @@ internal sealed partial class AutotaskClient
     private async Task<TResult> ReadJsonAsync<TResult>(
         HttpMethod method, Uri uri, byte[]? body, RequestInfo info, JsonTypeInfo<TResult> typeInfo, CancellationToken cancellationToken)
     {
+        var settings = info.Connection!.Settings;
         for (var attempt = 1; ; attempt++)
         {
             // The pipeline's attempt timeout ends at the answer's headers; this one also covers reading its body.
             using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attemptTimeout.CancelAfter(_options.AttemptTimeout + _options.AttemptTimeout);
+            attemptTimeout.CancelAfter(settings.AttemptTimeout + settings.AttemptTimeout);
             using var response = await SendAsync(method, uri, body, info, cancellationToken).ConfigureAwait(false);
             Exception failure;
             try
@@ -59,7 +61,7 @@ internal sealed partial class AutotaskClient
                     details, requestMayHaveBeenApplied: true, failure);
             }
 
-            if (attempt > _options.MaxRetryAttempts)
+            if (attempt > settings.MaxRetryAttempts)
             {
                 throw failure is JsonException
                     ? new AutotaskServerException($"Autotask {info.Operation} {info.Entity} for connection '{ConnectionName}' answered with a body that is not valid JSON, {attempt} times.", details, failure)
@@ -70,7 +72,7 @@ internal sealed partial class AutotaskClient
             _instruments.Retries.Add(1,
                 new KeyValuePair<string, object?>("autotask.connection", ConnectionName),
                 new KeyValuePair<string, object?>("autotask.reason", "broken answer"));
-            await Task.Delay(_options.RetryBaseDelay * attempt, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(settings.RetryBaseDelay * attempt, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -82,6 +84,66 @@ internal sealed partial class AutotaskClient
     /// <summary>Sends one request through the pipeline and returns a success answer; anything else becomes a typed exception.</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, byte[]? body, RequestInfo info, CancellationToken cancellationToken)
     {
+        var runtime = await EnterAsync(info, method, uri, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await SendAsync(runtime, method, uri, body, info, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            runtime.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Counts a request into the connection's current runtime: a changed connection's new settings apply from this
+    /// request on (refused if they would send the credentials to another zone than the operation was built for); a
+    /// removed connection's requests are refused.
+    /// </summary>
+    private async Task<ConnectionRuntime> EnterAsync(RequestInfo info, HttpMethod method, Uri uri, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var runtime = await RuntimeAsync(cancellationToken).ConfigureAwait(false);
+            if (!ReferenceEquals(runtime, info.Connection) && info.Connection is { } began)
+            {
+                var zone = await runtime.ZoneAsync(cancellationToken).ConfigureAwait(false);
+                if (!AutotaskRequestOptions.SameOrigin(zone.ApiRoot, info.ApiRoot))
+                {
+                    throw new AutotaskUnsafeUrlException(
+                        $"Autotask connection '{ConnectionName}' was changed to another zone while {info.Operation} {info.Entity} ran; the rest of it was not sent, so the new credentials did not go to the old zone. Run it again.",
+                        Details(info, method, uri));
+                }
+
+                // An operation checked against the connection's database goes on only in that database.
+                if (began.VerifiedDatabase is { } database)
+                {
+                    var now = await DatabaseBinding.IdentityAsync(runtime, cancellationToken).ConfigureAwait(false);
+                    if (now != database)
+                    {
+                        throw new AutotaskDatabaseMismatchException(ConnectionName, database, now);
+                    }
+
+                    runtime.VerifiedDatabase ??= database;
+                }
+            }
+
+            switch (runtime.TryEnter())
+            {
+                case RetireReason.None:
+                    return runtime;
+                case var _ when _pinned is not null:
+                    throw new ObjectDisposedException($"The client made to test connection '{ConnectionName}' before it was saved is no longer usable.");
+                case RetireReason.Removed:
+                    throw new AutotaskConnectionNotFoundException(ConnectionName, removed: true);
+                default:
+                    continue;
+            }
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(ConnectionRuntime runtime, HttpMethod method, Uri uri, byte[]? body, RequestInfo info, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(method, uri);
         if (body is not null)
         {
@@ -90,7 +152,7 @@ internal sealed partial class AutotaskClient
         }
 
         request.Headers.Accept.Add(JsonAccept);
-        request.Options.Set(AutotaskRequestOptions.Connection, _credentials);
+        request.Options.Set(AutotaskRequestOptions.Connection, runtime);
         request.Options.Set(AutotaskRequestOptions.Request, info);
 
         var started = _time.GetTimestamp();
@@ -132,7 +194,7 @@ internal sealed partial class AutotaskClient
 
         using (response)
         {
-            var error = await ErrorMapper.FromResponseAsync(response, Details(info, method, uri), _credentials.Echoable, info.IsRead, _time, cancellationToken).ConfigureAwait(false);
+            var error = await ErrorMapper.FromResponseAsync(response, Details(info, method, uri), runtime.Credentials.Echoable, info.IsRead, _time, cancellationToken).ConfigureAwait(false);
             AutotaskInstruments.Fail(Activity.Current, error);
             Log.RequestFailed(_logger, info.Operation, info.Entity, ConnectionName, error.GetType().Name, response.StatusCode);
             throw error;

@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using Autotask.Integration.Caching;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Http;
@@ -17,13 +17,10 @@ internal sealed partial class AutotaskClient : IAutotaskClient
     private static readonly MediaTypeWithQualityHeaderValue JsonAccept = new("application/json");
 
     private readonly IHttpClientFactory _httpClientFactory;
-    private readonly ZoneResolver _zones;
-    private readonly AutotaskConnectionOptions _options;
-    private readonly ConnectionCredentials _credentials;
-    private readonly ResolvedZone? _configuredZone;
+    private readonly ConnectionRegistry _registry;
+    private readonly ConnectionRuntime? _pinned;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly AsyncCache<IReadOnlyList<EntityField>> _metadata;
     private readonly AutotaskInstruments _instruments;
 
     /// <summary>
@@ -34,39 +31,22 @@ internal sealed partial class AutotaskClient : IAutotaskClient
 
     private const int PageLimit = AutotaskQuery<Company>.MaxPageSize;
 
-    // The method this connection's tenant was found to accept on next-page URLs, once one was refused with 405.
-    private HttpMethod? _nextPageMethod;
-
-
     public AutotaskClient(
         string connectionName,
-        AutotaskConnectionOptions options,
+        ConnectionRegistry registry,
         IHttpClientFactory httpClientFactory,
-        ZoneResolver zones,
         TimeProvider time,
         ILogger logger,
-        AutotaskInstruments instruments)
+        AutotaskInstruments instruments,
+        ConnectionRuntime? pinned = null)
     {
         ConnectionName = connectionName;
-        _options = options;
-        _credentials = new ConnectionCredentials(connectionName, options);
+        _registry = registry;
+        _pinned = pinned;
         _httpClientFactory = httpClientFactory;
-        _zones = zones;
         _time = time;
         _logger = logger;
         _instruments = instruments;
-        _metadata = new AsyncCache<IReadOnlyList<EntityField>>(time, options.MetadataCacheDuration, StringComparer.OrdinalIgnoreCase);
-
-        if (!string.IsNullOrWhiteSpace(options.ZoneUrl))
-        {
-            var zoneUrl = new Uri(options.ZoneUrl, UriKind.Absolute);
-            if (!zones.Policy.IsAllowed(zoneUrl, out var reason))
-            {
-                throw new AutotaskConfigurationException($"Autotask connection '{connectionName}': ZoneUrl is refused because {reason}.", connectionName);
-            }
-
-            _configuredZone = new ResolvedZone(new ZoneInformation { Url = zoneUrl }, ZoneUrlPolicy.ApiRoot(zoneUrl));
-        }
     }
 
     public string ConnectionName { get; }
@@ -76,8 +56,24 @@ internal sealed partial class AutotaskClient : IAutotaskClient
     public async Task<ZoneInformation> GetZoneAsync(CancellationToken cancellationToken = default) =>
         (await ZoneAsync(cancellationToken).ConfigureAwait(false)).Information;
 
-    private ValueTask<ResolvedZone> ZoneAsync(CancellationToken cancellationToken) =>
-        _configuredZone is { } zone
-            ? new ValueTask<ResolvedZone>(zone)
-            : new ValueTask<ResolvedZone>(_zones.ResolveAsync(_credentials.UserName, ConnectionName, cancellationToken));
+    /// <summary>The connection's current runtime: the registry's, or the one this client was made for (settings not saved yet).</summary>
+    private Task<ConnectionRuntime> RuntimeAsync(CancellationToken cancellationToken) =>
+        _pinned is { } pinned ? Task.FromResult(pinned) : _registry.GetAsync(ConnectionName, cancellationToken);
+
+    /// <summary>The connection's runtime and zone, which an operation's requests are built on.</summary>
+    private async Task<ConnectionSession> ZoneAsync(CancellationToken cancellationToken)
+    {
+        var runtime = await RuntimeAsync(cancellationToken).ConfigureAwait(false);
+        return new ConnectionSession(runtime, await runtime.ZoneAsync(cancellationToken).ConfigureAwait(false));
+    }
+}
+
+/// <summary>What one operation is built on: the connection's runtime when it began, and its zone.</summary>
+internal sealed record ConnectionSession(ConnectionRuntime Runtime, ResolvedZone Zone)
+{
+    public Uri ApiRoot => Zone.ApiRoot;
+
+    public ZoneInformation Information => Zone.Information;
+
+    public RequestInfo Request(string operation, string? entity, bool isRead) => new(operation, entity, isRead, ApiRoot) { Connection = Runtime };
 }

@@ -164,9 +164,12 @@ internal sealed class AutotaskConnectionTester : IAutotaskConnectionTester
     }
 
     /// <inheritdoc />
-    public async Task<ConnectionTestResult> TestAsync(string connection, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default)
+    public Task<ConnectionTestResult> TestAsync(string connection, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default) =>
+        TestAsync(_clients.GetClient(connection), requirements, cancellationToken);
+
+    /// <summary>Tests the connection of a client, registered or not.</summary>
+    internal async Task<ConnectionTestResult> TestAsync(IAutotaskClient client, IEnumerable<PermissionRequirement>? requirements, CancellationToken cancellationToken)
     {
-        var client = _clients.GetClient(connection);
         var started = _time.GetCurrentInstant();
         var problems = new List<string>();
         var checks = new List<PermissionCheck>();

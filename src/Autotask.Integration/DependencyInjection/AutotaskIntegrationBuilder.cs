@@ -1,3 +1,4 @@
+using Autotask.Integration.Connections;
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Mapping;
 using Microsoft.Extensions.DependencyInjection;
@@ -96,6 +97,39 @@ public sealed class AutotaskIntegrationBuilder
     {
         ArgumentNullException.ThrowIfNull(sink);
         Services.AddSingleton(sink);
+        return this;
+    }
+
+    /// <summary>Saves connections linked at run time in the given store instead of the in-memory default.</summary>
+    /// <param name="createStore">Creates the store (once) from the application's services.</param>
+    /// <returns>This builder.</returns>
+    public AutotaskIntegrationBuilder UseConnectionStore(Func<IServiceProvider, IAutotaskConnectionStore> createStore)
+    {
+        ArgumentNullException.ThrowIfNull(createStore);
+        Services.RemoveAll<IAutotaskConnectionStore>();
+        Services.AddSingleton(createStore);
+        return this;
+    }
+
+    /// <summary>Saves connections linked at run time in the given store instead of the in-memory default.</summary>
+    /// <param name="store">The store.</param>
+    /// <returns>This builder.</returns>
+    public AutotaskIntegrationBuilder UseConnectionStore(IAutotaskConnectionStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return UseConnectionStore(_ => store);
+    }
+
+    /// <summary>
+    /// Looks connections up in a source of your own as well (a vault, your own tenant table), after the options and the
+    /// connection store. The SDK never writes to it.
+    /// </summary>
+    /// <param name="source">The source.</param>
+    /// <returns>This builder.</returns>
+    public AutotaskIntegrationBuilder AddConnectionSource(IAutotaskConnectionSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Services.AddSingleton(source);
         return this;
     }
 }

@@ -11,6 +11,20 @@ public sealed class AutotaskIntegrationOptions
     /// <summary>How zones are discovered and which zone URLs are trusted.</summary>
     public AutotaskZoneOptions Zones { get; } = new();
 
+    /// <summary>
+    /// How long a connection may go without requests before its zone, metadata cache and limiters are freed (they
+    /// are made again on its next request). Default: 1 hour, the hourly budget's window, so that nothing it counted
+    /// is forgotten.
+    /// </summary>
+    public TimeSpan ConnectionIdleTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How often a connection in use is read again from its source, so that a change or a removal made by another
+    /// instance arrives here. Changes made through this process's <c>IAutotaskConnectionManager</c> apply at once.
+    /// Default: 30 seconds.
+    /// </summary>
+    public TimeSpan ConnectionRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Adds or changes a connection.</summary>
     /// <param name="name">The connection's name (alias).</param>
     /// <param name="configure">Sets the connection's options.</param>
@@ -132,6 +146,9 @@ public sealed class AutotaskConnectionOptions
     /// a delivery after five attempts in two minutes, but delays deliveries while a threshold is exceeded. Default: 1 hour.
     /// </summary>
     public TimeSpan WebhookReplayWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A copy of these settings, so that a source's or a caller's later changes do not reach a running connection.</summary>
+    internal AutotaskConnectionOptions Clone() => (AutotaskConnectionOptions)MemberwiseClone();
 
     /// <summary>Describes the connection without its secret.</summary>
     public override string ToString() =>

@@ -28,109 +28,114 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
         }
 
         Between(failures, "Autotask zones:", nameof(zones.CacheDuration), zones.CacheDuration, TimeSpan.Zero, TimeSpan.FromDays(7));
-
-        if (options.Connections.Count == 0)
-        {
-            failures.Add("No Autotask connection is configured. Add one with options.AddConnection(name, ...) or in configuration under Autotask:Connections:{name}.");
-        }
+        Between(failures, "Autotask connections:", nameof(options.ConnectionIdleTimeout), options.ConnectionIdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        Between(failures, "Autotask connections:", nameof(options.ConnectionRefreshInterval), options.ConnectionRefreshInterval, TimeSpan.Zero, TimeSpan.FromDays(1));
 
         foreach (var (connectionName, connection) in options.Connections)
         {
-            var prefix = $"Autotask connection '{connectionName}':";
             if (string.IsNullOrWhiteSpace(connectionName))
             {
                 failures.Add("An Autotask connection has an empty name.");
             }
 
-            if (connection is null)
-            {
-                failures.Add($"{prefix} has no settings.");
-                continue;
-            }
-
-            if (string.IsNullOrWhiteSpace(connection.UserName))
-            {
-                failures.Add($"{prefix} UserName is required: the API user's username (key) from Autotask.");
-            }
-            else if (HeaderValue(failures, prefix, nameof(connection.UserName), connection.UserName, spacesChecked: true) && connection.UserName.Contains(' ', StringComparison.Ordinal))
-            {
-                failures.Add($"{prefix} UserName contains white space; copy the API user's username exactly.");
-            }
-
-            // The three credentials go onto the wire as header values: a line break would end the header (or inject another).
-            if (string.IsNullOrWhiteSpace(connection.Secret))
-            {
-                failures.Add($"{prefix} Secret is required: the API user's secret from Autotask.");
-            }
-            else
-            {
-                HeaderValue(failures, prefix, nameof(connection.Secret), connection.Secret);
-            }
-
-            if (string.IsNullOrWhiteSpace(connection.IntegrationCode))
-            {
-                failures.Add($"{prefix} IntegrationCode is required: the API tracking identifier's integration code.");
-            }
-            else
-            {
-                HeaderValue(failures, prefix, nameof(connection.IntegrationCode), connection.IntegrationCode);
-            }
-
-            if (connection.WebhookSecretKey is { } webhookKey)
-            {
-                if (webhookKey.Length is 0 or > 64)
-                {
-                    failures.Add($"{prefix} WebhookSecretKey must have 1 to 64 characters, as Autotask's webhook secret key does; leave it unset when the connection takes no callouts.");
-                }
-                else if (webhookKey.Any(char.IsControl))
-                {
-                    failures.Add($"{prefix} WebhookSecretKey contains a control character (a line break or tab); copy it again from the webhook's settings.");
-                }
-            }
-
-            if (!Enum.IsDefined(connection.QueryMethod))
-            {
-                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix} QueryMethod {(int)connection.QueryMethod} is not one of {string.Join(", ", Enum.GetNames<AutotaskQueryMethod>())}."));
-            }
-
-            if (!string.IsNullOrWhiteSpace(connection.ZoneUrl))
-            {
-                if (!Uri.TryCreate(connection.ZoneUrl, UriKind.Absolute, out var zoneUrl))
-                {
-                    failures.Add($"{prefix} ZoneUrl '{connection.ZoneUrl}' is not an absolute URL.");
-                }
-                else if (!policy.IsAllowed(zoneUrl, out var reason))
-                {
-                    failures.Add($"{prefix} ZoneUrl is refused because {reason}.");
-                }
-            }
-
-            if (connection.ImpersonationResourceId is < 1)
-            {
-                failures.Add($"{prefix} ImpersonationResourceId must be a positive resource id.");
-            }
-
-            if (connection.Currency is { } currency && (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper)))
-            {
-                failures.Add($"{prefix} Currency '{currency}' is not an ISO 4217 code of three capital letters, such as EUR.");
-            }
-
-            if (NodaTime.DateTimeZoneProviders.Tzdb.GetZoneOrNull(connection.TimeZone ?? "") is null)
-            {
-                failures.Add($"{prefix} TimeZone '{connection.TimeZone}' is not an IANA time zone id, such as America/New_York or Europe/London.");
-            }
-
-            Range(failures, prefix, nameof(connection.HourlyRequestBudget), connection.HourlyRequestBudget, 1, int.MaxValue);
-            Range(failures, prefix, nameof(connection.MaxConcurrentRequestsPerEntity), connection.MaxConcurrentRequestsPerEntity, 1, 100);
-            Range(failures, prefix, nameof(connection.MaxRetryAttempts), connection.MaxRetryAttempts, 0, 10);
-            Between(failures, prefix, nameof(connection.RetryBaseDelay), connection.RetryBaseDelay, TimeSpan.Zero, TimeSpan.FromMinutes(5));
-            Between(failures, prefix, nameof(connection.MaxRetryAfter), connection.MaxRetryAfter, TimeSpan.Zero, TimeSpan.FromHours(1));
-            Between(failures, prefix, nameof(connection.AttemptTimeout), connection.AttemptTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
-            Between(failures, prefix, nameof(connection.MetadataCacheDuration), connection.MetadataCacheDuration, TimeSpan.Zero, TimeSpan.FromDays(7));
-            Between(failures, prefix, nameof(connection.WebhookReplayWindow), connection.WebhookReplayWindow, TimeSpan.FromMinutes(1), TimeSpan.FromDays(7));
+            failures.AddRange(ValidateConnection(connectionName, connection, policy));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The problems of one connection's settings, one sentence each, never repeating a secret; empty when it can be used.</summary>
+    internal static List<string> ValidateConnection(string connectionName, AutotaskConnectionOptions? connection, ZoneUrlPolicy policy)
+    {
+        var failures = new List<string>();
+        var prefix = $"Autotask connection '{connectionName}':";
+        if (connection is null)
+        {
+            failures.Add($"{prefix} has no settings.");
+            return failures;
+        }
+
+        if (string.IsNullOrWhiteSpace(connection.UserName))
+        {
+            failures.Add($"{prefix} UserName is required: the API user's username (key) from Autotask.");
+        }
+        else if (HeaderValue(failures, prefix, nameof(connection.UserName), connection.UserName, spacesChecked: true) && connection.UserName.Contains(' ', StringComparison.Ordinal))
+        {
+            failures.Add($"{prefix} UserName contains white space; copy the API user's username exactly.");
+        }
+
+        // The three credentials go onto the wire as header values: a line break would end the header (or inject another).
+        if (string.IsNullOrWhiteSpace(connection.Secret))
+        {
+            failures.Add($"{prefix} Secret is required: the API user's secret from Autotask.");
+        }
+        else
+        {
+            HeaderValue(failures, prefix, nameof(connection.Secret), connection.Secret);
+        }
+
+        if (string.IsNullOrWhiteSpace(connection.IntegrationCode))
+        {
+            failures.Add($"{prefix} IntegrationCode is required: the API tracking identifier's integration code.");
+        }
+        else
+        {
+            HeaderValue(failures, prefix, nameof(connection.IntegrationCode), connection.IntegrationCode);
+        }
+
+        if (connection.WebhookSecretKey is { } webhookKey)
+        {
+            if (webhookKey.Length is 0 or > 64)
+            {
+                failures.Add($"{prefix} WebhookSecretKey must have 1 to 64 characters, as Autotask's webhook secret key does; leave it unset when the connection takes no callouts.");
+            }
+            else if (webhookKey.Any(char.IsControl))
+            {
+                failures.Add($"{prefix} WebhookSecretKey contains a control character (a line break or tab); copy it again from the webhook's settings.");
+            }
+        }
+
+        if (!Enum.IsDefined(connection.QueryMethod))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix} QueryMethod {(int)connection.QueryMethod} is not one of {string.Join(", ", Enum.GetNames<AutotaskQueryMethod>())}."));
+        }
+
+        if (!string.IsNullOrWhiteSpace(connection.ZoneUrl))
+        {
+            if (!Uri.TryCreate(connection.ZoneUrl, UriKind.Absolute, out var zoneUrl))
+            {
+                failures.Add($"{prefix} ZoneUrl '{connection.ZoneUrl}' is not an absolute URL.");
+            }
+            else if (!policy.IsAllowed(zoneUrl, out var reason))
+            {
+                failures.Add($"{prefix} ZoneUrl is refused because {reason}.");
+            }
+        }
+
+        if (connection.ImpersonationResourceId is < 1)
+        {
+            failures.Add($"{prefix} ImpersonationResourceId must be a positive resource id.");
+        }
+
+        if (connection.Currency is { } currency && (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper)))
+        {
+            failures.Add($"{prefix} Currency '{currency}' is not an ISO 4217 code of three capital letters, such as EUR.");
+        }
+
+        if (NodaTime.DateTimeZoneProviders.Tzdb.GetZoneOrNull(connection.TimeZone ?? "") is null)
+        {
+            failures.Add($"{prefix} TimeZone '{connection.TimeZone}' is not an IANA time zone id, such as America/New_York or Europe/London.");
+        }
+
+        Range(failures, prefix, nameof(connection.HourlyRequestBudget), connection.HourlyRequestBudget, 1, int.MaxValue);
+        Range(failures, prefix, nameof(connection.MaxConcurrentRequestsPerEntity), connection.MaxConcurrentRequestsPerEntity, 1, 100);
+        Range(failures, prefix, nameof(connection.MaxRetryAttempts), connection.MaxRetryAttempts, 0, Http.AutotaskResilience.MaxRetryAttemptsLimit);
+        Between(failures, prefix, nameof(connection.RetryBaseDelay), connection.RetryBaseDelay, TimeSpan.Zero, TimeSpan.FromMinutes(5));
+        Between(failures, prefix, nameof(connection.MaxRetryAfter), connection.MaxRetryAfter, TimeSpan.Zero, TimeSpan.FromHours(1));
+        Between(failures, prefix, nameof(connection.AttemptTimeout), connection.AttemptTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+        Between(failures, prefix, nameof(connection.MetadataCacheDuration), connection.MetadataCacheDuration, TimeSpan.Zero, TimeSpan.FromDays(7));
+        Between(failures, prefix, nameof(connection.WebhookReplayWindow), connection.WebhookReplayWindow, TimeSpan.FromMinutes(1), TimeSpan.FromDays(7));
+        return failures;
     }
 
     /// <summary>Refuses what an HTTP header cannot carry, naming the setting and never the value.</summary>

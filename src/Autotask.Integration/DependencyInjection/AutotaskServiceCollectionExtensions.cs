@@ -10,7 +10,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace Autotask.Integration;
@@ -19,9 +18,10 @@ namespace Autotask.Integration;
 public static class AutotaskServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the Autotask client for the connections that <paramref name="configure"/> adds:
-    /// <see cref="IAutotaskClientFactory"/> for any connection and, when exactly one is configured,
-    /// <see cref="IAutotaskClient"/> for it. Options are validated at start-up.
+    /// Registers the Autotask client for the connections that <paramref name="configure"/> adds (none is fine: connections
+    /// may be linked at run time through <see cref="IAutotaskConnectionManager"/>): <see cref="IAutotaskClientFactory"/>
+    /// for any connection and, when exactly one is configured, <see cref="IAutotaskClient"/> for it. Options are
+    /// validated at start-up.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Adds connections and sets options.</param>
@@ -75,6 +75,19 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton<AutotaskInstruments>();
         services.AddLogging();
         services.TryAddSingleton<ZoneResolver>();
+
+        // Connections: the options' first, then the connection store (in memory unless a durable one is chosen), then
+        // any source the application adds. Looked up by id at run time, so a host may start with none.
+        services.TryAddSingleton<OptionsConnectionSource>();
+        services.TryAddSingleton<IAutotaskConnectionStore, InMemoryConnectionStore>();
+        if (!services.Any(d => d.ServiceType == typeof(ConnectionRegistry)))
+        {
+            services.AddSingleton<IAutotaskConnectionSource>(sp => sp.GetRequiredService<OptionsConnectionSource>());
+            services.AddSingleton<IAutotaskConnectionSource>(sp => sp.GetRequiredService<IAutotaskConnectionStore>());
+        }
+
+        services.TryAddSingleton<ConnectionRegistry>();
+        services.TryAddSingleton(sp => new DatabaseBinding(sp.GetRequiredService<ConnectionRegistry>(), sp.GetRequiredService<IMappingStore>()));
         services.TryAddSingleton<AutotaskClientFactory>();
         services.TryAddSingleton<IAutotaskClientFactory>(sp => sp.GetRequiredService<AutotaskClientFactory>());
         services.TryAddSingleton<IAutotaskClient>(sp => sp.GetRequiredService<AutotaskClientFactory>().GetSingleClient());
@@ -86,16 +99,20 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton<AuditTrail>();
         services.TryAddSingleton(sp => new AutotaskConnectionTester(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetServices<IConnectionCheck>()));
         services.TryAddSingleton<IAutotaskConnectionTester>(sp => sp.GetRequiredService<AutotaskConnectionTester>());
+        services.TryAddSingleton(sp => new AutotaskConnectionManager(sp.GetRequiredService<IAutotaskConnectionStore>(), sp.GetRequiredService<ConnectionRegistry>(),
+            sp.GetRequiredService<AutotaskClientFactory>(), sp.GetRequiredService<AutotaskConnectionTester>(), sp.GetRequiredService<DatabaseBinding>(),
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IAutotaskConnectionManager>(sp => sp.GetRequiredService<AutotaskConnectionManager>());
         services.TryAddSingleton(sp => new MappingEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
-            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DatabaseBinding>()));
         services.TryAddSingleton<IMappingEngine>(sp => sp.GetRequiredService<MappingEngine>());
-        services.TryAddSingleton(sp => new InboundSyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>()));
+        services.TryAddSingleton(sp => new InboundSyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(), sp.GetRequiredService<DatabaseBinding>()));
         services.TryAddSingleton<IInboundSyncEngine>(sp => sp.GetRequiredService<InboundSyncEngine>());
         services.TryAddSingleton(sp => new AutotaskWebhookReceiver(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
-            sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+            sp.GetRequiredService<DatabaseBinding>()));
         services.TryAddSingleton<IAutotaskWebhookReceiver>(sp => sp.GetRequiredService<AutotaskWebhookReceiver>());
         services.TryAddSingleton(sp => new QuantitySyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
-            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>()));
+            sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DatabaseBinding>()));
         services.TryAddSingleton<IQuantitySyncEngine>(sp => sp.GetRequiredService<QuantitySyncEngine>());
 
         // The factory's own request loggers keep the raw header values in their log state, where a structured log
@@ -103,8 +120,7 @@ public static class AutotaskServiceCollectionExtensions
         var clients = services.AddHttpClient(AutotaskClientFactory.HttpClientName, ConfigureHttpClient)
             .ConfigurePrimaryHttpMessageHandler(CreatePrimaryHandler)
             .RemoveAllLoggers();
-        clients.AddResilienceHandler(AutotaskResilience.PipelineName, AutotaskResilience.ConfigureConnection)
-            .SelectPipelineBy(_ => request => request.Options.TryGetValue(AutotaskRequestOptions.Connection, out var connection) ? connection.Name : "");
+        clients.AddResilienceHandler(AutotaskResilience.PipelineName, AutotaskResilience.ConfigureConnection);
         clients.AddHttpMessageHandler<CredentialsHandler>();
 
         var zones = services.AddHttpClient(ZoneResolver.HttpClientName, ConfigureHttpClient)

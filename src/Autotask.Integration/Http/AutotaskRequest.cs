@@ -34,11 +34,15 @@ internal sealed class ConnectionCredentials
 /// <param name="Entity">The entity path, or <c>null</c>.</param>
 /// <param name="IsRead">Whether the request changes nothing (GETs and query POSTs), so that it may be retried freely.</param>
 /// <param name="ApiRoot">The resolved zone's API root; credentials go to this origin only.</param>
-internal sealed record RequestInfo(string Operation, string? Entity, bool IsRead, Uri ApiRoot);
+internal sealed record RequestInfo(string Operation, string? Entity, bool IsRead, Uri ApiRoot)
+{
+    /// <summary>The connection's runtime when the operation began; <c>null</c> for zone discovery.</summary>
+    public Connections.ConnectionRuntime? Connection { get; init; }
+}
 
 internal static class AutotaskRequestOptions
 {
-    public static readonly HttpRequestOptionsKey<ConnectionCredentials> Connection = new("Autotask.Integration.Connection");
+    public static readonly HttpRequestOptionsKey<Connections.ConnectionRuntime> Connection = new("Autotask.Integration.Connection");
 
     public static readonly HttpRequestOptionsKey<RequestInfo> Request = new("Autotask.Integration.Request");
 

@@ -22,12 +22,12 @@ internal sealed class CredentialsHandler : DelegatingHandler
         if (request.RequestUri is null || !AutotaskRequestOptions.SameOrigin(request.RequestUri, info.ApiRoot))
         {
             throw new AutotaskUnsafeUrlException(
-                $"The request for connection '{connection.Name}' goes to {request.RequestUri?.GetLeftPart(UriPartial.Authority) ?? "(no URL)"}, not to the connection's zone {info.ApiRoot.GetLeftPart(UriPartial.Authority)}; it was not sent, so the credentials did not leave the zone.",
+                $"The request for connection '{connection.Id}' goes to {request.RequestUri?.GetLeftPart(UriPartial.Authority) ?? "(no URL)"}, not to the connection's zone {info.ApiRoot.GetLeftPart(UriPartial.Authority)}; it was not sent, so the credentials did not leave the zone.",
                 new AutotaskErrorDetails
                 {
                     Operation = info.Operation,
                     Entity = info.Entity,
-                    Connection = connection.Name,
+                    Connection = connection.Id,
                     Method = request.Method.Method,
                     RequestUri = AutotaskRequestOptions.Sanitize(request.RequestUri),
                 });
@@ -38,10 +38,11 @@ internal sealed class CredentialsHandler : DelegatingHandler
         headers.Remove(UserNameHeader);
         headers.Remove(SecretHeader);
         headers.Remove(ImpersonationHeader);
-        headers.TryAddWithoutValidation(IntegrationCodeHeader, connection.IntegrationCode);
-        headers.TryAddWithoutValidation(UserNameHeader, connection.UserName);
-        headers.TryAddWithoutValidation(SecretHeader, connection.Secret);
-        if (connection.ImpersonationResourceId is { } resourceId)
+        var credentials = connection.Credentials;
+        headers.TryAddWithoutValidation(IntegrationCodeHeader, credentials.IntegrationCode);
+        headers.TryAddWithoutValidation(UserNameHeader, credentials.UserName);
+        headers.TryAddWithoutValidation(SecretHeader, credentials.Secret);
+        if (credentials.ImpersonationResourceId is { } resourceId)
         {
             headers.TryAddWithoutValidation(ImpersonationHeader, resourceId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }

@@ -1,9 +1,9 @@
+using Autotask.Integration.Connections;
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Autotask.Integration.Mapping;
-using Microsoft.Extensions.Options;
 using NodaTime;
 using NodaTime.Text;
 
@@ -106,13 +106,13 @@ internal sealed class AutotaskWebhookReceiver : IAutotaskWebhookReceiver
 
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
-    private readonly IOptions<AutotaskIntegrationOptions> _options;
+    private readonly DatabaseBinding _binding;
 
-    internal AutotaskWebhookReceiver(IAutotaskClientFactory clients, IMappingStore store, IOptions<AutotaskIntegrationOptions> options)
+    internal AutotaskWebhookReceiver(IAutotaskClientFactory clients, IMappingStore store, DatabaseBinding binding)
     {
         _clients = clients;
         _store = store;
-        _options = options;
+        _binding = binding;
     }
 
     /// <summary>Checks an <c>X-Hook-Signature</c> value (<c>sha1=&lt;base64&gt;</c>) against the raw body, in constant time.</summary>
@@ -151,7 +151,7 @@ internal sealed class AutotaskWebhookReceiver : IAutotaskWebhookReceiver
     public async Task<WebhookResult> ReceiveAsync(string connection, Stream body, string? signatureHeader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        SecretKeyOf(connection);
+        await SecretKeyOfAsync(connection, cancellationToken).ConfigureAwait(false);
         if (body.CanSeek && body.Length - body.Position > IAutotaskWebhookReceiver.MaxPayloadBytes)
         {
             return TooLarge(body.Length - body.Position);
@@ -181,7 +181,7 @@ internal sealed class AutotaskWebhookReceiver : IAutotaskWebhookReceiver
     public async Task<WebhookResult> ReceiveAsync(string connection, ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken = default)
 #pragma warning restore RS0026
     {
-        var (secretKey, window) = SecretKeyOf(connection);
+        var (secretKey, window) = await SecretKeyOfAsync(connection, cancellationToken).ConfigureAwait(false);
         var client = _clients.GetClient(connection);
         if (body.Length > IAutotaskWebhookReceiver.MaxPayloadBytes)
         {
@@ -208,6 +208,8 @@ internal sealed class AutotaskWebhookReceiver : IAutotaskWebhookReceiver
             return new WebhookResult { Status = WebhookStatus.Malformed, Reason = "The body is not an Autotask webhook payload: " + ex.Message };
         }
 
+        // Signed by the connection's key: now the store may be touched, once the connection still reaches its database.
+        await _binding.OpenAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
         var key = Convert.ToHexString(SHA256.HashData(body.Span));
         switch (await _store.TryRecordCalloutAsync(client.ConnectionName, key, callout.EventTime, Duration.FromTimeSpan(window), cancellationToken).ConfigureAwait(false))
         {
@@ -242,18 +244,12 @@ internal sealed class AutotaskWebhookReceiver : IAutotaskWebhookReceiver
         }
     }
 
-    private (string SecretKey, TimeSpan Window) SecretKeyOf(string connection)
+    private async Task<(string SecretKey, TimeSpan Window)> SecretKeyOfAsync(string connection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var options = _options.Value.Connections.TryGetValue(connection, out var found) ? found : null;
-        if (options is null)
-        {
-            _clients.GetClient(connection); // throws the factory's error, which lists the configured connections
-            throw new ArgumentException($"No Autotask connection is named '{connection}'.", nameof(connection));
-        }
-
+        var options = await _binding.SettingsAsync(connection, cancellationToken).ConfigureAwait(false);
         return string.IsNullOrEmpty(options.WebhookSecretKey)
-            ? throw new AutotaskConfigurationException($"The Autotask connection '{connection}' has no webhook secret key: set Autotask:Connections:{connection}:WebhookSecretKey to the secret key of its webhooks.", connection)
+            ? throw new AutotaskConfigurationException($"The Autotask connection '{connection}' has no webhook secret key: set its WebhookSecretKey to the secret key of its webhooks.", connection)
             : (options.WebhookSecretKey, options.WebhookReplayWindow);
     }
 

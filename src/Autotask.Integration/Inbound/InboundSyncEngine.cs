@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
 using Autotask.Integration.Mapping;
@@ -65,10 +66,13 @@ internal sealed class InboundSyncEngine : IInboundSyncEngine
 
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
-    internal InboundSyncEngine(IAutotaskClientFactory clients, IMappingStore store)
+    private readonly DatabaseBinding _binding;
+
+    internal InboundSyncEngine(IAutotaskClientFactory clients, IMappingStore store, DatabaseBinding binding)
     {
         _clients = clients;
         _store = store;
+        _binding = binding;
     }
 
     /// <inheritdoc />
@@ -119,6 +123,7 @@ internal sealed class InboundSyncEngine : IInboundSyncEngine
     {
         ArgumentNullException.ThrowIfNull(deliver);
         var name = _clients.GetClient(connection).ConnectionName;
+        await _binding.OpenAsync(name, cancellationToken).ConfigureAwait(false);
         var firstRun = await _store.GetStateAsync(name, key, cancellationToken).ConfigureAwait(false) is null;
         var delivered = 0;
         await foreach (var change in StreamAsync(connection, key, read, cancellationToken).ConfigureAwait(false))
@@ -134,6 +139,7 @@ internal sealed class InboundSyncEngine : IInboundSyncEngine
     private async IAsyncEnumerable<T> StreamAsync<T>(string connection, string key, Reader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var client = _clients.GetClient(connection);
+        await _binding.OpenAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
         var state = await _store.GetStateAsync(client.ConnectionName, key, cancellationToken).ConfigureAwait(false);
         var watermark = Watermark.Parse(state?.Value);
         var next = watermark.Copy();

@@ -60,6 +60,7 @@ namespace Autotask.Integration.Json;
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(WatermarkState))]
+[JsonSerializable(typeof(Connections.BindingState))]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(decimal))]
 [JsonSerializable(typeof(double))]

@@ -1,9 +1,9 @@
+using Autotask.Integration.Connections;
 using System.Globalization;
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Querying;
-using Microsoft.Extensions.Options;
 
 namespace Autotask.Integration.Mapping;
 
@@ -114,15 +114,15 @@ internal sealed class MappingEngine : IMappingEngine
     private readonly IMappingStore _store;
     private readonly AuditTrail _audit;
     private readonly TimeProvider _time;
-    private readonly AutotaskIntegrationOptions _options;
+    private readonly DatabaseBinding _binding;
 
-    internal MappingEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, IOptions<AutotaskIntegrationOptions> options)
+    internal MappingEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, DatabaseBinding binding)
     {
         _clients = clients;
         _store = store;
         _audit = audit;
         _time = time;
-        _options = options.Value;
+        _binding = binding;
     }
 
     /// <inheritdoc />
@@ -150,6 +150,7 @@ internal sealed class MappingEngine : IMappingEngine
     public async Task<IReadOnlyList<Contract>> FindRecurringContractsAsync(string connection, string vendorCustomerId, CancellationToken cancellationToken = default)
     {
         var client = _clients.GetClient(connection);
+        await _binding.OpenAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
         var customer = await _store.FindCustomerAsync(client.ConnectionName, vendorCustomerId, cancellationToken).ConfigureAwait(false)
             ?? throw new MappingException(MappingError.CustomerNotMapped, $"Vendor customer '{vendorCustomerId}' is not mapped to an Autotask company yet; map it first.");
         var contracts = new List<Contract>();
@@ -261,7 +262,7 @@ internal sealed class MappingEngine : IMappingEngine
                 {
                     RequireId(chosenLine, "contract service id");
                 }
-                var connectionCurrency = _options.Connections[client.ConnectionName].Currency;
+                var connectionCurrency = (await _binding.OpenAsync(client.ConnectionName, ct).ConfigureAwait(false)).Currency;
                 if (request.Currency is not null && connectionCurrency is not null && !string.Equals(request.Currency, connectionCurrency, StringComparison.OrdinalIgnoreCase))
                 {
                     throw new MappingException(MappingError.CurrencyMismatch,
@@ -386,6 +387,7 @@ internal sealed class MappingEngine : IMappingEngine
         var started = _time.GetCurrentInstant();
         try
         {
+            await _binding.OpenAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
             var (result, details) = await action(client, cancellationToken).ConfigureAwait(false);
             await _audit.WriteAsync(operation, client.ConnectionName, AuditStatus.Succeeded, started, details, vendorIds, autotaskIds).ConfigureAwait(false);
             return result;

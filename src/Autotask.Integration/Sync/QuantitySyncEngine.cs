@@ -1,3 +1,4 @@
+using Autotask.Integration.Connections;
 using System.Globalization;
 using System.Net;
 using Autotask.Integration.Auditing;
@@ -5,7 +6,6 @@ using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Querying;
-using Microsoft.Extensions.Options;
 using NodaTime;
 
 namespace Autotask.Integration.Sync;
@@ -41,15 +41,15 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
     private readonly IMappingStore _store;
     private readonly AuditTrail _audit;
     private readonly TimeProvider _time;
-    private readonly AutotaskIntegrationOptions _options;
+    private readonly DatabaseBinding _binding;
 
-    internal QuantitySyncEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, IOptions<AutotaskIntegrationOptions> options)
+    internal QuantitySyncEngine(IAutotaskClientFactory clients, IMappingStore store, AuditTrail audit, TimeProvider time, DatabaseBinding binding)
     {
         _clients = clients;
         _store = store;
         _audit = audit;
         _time = time;
-        _options = options.Value;
+        _binding = binding;
     }
 
     /// <inheritdoc />
@@ -62,7 +62,7 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxWriteAttempts, 1);
         var client = _clients.GetClient(connection);
         var name = client.ConnectionName;
-        var settings = _options.Connections[name];
+        var settings = await _binding.OpenAsync(name, cancellationToken).ConfigureAwait(false);
         var zone = DateTimeZoneProviders.Tzdb[settings.TimeZone];
         var started = _time.GetCurrentInstant();
 
@@ -380,7 +380,7 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
                 {
                     now = await ReadUnitsAsync(client, item, cancellationToken).ConfigureAwait(false);
                 }
-                catch (AutotaskRequestException readFailure)
+                catch (Exception readFailure) when (readFailure is AutotaskRequestException or AutotaskConnectionException)
                 {
                     // Left pending: the next sync reads the units and settles it.
                     return result with { Reason = $"The write's outcome is unknown ({ex.Message}) and the units could not be read back ({readFailure.Message}); the next sync settles it." };
@@ -414,6 +414,12 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             }
             catch (AutotaskRequestException ex)
             {
+                await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
+                return result with { Reason = ex.Message };
+            }
+            catch (AutotaskConnectionException ex)
+            {
+                // Refused before anything was sent: the connection was removed, or now reaches another database.
                 await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
                 return result with { Reason = ex.Message };
             }

@@ -138,7 +138,7 @@ public sealed class PublicApiConventionTests
             t.Name.EndsWith("Options", StringComparison.Ordinal) ||
             t.Name.EndsWith("Exception", StringComparison.Ordinal) ||
             t.Name.EndsWith("Extensions", StringComparison.Ordinal) ||
-            t.Name is "AutotaskIntegrationBuilder" or "AutotaskErrorDetails" or "AutotaskQueryMethod" or "AutotaskTelemetry"))
+            t.Name is "AutotaskIntegrationBuilder" or "AutotaskErrorDetails" or "AutotaskQueryMethod" or "AutotaskTelemetry" or "StandaloneAutotaskClient"))
             .Select(t => t.FullName).ToList();
         Assert.Empty(unexpected);
 

@@ -127,8 +127,18 @@ public sealed class RegistrationTests
     }
 
     [Fact]
-    public void No_connection_at_all_is_reported() =>
-        Assert.Contains("No Autotask connection is configured", Invalid(_ => { }).Message, StringComparison.Ordinal);
+    public async Task A_host_starts_with_no_connection_and_serves_none_until_one_is_linked()
+    {
+        var services = new ServiceCollection();
+        services.AddAutotaskIntegration(_ => { });
+        await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+        // Start-up validation passes with zero connections; there is no single client to inject, and nothing is listed.
+        _ = provider.GetRequiredService<IOptions<AutotaskIntegrationOptions>>().Value;
+        var single = Assert.Throws<AutotaskConfigurationException>(() => provider.GetRequiredService<IAutotaskClient>());
+        Assert.Contains("No Autotask connection is configured", single.Message, StringComparison.Ordinal);
+        Assert.Empty(await provider.GetRequiredService<IAutotaskClientFactory>().ListConnectionsAsync(TestContext.Current.CancellationToken));
+    }
 
     [Fact]
     public async Task Invalid_options_stop_the_host_at_start_up()
@@ -172,7 +182,7 @@ public sealed class RegistrationTests
     }
 
     [Fact]
-    public void Several_connections_are_served_by_the_factory_one_client_each()
+    public async Task Several_connections_are_served_by_the_factory_one_client_each()
     {
         using var harness = ClientHarness.Create(o =>
         {
@@ -181,13 +191,16 @@ public sealed class RegistrationTests
         });
 
         var north = harness.Factory.GetClient("north");
-        Assert.Same(north, harness.Factory.GetClient("NORTH"));
-        Assert.NotSame(north, harness.Factory.GetClient("south"));
+        Assert.Equal("north", harness.Factory.GetClient("NORTH").ConnectionName);
+        Assert.Equal("south", harness.Factory.GetClient("south").ConnectionName);
         Assert.Equal("north", north.ConnectionName);
-        Assert.Equal(["north", "south"], harness.Factory.ConnectionNames.Order());
+        Assert.Equal(["north", "south"], await harness.Factory.ListConnectionsAsync(TestContext.Current.CancellationToken));
 
-        var unknown = Assert.Throws<ArgumentException>(() => harness.Factory.GetClient("east"));
-        Assert.Contains("north, south", unknown.Message, StringComparison.Ordinal);
+        // An id no source knows is refused on the client's first request, typed, naming the id.
+        var unknown = await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => harness.Factory.GetClient("east").GetZoneAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("east", unknown.Connection);
+        Assert.False(unknown.Removed);
+        Assert.Throws<ArgumentException>(() => harness.Factory.GetClient(" "));
         var ambiguous = Assert.Throws<AutotaskConfigurationException>(() => harness.Client);
         Assert.Contains("IAutotaskClientFactory", ambiguous.Message, StringComparison.Ordinal);
     }

@@ -257,8 +257,8 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Contains("connection 'other-tenant'", signedForFirst.Reason, StringComparison.Ordinal);
         Assert.Equal(WebhookStatus.Accepted, signedForOther.Status);
         var none = await Assert.ThrowsAsync<AutotaskConfigurationException>(() => sync.Webhooks.ReceiveAsync("no-callouts", body, Sign(body), Ct));
-        Assert.Contains("Autotask:Connections:no-callouts:WebhookSecretKey", none.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<ArgumentException>(() => sync.Webhooks.ReceiveAsync("nobody", body, Sign(body), Ct));
+        Assert.Contains("'no-callouts' has no webhook secret key", none.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => sync.Webhooks.ReceiveAsync("nobody", body, Sign(body), Ct));
     }
 
     [Fact]

@@ -515,6 +515,9 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unknown_connection_is_refused() =>
-        await Assert.ThrowsAsync<ArgumentException>(() => _sync.Sync.SyncAsync("nope", [], cancellationToken: Ct));
+    public async Task An_unknown_connection_is_refused()
+    {
+        var error = await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => _sync.Sync.SyncAsync("nope", [], cancellationToken: Ct));
+        Assert.Equal("nope", error.Connection);
+    }
 }

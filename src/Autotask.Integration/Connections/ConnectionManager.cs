@@ -1,0 +1,262 @@
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Diagnostics;
+using Autotask.Integration.Metadata;
+
+namespace Autotask.Integration.Connections;
+
+/// <summary>
+/// Links, changes and unlinks connections while the application runs, as a vendor portal's "PSA Integration" page does:
+/// test the credentials a partner entered, save them, rotate the secret later, unlink. Every step is audited.
+/// </summary>
+/// <remarks>
+/// Connections are saved in the <see cref="IAutotaskConnectionStore"/> (in memory unless a durable store is chosen,
+/// such as <c>UseSqliteStore</c>). Connections configured in the <c>AddAutotaskIntegration</c> options are read-only here.
+/// Registered by <c>AddAutotaskIntegration</c>; fake it in your own unit tests.
+/// </remarks>
+public interface IAutotaskConnectionManager
+{
+    /// <summary>Tests credentials that are not saved yet: zone, login and every permission the integration needs. Nothing is saved.</summary>
+    /// <param name="connectionId">The id the connection would get.</param>
+    /// <param name="settings">The credentials and settings to test.</param>
+    /// <param name="requirements">The permissions to probe; default <see cref="ConnectionRequirements.SubscriptionSync"/>.</param>
+    /// <param name="cancellationToken">Cancels the test.</param>
+    /// <returns>The outcome, with problems in an administrator's words; audited as <see cref="AuditOperations.CreateConnectorConnection"/>.</returns>
+    /// <exception cref="AutotaskConnectionSettingsException">The settings cannot work (nothing was sent).</exception>
+    Task<ConnectionTestResult> TestAsync(string connectionId, AutotaskConnectionOptions settings, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default);
+
+    /// <summary>"Test and Save": tests the credentials and, only when everything works, saves the connection and binds it to its Autotask database.</summary>
+    /// <param name="connectionId">The new connection's id.</param>
+    /// <param name="settings">Its credentials and settings.</param>
+    /// <param name="requirements">The permissions to probe; default <see cref="ConnectionRequirements.SubscriptionSync"/>.</param>
+    /// <param name="cancellationToken">Cancels the test and the save.</param>
+    /// <returns>The successful test's outcome.</returns>
+    /// <exception cref="AutotaskConnectionSettingsException">The settings cannot work; nothing was sent or saved.</exception>
+    /// <exception cref="AutotaskConnectionExistsException">A connection has the id already; nothing was saved.</exception>
+    /// <exception cref="AutotaskConnectionTestFailedException">The test found problems (listed in it); nothing was saved.</exception>
+    /// <exception cref="AutotaskDatabaseMismatchException">The id was bound to another database before (its mappings remain); nothing was saved.</exception>
+    Task<ConnectionTestResult> LinkAsync(string connectionId, AutotaskConnectionOptions settings, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves a connection without testing it, audited as untested. It is bound to its database on its first store-backed operation.</summary>
+    /// <param name="connectionId">The new connection's id.</param>
+    /// <param name="settings">Its credentials and settings.</param>
+    /// <param name="cancellationToken">Cancels the save.</param>
+    /// <exception cref="AutotaskConnectionSettingsException">The settings cannot work; nothing was saved.</exception>
+    /// <exception cref="AutotaskConnectionExistsException">A connection has the id already; nothing was saved.</exception>
+    Task SaveUntestedAsync(string connectionId, AutotaskConnectionOptions settings, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Changes a saved connection, such as rotating its secret: the changed settings are tested and saved only when they
+    /// work and still reach the connection's database. The next request of the connection uses them; requests in
+    /// flight finish with the old ones.
+    /// </summary>
+    /// <param name="connectionId">The connection's id.</param>
+    /// <param name="change">Changes a copy of the current settings.</param>
+    /// <param name="requirements">The permissions to probe; default <see cref="ConnectionRequirements.SubscriptionSync"/>.</param>
+    /// <param name="cancellationToken">Cancels the test and the save.</param>
+    /// <returns>The successful test's outcome.</returns>
+    /// <exception cref="AutotaskConnectionNotFoundException">No saved connection has the id.</exception>
+    /// <exception cref="AutotaskConfigurationException">The connection is configured in the options, not saved at run time.</exception>
+    /// <exception cref="AutotaskConnectionSettingsException">The changed settings cannot work; nothing was saved.</exception>
+    /// <exception cref="AutotaskConnectionTestFailedException">The changed settings failed the test (a wrong secret); the old ones stay.</exception>
+    /// <exception cref="AutotaskDatabaseMismatchException">The changed credentials reach another database; the old ones stay.</exception>
+    Task<ConnectionTestResult> UpdateAsync(string connectionId, Action<AutotaskConnectionOptions> change, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes (unlinks) a saved connection: requests in flight finish, new ones are refused with
+    /// <see cref="AutotaskConnectionNotFoundException"/>, and its caches and limiters are freed. Its mappings and ledger
+    /// stay in the mapping store, bound to its database.
+    /// </summary>
+    /// <param name="connectionId">The connection's id.</param>
+    /// <param name="cancellationToken">Cancels the removal.</param>
+    /// <exception cref="AutotaskConnectionNotFoundException">No saved connection has the id.</exception>
+    /// <exception cref="AutotaskConfigurationException">The connection is configured in the options, not saved at run time.</exception>
+    Task RemoveAsync(string connectionId, CancellationToken cancellationToken = default);
+
+    /// <summary>The Autotask database the connection's mappings are bound to, or <c>null</c> before its first contact.</summary>
+    /// <param name="connectionId">The connection's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    Task<AutotaskDatabaseIdentity?> GetDatabaseAsync(string connectionId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Binds the connection on purpose to the database its credentials reach now, after a partner moved to another
+    /// Autotask database. Its existing mappings were made against the old database: remove them and map again.
+    /// Audited as <see cref="AuditOperations.RebindConnectorConnection"/>.
+    /// </summary>
+    /// <param name="connectionId">The connection's id.</param>
+    /// <param name="cancellationToken">Cancels the re-bind.</param>
+    /// <returns>The database the connection is bound to now.</returns>
+    Task<AutotaskDatabaseIdentity> RebindAsync(string connectionId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A connection failed its test ("Test and Save"), so it was not saved. <see cref="Result"/> lists the problems.</summary>
+public sealed class AutotaskConnectionTestFailedException : AutotaskConnectionException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="result">The failed test.</param>
+    public AutotaskConnectionTestFailedException(ConnectionTestResult result)
+        : base($"Autotask connection '{result?.Connection}' was not saved because its test failed: {string.Join(" ", result?.Problems ?? [])}", result?.Connection ?? "")
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Result = result;
+    }
+
+    /// <summary>The failed test, with each problem in an administrator's words.</summary>
+    public ConnectionTestResult Result { get; }
+}
+
+internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
+{
+    private readonly IAutotaskConnectionStore _store;
+    private readonly ConnectionRegistry _registry;
+    private readonly AutotaskClientFactory _clients;
+    private readonly AutotaskConnectionTester _tester;
+    private readonly DatabaseBinding _binding;
+    private readonly AuditTrail _audit;
+    private readonly TimeProvider _time;
+
+    internal AutotaskConnectionManager(
+        IAutotaskConnectionStore store, ConnectionRegistry registry, AutotaskClientFactory clients, AutotaskConnectionTester tester,
+        DatabaseBinding binding, AuditTrail audit, TimeProvider time)
+    {
+        _store = store;
+        _registry = registry;
+        _clients = clients;
+        _tester = tester;
+        _binding = binding;
+        _audit = audit;
+        _time = time;
+    }
+
+    public async Task<ConnectionTestResult> TestAsync(string connectionId, AutotaskConnectionOptions settings, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default)
+    {
+        var candidate = Checked(connectionId, settings);
+        using var runtime = _clients.CreateRuntime(connectionId, candidate);
+        return await _tester.TestAsync(_clients.GetClient(runtime), requirements, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ConnectionTestResult> LinkAsync(string connectionId, AutotaskConnectionOptions settings, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default)
+    {
+        var candidate = Checked(connectionId, settings);
+        if (await _registry.FindAsync(connectionId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new AutotaskConnectionExistsException(connectionId);
+        }
+
+        var (result, database) = await TestAndIdentifyAsync(connectionId, candidate, requirements, cancellationToken).ConfigureAwait(false);
+        var started = _time.GetCurrentInstant();
+        await _store.AddAsync(connectionId, candidate, cancellationToken).ConfigureAwait(false);
+        _registry.Added(connectionId);
+        await _binding.EnsureAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        await _audit.WriteAsync(AuditOperations.CreateConnectorConnection, connectionId, AuditStatus.Succeeded, started,
+            $"Saved after a successful test; bound to {database}.").ConfigureAwait(false);
+        return result;
+    }
+
+    public async Task SaveUntestedAsync(string connectionId, AutotaskConnectionOptions settings, CancellationToken cancellationToken = default)
+    {
+        var candidate = Checked(connectionId, settings);
+        if (await _registry.FindAsync(connectionId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new AutotaskConnectionExistsException(connectionId);
+        }
+
+        var started = _time.GetCurrentInstant();
+        await _store.AddAsync(connectionId, candidate, cancellationToken).ConfigureAwait(false);
+        _registry.Added(connectionId);
+        await _audit.WriteAsync(AuditOperations.CreateConnectorConnection, connectionId, AuditStatus.Succeeded, started,
+            "Saved without a test (untested): the credentials and permissions were not checked.").ConfigureAwait(false);
+    }
+
+    public async Task<ConnectionTestResult> UpdateAsync(string connectionId, Action<AutotaskConnectionOptions> change, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var current = await SavedAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        change(current);
+        var candidate = Checked(connectionId, current);
+        var (result, database) = await TestAndIdentifyAsync(connectionId, candidate, requirements, cancellationToken).ConfigureAwait(false);
+        var started = _time.GetCurrentInstant();
+        await _store.UpdateAsync(connectionId, candidate, cancellationToken).ConfigureAwait(false);
+        _registry.Changed(connectionId);
+        await _audit.WriteAsync(AuditOperations.UpdateConnectorConnection, connectionId, AuditStatus.Succeeded, started,
+            $"Settings changed after a successful test; still {database}.").ConfigureAwait(false);
+        return result;
+    }
+
+    public async Task RemoveAsync(string connectionId, CancellationToken cancellationToken = default)
+    {
+        await SavedAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        var started = _time.GetCurrentInstant();
+        if (!await _store.RemoveAsync(connectionId, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AutotaskConnectionNotFoundException(connectionId);
+        }
+
+        _registry.Removed(connectionId);
+        await _audit.WriteAsync(AuditOperations.DeleteConnectorConnection, connectionId, AuditStatus.Succeeded, started,
+            "Unlinked: new requests are refused; mappings and ledger are kept.").ConfigureAwait(false);
+    }
+
+    public Task<AutotaskDatabaseIdentity?> GetDatabaseAsync(string connectionId, CancellationToken cancellationToken = default)
+    {
+        ConnectionIds.Validate(connectionId);
+        return _binding.GetAsync(connectionId, cancellationToken);
+    }
+
+    public async Task<AutotaskDatabaseIdentity> RebindAsync(string connectionId, CancellationToken cancellationToken = default)
+    {
+        ConnectionIds.Validate(connectionId);
+        var started = _time.GetCurrentInstant();
+        var (before, after) = await _binding.RebindAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        await _audit.WriteAsync(AuditOperations.RebindConnectorConnection, connectionId, AuditStatus.Succeeded, started,
+            $"Bound to {after} (was {(before is null ? "unbound" : before.ToString())}). Mappings made against the old database must be made again.").ConfigureAwait(false);
+        return after;
+    }
+
+    /// <summary>Tests settings, then checks that their database is the one the id is bound to (if any), before anything is saved.</summary>
+    private async Task<(ConnectionTestResult Result, AutotaskDatabaseIdentity Database)> TestAndIdentifyAsync(
+        string connectionId, AutotaskConnectionOptions candidate, IEnumerable<PermissionRequirement>? requirements, CancellationToken cancellationToken)
+    {
+        using var runtime = _clients.CreateRuntime(connectionId, candidate);
+        var result = await _tester.TestAsync(_clients.GetClient(runtime), requirements, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new AutotaskConnectionTestFailedException(result);
+        }
+
+        var database = await DatabaseBinding.IdentityAsync(runtime, cancellationToken).ConfigureAwait(false);
+        if (await _binding.GetAsync(connectionId, cancellationToken).ConfigureAwait(false) is { } bound && bound != database)
+        {
+            throw new AutotaskDatabaseMismatchException(connectionId, bound, database);
+        }
+
+        return (result, database);
+    }
+
+    /// <summary>A copy of a connection's saved settings; refused for connections of the options.</summary>
+    private async Task<AutotaskConnectionOptions> SavedAsync(string connectionId, CancellationToken cancellationToken)
+    {
+        ConnectionIds.Validate(connectionId);
+        if (await _registry.IsConfiguredAsync(connectionId, _store, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AutotaskConfigurationException(
+                $"Autotask connection '{connectionId}' is configured in the application's options, not saved at run time; change it in the configuration.", connectionId);
+        }
+
+        return await _store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false) ?? throw new AutotaskConnectionNotFoundException(connectionId);
+    }
+
+    /// <summary>A private copy of the settings, refused with every problem named when they cannot work.</summary>
+    private AutotaskConnectionOptions Checked(string connectionId, AutotaskConnectionOptions settings)
+    {
+        ConnectionIds.Validate(connectionId);
+        ArgumentNullException.ThrowIfNull(settings);
+        var copy = settings.Clone();
+        var problems = AutotaskIntegrationOptionsValidator.ValidateConnection(connectionId, copy, _clients.ZonePolicy);
+        if (problems.Count > 0)
+        {
+            throw new AutotaskConnectionSettingsException(connectionId, problems);
+        }
+
+        return copy;
+    }
+}
