@@ -4,6 +4,13 @@ using BenchmarkDotNet.Running;
 
 // Reports go to benchmarks/results (GitHub markdown, committed as generated files): a run of a benchmark replaces its
 // report, and the diff shows what changed. Run from the repository root, as benchmarks/README.md shows.
+if (args is ["retained"])
+{
+    // Heap retained per idle and per active connection (not a BenchmarkDotNet run): see RetainedConnectionMemory.
+    await Autotask.Integration.Benchmarks.RetainedConnectionMemory.RunAsync(Console.Out);
+    return;
+}
+
 var config = DefaultConfig.Instance
     .WithArtifactsPath(Path.Combine("benchmarks", "results"))
     .AddExporter(MarkdownExporter.GitHub);

@@ -11,6 +11,28 @@ var commandLine = SampleCommandLine.Build(async (command, allowWrites, cancellat
 {
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    if (command == "portal")
+    {
+        // The sample keeps its Data Protection keys in plain files next to its SQLite file; a real portal protects its
+        // key ring at rest (ProtectKeysWith...), so the warning that says so is left to real hosts.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        // Partners link their own Autotask at run time; always on simulated databases, whatever is configured.
+        var databases = PortalSample.CreateDatabases();
+        var portalStore = SampleHost.StorePath(builder.Configuration);
+        var portalAudit = new InMemoryAuditSink();
+        PortalSample.AddPortal(builder.Services, databases, portalStore, portalAudit);
+        using var portalHost = builder.Build();
+        Console.WriteLine($"Three simulated MSP databases; connections, mappings and audit trail are kept in {portalStore}.");
+        var exit = await PortalSample.RunAsync(portalHost.Services, databases, Console.Out, cancellationToken);
+        await Console.Out.HeadingAsync("Audit trail of this run");
+        await Console.Out.TableAsync(["Connection", "Operation", "Status", "Details"], portalAudit.Events.Select(e => new[] { e.Connection, e.Operation, e.Status.ToString(), e.Details }));
+        foreach (var database in databases)
+        {
+            await database.DisposeAsync();
+        }
+
+        return exit;
+    }
 
     await using var simulator = SampleHost.HasCredentials(builder.Configuration) ? null : AutotaskSimulator.Create(seed: 42);
     var storePath = SampleHost.StorePath(builder.Configuration);

@@ -12,6 +12,7 @@ internal static class SampleCommandLine
         ("reseller", "A licence reseller: map customers, offers and subscriptions, then sync quantities as contract service adjustments."),
         ("alerts", "A backup or monitoring service: alerts become tickets, repeats become notes, a daily digest and a test ticket."),
         ("inbound", "A channel platform: pull active customers and their contracts, incrementally."),
+        ("portal", "A multi-tenant vendor portal on the simulator: partners link their own Autotask at run time (Test and Save), sync, rotate a secret, unlink."),
     ];
 
     /// <summary>Builds the command line; <paramref name="run"/> runs a command (or <c>all</c>) and returns the exit code.</summary>

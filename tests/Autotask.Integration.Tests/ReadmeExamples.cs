@@ -74,6 +74,72 @@ public sealed class ReadmeExamples
     }
 
     [Fact]
+    public async Task Linking_at_run_time_runs_as_written()
+    {
+        await using var simulator = AutotaskSimulator.Create(seed: 42);
+        var directory = Directory.CreateTempSubdirectory("autotask-readme-");
+        var configuration = new ConfigurationBuilder().Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IAutotaskSecretProtector>(new DataProtectionSecretProtector(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
+        var cancellationToken = TestContext.Current.CancellationToken;
+        const string IntegrationCode = "SIMULATORINTEGRATIONCODE000";
+        var partnerId = "msp-4711";
+        var form = (UserName: simulator.Options.UserName, Secret: "typed-wrong", NewSecret: "rotated-in-autotask");
+        IReadOnlyList<string> problems = [];
+        try
+        {
+            var path = Path.Combine(directory.FullName, "integration.db");
+
+            // snippet: link-at-run-time
+            services.AddAutotaskIntegration(configuration.GetSection("Autotask"))   // no connection needed at start-up
+                .UseSqliteStore(path);                                              // connections saved here, secrets encrypted
+            // end snippet
+            services.AddAutotaskIntegration(simulator.ConfigureZones).UseSimulator(simulator); // test only: the zone is the simulator's
+            await using var provider = services.BuildServiceProvider();
+
+            // snippet: link-at-run-time
+
+            // The "PSA Integration" page of your portal, for one partner:
+            var portal = provider.GetRequiredService<IAutotaskConnectionManager>();
+            try
+            {
+                await portal.LinkAsync(partnerId, new AutotaskConnectionOptions
+                {
+                    UserName = form.UserName,
+                    Secret = form.Secret,
+                    IntegrationCode = IntegrationCode,
+                }, ConnectionRequirements.SubscriptionSync, cancellationToken);   // Test and Save
+            }
+            catch (AutotaskConnectionTestFailedException ex)
+            {
+                problems = ex.Result.Problems;                                    // show them; nothing was saved
+            }
+            // end snippet
+
+            Assert.Contains("credentials", Assert.Single(problems), StringComparison.Ordinal);
+            await portal.LinkAsync(partnerId, new AutotaskConnectionOptions { UserName = form.UserName, Secret = simulator.Options.Secret, IntegrationCode = IntegrationCode }, cancellationToken: cancellationToken);
+            simulator.Options.Secret = form.NewSecret;
+
+            // snippet: link-at-run-time
+
+            // Later: the partner rotates its secret, or unlinks.
+            await portal.UpdateAsync(partnerId, c => c.Secret = form.NewSecret, cancellationToken: cancellationToken);
+            var client = provider.GetRequiredService<IAutotaskClientFactory>().GetClient(partnerId);
+            var zone = await client.GetZoneAsync(cancellationToken);
+            await portal.RemoveAsync(partnerId, cancellationToken);
+            // end snippet
+
+            Assert.Equal(simulator.ZoneUrl, zone.Url);
+            await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => client.GetZoneAsync(cancellationToken));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Simulator_example_runs_as_written()
     {
         var services = new ServiceCollection();

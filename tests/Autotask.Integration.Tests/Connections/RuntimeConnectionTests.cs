@@ -241,6 +241,26 @@ public sealed class RuntimeConnectionTests
     }
 
     [Fact]
+    public async Task A_cold_connections_first_request_adds_at_most_one_zone_lookup()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = TenantHost.Create(configure: o => o.ConnectionIdleTimeout = TimeSpan.FromMinutes(10), services: s => s.AddSingleton<TimeProvider>(time));
+        var database = host.Databases[0];
+        await host.Connections.SaveUntestedAsync("partner-a", host.PartnerSettings(1), Ct);
+        int Lookups() => database.Requests.Count(r => r.Path.EndsWith("/zoneInformation", StringComparison.OrdinalIgnoreCase));
+
+        await host.Clients.GetClient("partner-a").GetThresholdInformationAsync(Ct);
+        Assert.Equal(1, Lookups());
+        Assert.Equal(2, database.Requests.Count);
+
+        // Evicted after idling, the connection comes back without another lookup while the zone is cached (4 hours).
+        time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(0, host.Registry.ActiveCount);
+        await host.Clients.GetClient("partner-a").GetThresholdInformationAsync(Ct);
+        Assert.Equal(1, Lookups());
+    }
+
+    [Fact]
     public async Task Changes_made_by_another_instance_arrive_after_the_refresh_interval()
     {
         var directory = Directory.CreateTempSubdirectory("autotask-instances-");

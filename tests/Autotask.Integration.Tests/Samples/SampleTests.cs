@@ -144,6 +144,51 @@ public sealed class SampleTests : IDisposable
     }
 
     [Fact]
+    public async Task The_portal_sample_links_partners_at_run_time_syncs_rotates_and_unlinks_and_runs_again()
+    {
+        var store = Path.Combine(_directory, "portal.db");
+        async Task<(int Exit, string Output, InMemoryAuditSink Audit)> RunPortal()
+        {
+            var databases = PortalSample.CreateDatabases();
+            var services = new ServiceCollection();
+            services.AddLogging();
+            var audit = new InMemoryAuditSink();
+            PortalSample.AddPortal(services, databases, store, audit);
+            await using var provider = services.BuildServiceProvider();
+            using var output = new StringWriter();
+            var exit = await PortalSample.RunAsync(provider, databases, output, TestContext.Current.CancellationToken);
+            foreach (var database in databases)
+            {
+                await database.DisposeAsync();
+            }
+
+            return (exit, output.ToString(), audit);
+        }
+
+        var (exit, text, audit) = await RunPortal();
+
+        Assert.Equal(0, exit);
+        Assert.Contains("None: the host started with no connection.", text, StringComparison.Ordinal);
+        Assert.Contains("refused the API user's credentials", text, StringComparison.Ordinal);
+        Assert.Contains("does not allow it to create ContractServiceAdjustments", text, StringComparison.Ordinal);
+        Assert.Contains("Linked 'northwind'", text, StringComparison.Ordinal);
+        Assert.Contains("Linked 'fabrikam'", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Linked 'contoso'", text, StringComparison.Ordinal);
+        Assert.Contains("Autotask database 1001", text, StringComparison.Ordinal);
+        Assert.Contains("Rotated: the next request works again", text, StringComparison.Ordinal);
+        Assert.Contains("A sync after unlinking is refused", text, StringComparison.Ordinal);
+        Assert.Contains("Linked now: fabrikam.", text, StringComparison.Ordinal);
+        Assert.Contains(audit.Events, e => e.Operation == AuditOperations.UpdateConnectorConnection && e.Connection == "fabrikam");
+        Assert.Contains(audit.Events, e => e.Operation == AuditOperations.DeleteConnectorConnection && e.Connection == "northwind");
+        Assert.DoesNotContain("-secret-from-autotask", text + string.Join("\n", audit.Events.Select(e => e.Details)), StringComparison.Ordinal);
+
+        // The file keeps fabrikam (its secret encrypted) for the next run, which unlinks it and plays the page again.
+        var (again, secondText, _) = await RunPortal();
+        Assert.Equal(0, again);
+        Assert.Contains("fabrikam (unlinked now, to play the page from the start).", secondText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Help_works_for_every_command_and_runs_nothing()
     {
         var ran = new List<string>();
