@@ -42,7 +42,8 @@ internal static class PortalSample
         return services.AddAutotaskIntegration(databases[0].ConfigureZones)
             .UseSimulators(databases)
             .UseSqliteStore(storePath)
-            .AddAuditSink(runAudit);
+            .AddAuditSink(runAudit)
+            .AddAlertTickets(_ => { }); // no mapping at start-up: each partner saves its own from the portal
     }
 
     public static async Task<int> RunAsync(IServiceProvider services, AutotaskSimulator[] databases, TextWriter output, CancellationToken cancellationToken)
@@ -88,6 +89,25 @@ internal static class PortalSample
                 await output.HeadingAsync($"{partner}: map and sync");
                 await ResellerSample.RunAsync(services, partner, output, allowWrites: true, cancellationToken);
             }
+
+            await output.HeadingAsync("fabrikam: alert mapping, then Send a test ticket");
+            var alerts = services.GetRequiredService<Alerts.IAlertTicketEngine>();
+            var mapping = new Alerts.AlertMapping();
+            AlertsSample.Configure(mapping);
+            mapping.Severities[Alerts.AlertSeverity.Error].Queue = "Monitoring Alerts";
+            try
+            {
+                await alerts.SaveMappingAsync("fabrikam", mapping, cancellationToken);
+            }
+            catch (Alerts.AlertMappingException ex)
+            {
+                await output.WriteLineAsync("  A label the partner's Autotask does not have is refused: " + ex.Message);
+            }
+
+            AlertsSample.Configure(mapping);
+            await alerts.SaveMappingAsync("fabrikam", mapping, cancellationToken);
+            var test = await alerts.SendTestTicketAsync("fabrikam", ResellerSample.VendorCustomer, cancellationToken);
+            await output.WriteLineAsync($"  Saved the alert mapping; the test ticket is {test.TicketNumber}.");
 
             await output.HeadingAsync("fabrikam: the MSP rotates its API user's secret in Autotask");
             databases[2].Options.Secret = "fabrikam-rotated-secret";

@@ -30,6 +30,9 @@ public static class AuditOperations
     /// <summary>A connection was bound on purpose to the Autotask database its credentials reach now.</summary>
     public const string RebindConnectorConnection = "Rebind Connector Connection";
 
+    /// <summary>A connection's alert mapping was saved at run time.</summary>
+    public const string UpdateAlertMapping = "Update Alert Mapping";
+
     /// <summary>A vendor customer was mapped to a company.</summary>
     public const string CreateConnectionCustomerMapping = "Create Connection Customer Mapping";
 

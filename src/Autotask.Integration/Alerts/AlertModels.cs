@@ -155,3 +155,52 @@ public sealed class AlertMappingException : AutotaskException
     {
     }
 }
+
+/// <summary>The stored form of an alert mapping saved at run time (sync state <c>alerts.mapping</c>).</summary>
+internal sealed record StoredAlertMapping(
+    Dictionary<AlertSeverity, AlertTicketRule> Severities, AlertTicketRule? DailyDigest, long? CatchAllCompanyId, string NoteType, string NotePublish, List<string> ClosedStatuses)
+{
+    public static string Write(AlertMapping mapping) =>
+        System.Text.Json.JsonSerializer.Serialize(
+            new StoredAlertMapping(new Dictionary<AlertSeverity, AlertTicketRule>(mapping.Severities), mapping.DailyDigest, mapping.CatchAllCompanyId,
+                mapping.NoteType, mapping.NotePublish, [.. mapping.ClosedStatuses]),
+            Json.AutotaskJsonContext.Default.StoredAlertMapping);
+
+    public static AlertMapping Read(string json)
+    {
+        StoredAlertMapping? stored;
+        try
+        {
+            stored = System.Text.Json.JsonSerializer.Deserialize(json, Json.AutotaskJsonContext.Default.StoredAlertMapping);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new AlertMappingException("The stored alert mapping cannot be read; save the connection's alert mapping again.", ex);
+        }
+
+        if (stored is null)
+        {
+            throw new AlertMappingException("The stored alert mapping is empty; save the connection's alert mapping again.");
+        }
+
+        var mapping = new AlertMapping
+        {
+            DailyDigest = stored.DailyDigest,
+            CatchAllCompanyId = stored.CatchAllCompanyId,
+            NoteType = stored.NoteType,
+            NotePublish = stored.NotePublish,
+        };
+        foreach (var (severity, rule) in stored.Severities ?? [])
+        {
+            mapping.Severities[severity] = rule;
+        }
+
+        mapping.ClosedStatuses.Clear();
+        foreach (var status in stored.ClosedStatuses ?? [])
+        {
+            mapping.ClosedStatuses.Add(status);
+        }
+
+        return mapping;
+    }
+}

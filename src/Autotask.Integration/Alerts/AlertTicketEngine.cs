@@ -22,6 +22,23 @@ public interface IAlertTicketEngine
     /// <exception cref="AlertMappingException">A label does not exist; the message lists, per field, the labels that do.</exception>
     Task ValidateAsync(string connection, CancellationToken cancellationToken = default);
 
+    /// <summary>The connection's alert mapping: the one configured in <c>AddAlertTickets</c>, else the one saved at run time.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The mapping, or <c>null</c> when the connection has none.</returns>
+    Task<AlertMapping?> GetMappingAsync(string connection, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Saves the alert mapping of a connection linked at run time (a portal's alert-mapping page), after resolving every
+    /// label against that Autotask's picklists; audited as <see cref="AuditOperations.UpdateAlertMapping"/>.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="mapping">The mapping; the store keeps a copy.</param>
+    /// <param name="cancellationToken">Cancels the check and the save.</param>
+    /// <exception cref="AlertMappingException">A label does not exist; the message lists the labels that do. Nothing was saved.</exception>
+    /// <exception cref="AutotaskConfigurationException">The connection's mapping is configured in <c>AddAlertTickets</c>; change it there.</exception>
+    Task SaveMappingAsync(string connection, AlertMapping mapping, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Publishes an alert: a ticket on the customer's company, or a note on the open ticket of the same alert. An
     /// unmapped customer's alert goes to the catch-all company when one is set, else it is reported (never dropped).
@@ -89,7 +106,72 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     internal async Task<IReadOnlyList<string>> FindProblemsAsync(string connection, CancellationToken cancellationToken)
     {
         var client = _clients.GetClient(connection);
-        var mapping = Mapping(client.ConnectionName);
+        return await FindProblemsAsync(client, await MappingAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<AlertMapping?> GetMappingAsync(string connection, CancellationToken cancellationToken = default)
+    {
+        var name = _clients.GetClient(connection).ConnectionName;
+        if (_options.Connections.GetValueOrDefault(name) is { } configured)
+        {
+            return configured;
+        }
+
+        await _binding.OpenAsync(name, cancellationToken).ConfigureAwait(false);
+        return await _store.GetStateAsync(name, MappingStateKey, cancellationToken).ConfigureAwait(false) is { } stored
+            ? StoredAlertMapping.Read(stored.Value)
+            : null;
+    }
+
+    /// <inheritdoc />
+    public async Task SaveMappingAsync(string connection, AlertMapping mapping, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var client = _clients.GetClient(connection);
+        var name = client.ConnectionName;
+        if (_options.Connections.ContainsKey(name))
+        {
+            throw new AutotaskConfigurationException($"The alert mapping of connection '{name}' is configured in AddAlertTickets; change it there.", name);
+        }
+
+        var started = _time.GetCurrentInstant();
+        var copy = StoredAlertMapping.Write(mapping);
+        try
+        {
+            await _binding.OpenAsync(name, cancellationToken).ConfigureAwait(false);
+            var problems = await FindProblemsAsync(client, StoredAlertMapping.Read(copy), cancellationToken).ConfigureAwait(false);
+            if (problems.Count > 0)
+            {
+                throw new AlertMappingException(string.Join(" ", problems));
+            }
+
+            while (true)
+            {
+                var current = await _store.GetStateAsync(name, MappingStateKey, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await _store.SetStateAsync(name, MappingStateKey, copy, current?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (StoreConcurrencyException)
+                {
+                    // Saved by another request meanwhile: the last save wins, as on a settings page.
+                }
+            }
+        }
+        catch (AutotaskException ex)
+        {
+            await _audit.WriteAsync(AuditOperations.UpdateAlertMapping, name, AuditStatus.Failed, started, ex.Message).ConfigureAwait(false);
+            throw;
+        }
+
+        await _audit.WriteAsync(AuditOperations.UpdateAlertMapping, name, AuditStatus.Succeeded, started,
+            $"Saved an alert mapping of {mapping.Severities.Count} severity rule(s){(mapping.DailyDigest is null ? "" : " and a daily digest")}.").ConfigureAwait(false);
+    }
+
+    private static async Task<IReadOnlyList<string>> FindProblemsAsync(IAutotaskClient client, AlertMapping mapping, CancellationToken cancellationToken)
+    {
         var problems = new List<string>();
         var rules = mapping.Severities.Select(p => (Name: p.Key.ToString(), Rule: p.Value)).ToList();
         if (mapping.DailyDigest is { } digest)
@@ -135,7 +217,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     private async Task<AlertResult> PublishAlertCoreAsync(string connection, Alert alert, CancellationToken cancellationToken)
     {
         var client = _clients.GetClient(connection);
-        var mapping = Mapping(client.ConnectionName);
+        var mapping = await MappingAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
         var rule = mapping.Severities.GetValueOrDefault(alert.Severity)
             ?? throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' has no rule for {alert.Severity} alerts.");
         var started = _time.GetCurrentInstant();
@@ -202,7 +284,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     private async Task<AlertResult> PublishDailyDigestCoreAsync(string connection, string vendorCustomerId, LocalDate day, IReadOnlyList<Alert> events, CancellationToken cancellationToken)
     {
         var client = _clients.GetClient(connection);
-        var mapping = Mapping(client.ConnectionName);
+        var mapping = await MappingAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
         var rule = mapping.DailyDigest ?? throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' has no DailyDigest rule.");
         var started = _time.GetCurrentInstant();
         var vendorIds = new Dictionary<string, string> { ["customer"] = vendorCustomerId, ["day"] = day.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture) };
@@ -256,7 +338,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
     private async Task<AlertResult> SendTestTicketCoreAsync(string connection, string? vendorCustomerId, CancellationToken cancellationToken)
     {
         var client = _clients.GetClient(connection);
-        var mapping = Mapping(client.ConnectionName);
+        var mapping = await MappingAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false);
         var rule = mapping.Severities.GetValueOrDefault(AlertSeverity.Success) ?? mapping.DailyDigest ?? mapping.Severities.Values.FirstOrDefault()
             ?? throw new AlertMappingException($"The alert mapping of connection '{client.ConnectionName}' has no rules.");
         var started = _time.GetCurrentInstant();
@@ -297,9 +379,12 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         }
     }
 
-    private AlertMapping Mapping(string connection) =>
-        _options.Connections.GetValueOrDefault(connection)
-        ?? throw new AlertMappingException($"No alert mapping is configured for connection '{connection}'; add one with AddAlertTickets(o => o.For(\"{connection}\", ...)).");
+    /// <summary>The sync-state key a mapping saved at run time is kept under.</summary>
+    internal const string MappingStateKey = "alerts.mapping";
+
+    private async Task<AlertMapping> MappingAsync(string connection, CancellationToken cancellationToken) =>
+        await GetMappingAsync(connection, cancellationToken).ConfigureAwait(false)
+        ?? throw new AlertMappingException($"Connection '{connection}' has no alert mapping: save one with SaveMappingAsync, or configure one with AddAlertTickets(o => o.For(\"{connection}\", ...)).");
 
     private async Task<DateTimeZone> ZoneAsync(string connection, CancellationToken cancellationToken) =>
         DateTimeZoneProviders.Tzdb[(await _binding.SettingsAsync(connection, cancellationToken).ConfigureAwait(false)).TimeZone];
@@ -319,7 +404,7 @@ internal sealed class AlertTicketEngine : IAlertTicketEngine
         try
         {
             resolved = await ResolveAsync(client, rule, cancellationToken).ConfigureAwait(false);
-            await NoteSettingsAsync(client, Mapping(client.ConnectionName), cancellationToken).ConfigureAwait(false);
+            await NoteSettingsAsync(client, await MappingAsync(client.ConnectionName, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (PicklistLabelNotFoundException ex)
         {

@@ -51,6 +51,28 @@ internal sealed class AsyncCache<TValue>
 
     public void Clear() => _entries.Clear();
 
+    /// <summary>How many values (loaded or loading) the cache holds.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Drops the values that have expired (and failed loads), so that the cache holds only what is in use.</summary>
+    /// <returns>How many were dropped.</returns>
+    public int RemoveExpired()
+    {
+        var now = _time.GetUtcNow();
+        var removed = 0;
+        foreach (var entry in _entries)
+        {
+            var task = entry.Value.Value;
+            if (task.IsCompleted && (!task.IsCompletedSuccessfully || entry.Value.ExpiresAt <= now) &&
+                _entries.TryRemove(entry))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
     private sealed class Entry(Func<Task<TValue>> load)
     {
         private readonly Lazy<Task<TValue>> _value = new(() => Task.Run(load));

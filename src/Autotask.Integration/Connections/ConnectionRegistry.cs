@@ -139,9 +139,10 @@ internal sealed class ConnectionRegistry : IDisposable
         Retire(connectionId, RetireReason.Removed);
     }
 
-    /// <summary>Evicts the runtimes idle for longer than the idle timeout.</summary>
+    /// <summary>Evicts the runtimes idle for longer than the idle timeout, and the zones no longer cached.</summary>
     public int Sweep()
     {
+        _zones.RemoveExpired();
         var evicted = 0;
         foreach (var (id, entry) in _active)
         {

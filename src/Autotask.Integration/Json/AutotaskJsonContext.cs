@@ -61,6 +61,7 @@ namespace Autotask.Integration.Json;
 [JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(WatermarkState))]
 [JsonSerializable(typeof(Connections.BindingState))]
+[JsonSerializable(typeof(Alerts.StoredAlertMapping))]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(decimal))]
 [JsonSerializable(typeof(double))]

@@ -105,6 +105,12 @@ internal sealed class ZoneResolver
 
     public ZoneUrlPolicy Policy => _policy;
 
+    /// <summary>Forgets the zones whose cache time has passed, so that the cache follows the API users in use.</summary>
+    public int RemoveExpired() => _cache.RemoveExpired();
+
+    /// <summary>How many API users' zones are cached.</summary>
+    public int CachedZones => _cache.Count;
+
     public Task<ResolvedZone> ResolveAsync(string userName, string connectionName, CancellationToken cancellationToken) =>
         _cache.GetOrLoadAsync(_options.DiscoveryUrl + "|" + userName, () => DiscoverAsync(userName, connectionName), cancellationToken);
 

@@ -258,6 +258,14 @@ public sealed class RuntimeConnectionTests
         Assert.Equal(0, host.Registry.ActiveCount);
         await host.Clients.GetClient("partner-a").GetThresholdInformationAsync(Ct);
         Assert.Equal(1, Lookups());
+
+        // Idle past the zone's cache time too, the zone is forgotten as well, and looked up once on the next request.
+        var zones = host.Services.GetRequiredService<Integration.Zones.ZoneResolver>();
+        Assert.Equal(1, zones.CachedZones);
+        time.Advance(TimeSpan.FromHours(5));
+        Assert.Equal(0, zones.CachedZones);
+        await host.Clients.GetClient("partner-a").GetThresholdInformationAsync(Ct);
+        Assert.Equal(2, Lookups());
     }
 
     [Fact]

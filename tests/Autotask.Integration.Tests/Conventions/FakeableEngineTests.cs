@@ -51,6 +51,10 @@ public sealed class FakeableEngineTests
 
         public Task ValidateAsync(string connection, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
+        public Task<AlertMapping?> GetMappingAsync(string connection, CancellationToken cancellationToken = default) => Task.FromResult<AlertMapping?>(new AlertMapping());
+
+        public Task SaveMappingAsync(string connection, AlertMapping mapping, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
         public Task<AlertResult> PublishAlertAsync(string connection, Alert alert, CancellationToken cancellationToken = default)
         {
             Published.Add(alert);

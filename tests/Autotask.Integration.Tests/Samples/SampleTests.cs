@@ -175,6 +175,8 @@ public sealed class SampleTests : IDisposable
         Assert.Contains("Linked 'fabrikam'", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Linked 'contoso'", text, StringComparison.Ordinal);
         Assert.Contains("Autotask database 1001", text, StringComparison.Ordinal);
+        Assert.Contains("has no active value labelled 'Monitoring Alerts'", text, StringComparison.Ordinal);
+        Assert.Contains("Saved the alert mapping; the test ticket is T", text, StringComparison.Ordinal);
         Assert.Contains("Rotated: the next request works again", text, StringComparison.Ordinal);
         Assert.Contains("A sync after unlinking is refused", text, StringComparison.Ordinal);
         Assert.Contains("Linked now: fabrikam.", text, StringComparison.Ordinal);
