@@ -55,7 +55,8 @@ public abstract class DurableSyncTests
             simulator.Faults.Randomly(SimulatorFault.Latency, 1.0, r => r.IsWrite);
             using var dying = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             var sync = first.GetRequiredService<IQuantitySyncEngine>().SyncAsync(SyncHarness.Connection, changes, cancellationToken: dying.Token);
-            await Wait.UntilAsync(() => simulator.AppliedAdjustments.Count >= 15);
+            await Wait.UntilAsync(() => simulator.AppliedAdjustments.Count >= 15 || sync.IsCompleted);
+            Assert.False(sync.IsCompleted, $"The batch ended before it could be stopped midway: {(sync.IsFaulted ? sync.Exception!.InnerException : sync.IsCompletedSuccessfully ? "it completed" : "it was cancelled")}");
 
             await dying.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sync);
