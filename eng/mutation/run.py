@@ -25,7 +25,7 @@ EXE = TESTS / "bin" / "Release" / "net10.0" / "Autotask.Integration.Tests"
 
 def build():
     result = subprocess.run(
-        ["dotnet", "build", str(TESTS), "-c", "Release", "-p:TargetFrameworks=net10.0", "-nologo", "-v", "quiet"],
+        ["dotnet", "build", str(TESTS), "-c", "Release", "-f", "net10.0", "-nologo", "-v", "quiet"],
         cwd=ROOT, capture_output=True, text=True)
     errors = sorted({line.strip() for line in result.stdout.splitlines() if " error " in line})
     return result.returncode == 0, errors

@@ -212,15 +212,18 @@ internal sealed class ConnectionRegistry : IDisposable
             return true;
         }
 
+        // The runtime looked at is retired itself as well, so that the caller's next turn cannot find it again.
         if (found is null)
         {
             Removed(runtime.Id);
+            runtime.Retire(RetireReason.Removed);
             return false;
         }
 
         if (!ConnectionSettings.Same(found.Value.Settings, runtime.Settings))
         {
             Changed(runtime.Id);
+            runtime.Retire(RetireReason.Changed);
             return false;
         }
 

@@ -1,8 +1,8 @@
-using Autotask.Integration.Connections;
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Mapping;
 using NodaTime;
 using NodaTime.Text;

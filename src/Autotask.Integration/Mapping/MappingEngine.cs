@@ -1,6 +1,6 @@
-using Autotask.Integration.Connections;
 using System.Globalization;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Querying;

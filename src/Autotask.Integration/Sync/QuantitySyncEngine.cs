@@ -1,7 +1,7 @@
-using Autotask.Integration.Connections;
 using System.Globalization;
 using System.Net;
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
