@@ -7,7 +7,7 @@ namespace Autotask.Integration.Connections;
 /// <summary>
 /// Binds a connection to the Autotask database its mappings are made against: recorded in the mapping store on first
 /// contact (zone information's <c>ci</c> and the zone), compared in every later session of the connection, and changed
-/// only by an explicit re-bind. Every engine calls <see cref="EnsureAsync"/> before it touches the store.
+/// only by an explicit re-bind. Every engine calls <see cref="EnsureAsync(string, CancellationToken)"/> before it touches the store.
 /// </summary>
 internal sealed class DatabaseBinding(ConnectionRegistry registry, IMappingStore store)
 {
@@ -16,9 +16,11 @@ internal sealed class DatabaseBinding(ConnectionRegistry registry, IMappingStore
 
     /// <summary>Checks that the connection still reaches the database it is bound to, binding it on first contact.</summary>
     /// <exception cref="AutotaskDatabaseMismatchException">Its credentials reach another database now.</exception>
-    public async Task<AutotaskDatabaseIdentity> EnsureAsync(string connection, CancellationToken cancellationToken)
+    public async Task<AutotaskDatabaseIdentity> EnsureAsync(string connection, CancellationToken cancellationToken) =>
+        await EnsureAsync(await registry.GetAsync(connection, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    private async Task<AutotaskDatabaseIdentity> EnsureAsync(ConnectionRuntime runtime, CancellationToken cancellationToken)
     {
-        var runtime = await registry.GetAsync(connection, cancellationToken).ConfigureAwait(false);
         if (runtime.VerifiedDatabase is { } verified)
         {
             return verified;
@@ -57,8 +59,9 @@ internal sealed class DatabaseBinding(ConnectionRegistry registry, IMappingStore
     public async Task<AutotaskConnectionOptions> OpenAsync(string connection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        await EnsureAsync(connection, cancellationToken).ConfigureAwait(false);
-        return (await registry.GetAsync(connection, cancellationToken).ConfigureAwait(false)).Settings;
+        var runtime = await registry.GetAsync(connection, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(runtime, cancellationToken).ConfigureAwait(false);
+        return runtime.Settings;
     }
 
     /// <summary>The connection's settings, without the database check (for what must be decided before the store is touched).</summary>

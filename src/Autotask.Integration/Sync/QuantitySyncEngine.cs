@@ -412,14 +412,9 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
                 result = result with { Reason = ex.Message, UnitsBefore = now };
                 (version, current) = (settled ?? -1, now.Value);
             }
-            catch (AutotaskRequestException ex)
+            catch (Exception ex) when (ex is AutotaskRequestException or AutotaskConnectionException)
             {
-                await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
-                return result with { Reason = ex.Message };
-            }
-            catch (AutotaskConnectionException ex)
-            {
-                // Refused before anything was sent: the connection was removed, or now reaches another database.
+                // Refused by Autotask, or before anything was sent (the connection was removed, or now reaches another database).
                 await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
                 return result with { Reason = ex.Message };
             }

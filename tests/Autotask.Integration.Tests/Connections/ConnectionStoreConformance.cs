@@ -70,6 +70,36 @@ public abstract class ConnectionStoreConformance : IAsyncLifetime
         Assert.Equal(["partner-1"], await Store.ListAsync(Ct));
     }
 
+    /// <summary>Every public setting, each changed alone: the store keeps the change, and the runtime's comparison sees it.</summary>
+    [Fact]
+    public async Task Each_setting_changed_alone_is_kept_by_the_store_and_seen_as_a_change()
+    {
+        var properties = typeof(AutotaskConnectionOptions).GetProperties().Where(p => p.CanWrite).ToList();
+        Assert.Equal(17, properties.Count); // a new setting must be added to the store's JSON and to ConnectionSettings.Same
+        await Store.AddAsync("partner-1", Settings(), Ct);
+        foreach (var property in properties)
+        {
+            var changed = Settings();
+            property.SetValue(changed, Changed(property.GetValue(changed), property.PropertyType));
+
+            await Store.UpdateAsync("partner-1", changed, Ct);
+            var read = (await Store.FindAsync("partner-1", Ct))!;
+
+            Assert.Equal(property.GetValue(changed), property.GetValue(read));
+            Assert.False(ConnectionSettings.Same(Settings(), read), $"{property.Name} changed, but the settings compare the same");
+        }
+    }
+
+    private static object? Changed(object? value, Type type) => value switch
+    {
+        string text => text + "-changed",
+        int number => number + 7,
+        long number => number + 7,
+        TimeSpan span => span + TimeSpan.FromSeconds(7),
+        AutotaskQueryMethod method => method == AutotaskQueryMethod.Get ? AutotaskQueryMethod.Post : AutotaskQueryMethod.Get,
+        _ => throw new InvalidOperationException($"No changed value for a setting of type {type.Name}; add one here."),
+    };
+
     [Fact]
     public async Task A_connection_without_a_webhook_key_keeps_none()
     {
