@@ -4,7 +4,7 @@
 # Run after a deliberate change to the public surface; review the diff like any other change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for project in src/Autotask.Integration.Abstractions src/Autotask.Integration src/Autotask.Integration.Testing src/Autotask.Integration.Sqlite src/Autotask.Integration.PostgreSql; do
+for project in src/Autotask.Integration.Abstractions src/Autotask.Integration src/Autotask.Integration.Testing src/Autotask.Integration.Sqlite src/Autotask.Integration.PostgreSql src/Autotask.Integration.Redis; do
   log=$(mktemp)
   name=$(basename "$project")
   dotnet build "$project" -f net10.0 --no-incremental -p:TreatWarningsAsErrors=false > "$log" 2>&1 || true

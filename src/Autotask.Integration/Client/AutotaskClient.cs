@@ -75,5 +75,6 @@ internal sealed record ConnectionSession(ConnectionRuntime Runtime, ResolvedZone
 
     public ZoneInformation Information => Zone.Information;
 
-    public RequestInfo Request(string operation, string? entity, bool isRead) => new(operation, entity, isRead, ApiRoot) { Connection = Runtime };
+    public RequestInfo Request(string operation, string? entity, bool isRead) =>
+        new(operation, entity, isRead, ApiRoot) { Connection = Runtime, Database = Limits.RequestLimits.DatabaseOf(Runtime, Zone.Information) };
 }

@@ -20,8 +20,11 @@ internal sealed class ConnectionRegistry : IDisposable
     private readonly ConcurrentDictionary<string, byte> _removed = new(StringComparer.OrdinalIgnoreCase);
     private readonly ITimer _sweeper;
 
-    public ConnectionRegistry(IEnumerable<IAutotaskConnectionSource> sources, ZoneResolver zones, TimeProvider time, IOptions<AutotaskIntegrationOptions> options)
+    private readonly Limits.RequestLimits? _limits;
+
+    public ConnectionRegistry(IEnumerable<IAutotaskConnectionSource> sources, ZoneResolver zones, TimeProvider time, IOptions<AutotaskIntegrationOptions> options, Limits.RequestLimits? limits = null)
     {
+        _limits = limits;
         _sources = sources.ToArray();
         _zones = zones;
         _time = time;
@@ -143,6 +146,7 @@ internal sealed class ConnectionRegistry : IDisposable
     public int Sweep()
     {
         _zones.RemoveExpired();
+        _limits?.Sweep();
         var evicted = 0;
         foreach (var (id, entry) in _active)
         {

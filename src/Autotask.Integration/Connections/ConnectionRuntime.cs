@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Autotask.Integration.Caching;
 using Autotask.Integration.Http;
 using Autotask.Integration.Metadata;
@@ -8,7 +7,7 @@ namespace Autotask.Integration.Connections;
 
 /// <summary>
 /// What one connection holds while it is in use: a snapshot of its settings, its credentials, its zone, its metadata
-/// cache and its request limits. Created on first use, retired when the connection changes or is removed, and evicted
+/// cache. Its request limits belong to its Autotask database and are kept by <see cref="Limits.RequestLimits"/>. Created on first use, retired when the connection changes or is removed, and evicted
 /// when idle, so that memory follows active connections. Its settings never change: a change makes a new runtime.
 /// </summary>
 internal sealed class ConnectionRuntime : IDisposable
@@ -20,15 +19,14 @@ internal sealed class ConnectionRuntime : IDisposable
     private int _inFlight;
     private long _lastUsed;
     private RetireReason _retired;
-    private bool _disposed;
-    private SlidingWindowRateLimiter? _budget;
-    private PartitionedRateLimiter<string>? _perEntity;
 
     public ConnectionRuntime(string id, AutotaskConnectionOptions settings, ZoneResolver zones, TimeProvider time)
     {
         Id = id;
         Settings = settings;
         Credentials = new ConnectionCredentials(id, settings);
+        UserKey = Limits.RequestLimits.Hash(Credentials.UserName);
+        IntegrationKey = Limits.RequestLimits.Hash(Credentials.IntegrationCode);
         _zones = zones;
         _time = time;
         _lastUsed = time.GetTimestamp();
@@ -53,6 +51,12 @@ internal sealed class ConnectionRuntime : IDisposable
     public AutotaskConnectionOptions Settings { get; }
 
     public ConnectionCredentials Credentials { get; }
+
+    /// <summary>The API user, hashed: the limits key of its database until the database is known.</summary>
+    public string UserKey { get; }
+
+    /// <summary>The integration code, hashed: part of the key of the thread slots.</summary>
+    public string IntegrationKey { get; }
 
     /// <summary>Field and picklist metadata, per entity.</summary>
     public AsyncCache<IReadOnlyList<EntityField>> Metadata { get; }
@@ -106,7 +110,7 @@ internal sealed class ConnectionRuntime : IDisposable
         }
     }
 
-    /// <summary>Counts a request out; the last one out of a retired runtime frees its limiters.</summary>
+    /// <summary>Counts a request out; the last one out of a retired runtime frees its caches.</summary>
     public void Exit()
     {
         lock (_gate)
@@ -115,12 +119,12 @@ internal sealed class ConnectionRuntime : IDisposable
             Interlocked.Exchange(ref _lastUsed, _time.GetTimestamp());
             if (_inFlight == 0 && _retired != RetireReason.None)
             {
-                DisposeLimiters();
+                FreeCaches();
             }
         }
     }
 
-    /// <summary>Refuses new requests; requests in flight finish, and the last frees the limiters.</summary>
+    /// <summary>Refuses new requests; requests in flight finish, and the last frees the caches.</summary>
     public void Retire(RetireReason reason)
     {
         lock (_gate)
@@ -132,7 +136,7 @@ internal sealed class ConnectionRuntime : IDisposable
 
             if (_inFlight == 0)
             {
-                DisposeLimiters();
+                FreeCaches();
             }
         }
     }
@@ -148,49 +152,8 @@ internal sealed class ConnectionRuntime : IDisposable
             }
 
             _retired = RetireReason.Idle;
-            DisposeLimiters();
+            FreeCaches();
             return true;
-        }
-    }
-
-    /// <summary>The hourly request budget, created on first use.</summary>
-    public SlidingWindowRateLimiter Budget
-    {
-        get
-        {
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                return _budget ??= new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
-                {
-                    PermitLimit = Settings.HourlyRequestBudget,
-                    Window = TimeSpan.FromHours(1),
-                    SegmentsPerWindow = 60,
-                    QueueLimit = int.MaxValue,
-                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                    AutoReplenishment = true,
-                });
-            }
-        }
-    }
-
-    /// <summary>The requests in flight per entity endpoint, created on first use.</summary>
-    public PartitionedRateLimiter<string> PerEntity
-    {
-        get
-        {
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                var permits = Settings.MaxConcurrentRequestsPerEntity;
-                return _perEntity ??= PartitionedRateLimiter.Create<string, string>(entity =>
-                    RateLimitPartition.GetConcurrencyLimiter(entity, _ => new ConcurrencyLimiterOptions
-                    {
-                        PermitLimit = permits,
-                        QueueLimit = int.MaxValue,
-                        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                    }));
-            }
         }
     }
 
@@ -199,19 +162,11 @@ internal sealed class ConnectionRuntime : IDisposable
         lock (_gate)
         {
             _retired = _retired == RetireReason.None ? RetireReason.Idle : _retired;
-            DisposeLimiters();
+            FreeCaches();
         }
     }
 
-    private void DisposeLimiters()
-    {
-        _disposed = true;
-        _budget?.Dispose();
-        _perEntity?.Dispose();
-        _budget = null;
-        _perEntity = null;
-        Metadata.Clear();
-    }
+    private void FreeCaches() => Metadata.Clear();
 
     public override string ToString() => $"Connection {Id}";
 }

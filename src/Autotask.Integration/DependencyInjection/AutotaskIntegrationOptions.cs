@@ -11,6 +11,9 @@ public sealed class AutotaskIntegrationOptions
     /// <summary>How zones are discovered and which zone URLs are trusted.</summary>
     public AutotaskZoneOptions Zones { get; } = new();
 
+    /// <summary>How Autotask's limits are shared with the MSP's other integrations and between instances: pacing by <c>ThresholdInformation</c>, and the fallback while shared limits cannot be reached.</summary>
+    public Limits.AutotaskLimitsOptions Limits { get; } = new();
+
     /// <summary>
     /// How long a connection may go without requests before its zone, metadata cache and limiters are freed (they
     /// are made again on its next request). Default: 1 hour, the hourly budget's window, so that nothing it counted
@@ -109,10 +112,17 @@ public sealed class AutotaskConnectionOptions
     /// </summary>
     public string TimeZone { get; set; } = "Etc/UTC";
 
-    /// <summary>The most requests a rolling hour before the client makes callers wait. Default: 10,000, Autotask's limit per database.</summary>
+    /// <summary>
+    /// The most requests the connection's Autotask database may have from this SDK in a rolling hour (counted with
+    /// every other connection and instance that reaches the database) before this connection's callers wait. Pacing
+    /// (<see cref="Limits.AutotaskLimitsOptions"/>) usually allows fewer. Default: 10,000, Autotask's threshold per database.
+    /// </summary>
     public int HourlyRequestBudget { get; set; } = 10_000;
 
-    /// <summary>The most requests in flight at once per entity endpoint. Default: 3, Autotask's thread limit.</summary>
+    /// <summary>
+    /// The most requests in flight at once per entity endpoint, for the connection's database and integration code,
+    /// counted with every other connection and instance that shares both. Default: 3, Autotask's thread limit.
+    /// </summary>
     public int MaxConcurrentRequestsPerEntity { get; set; } = 3;
 
     /// <summary>How many times a failed request is retried when retrying is safe. Default: 3.</summary>

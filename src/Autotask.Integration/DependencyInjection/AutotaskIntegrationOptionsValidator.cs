@@ -30,6 +30,7 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
         Between(failures, "Autotask zones:", nameof(zones.CacheDuration), zones.CacheDuration, TimeSpan.Zero, TimeSpan.FromDays(7));
         Between(failures, "Autotask connections:", nameof(options.ConnectionIdleTimeout), options.ConnectionIdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Between(failures, "Autotask connections:", nameof(options.ConnectionRefreshInterval), options.ConnectionRefreshInterval, TimeSpan.Zero, TimeSpan.FromDays(1));
+        ValidateLimits(options.Limits, failures);
 
         foreach (var (connectionName, connection) in options.Connections)
         {
@@ -161,6 +162,38 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
         }
 
         return failures.Count == count;
+    }
+
+    private static void ValidateLimits(Limits.AutotaskLimitsOptions limits, List<string> failures)
+    {
+        const string prefix = "Autotask limits:";
+        Share(failures, prefix, nameof(limits.TargetShare), limits.TargetShare);
+        Share(failures, prefix, nameof(limits.MinimumShare), limits.MinimumShare);
+        Share(failures, prefix, nameof(limits.StopShare), limits.StopShare);
+        if (limits.MinimumShare > limits.TargetShare || limits.TargetShare > limits.StopShare)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{prefix} MinimumShare ({limits.MinimumShare}), TargetShare ({limits.TargetShare}) and StopShare ({limits.StopShare}) must not decrease in that order."));
+        }
+
+        Range(failures, prefix, nameof(limits.PaceAfterRequests), limits.PaceAfterRequests, 0, int.MaxValue);
+        Range(failures, prefix, nameof(limits.AssumedInstances), limits.AssumedInstances, 1, 1000);
+        if (limits.ThresholdCheckInterval != Timeout.InfiniteTimeSpan)
+        {
+            Between(failures, prefix, nameof(limits.ThresholdCheckInterval), limits.ThresholdCheckInterval, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        }
+
+        Between(failures, prefix, nameof(limits.ThresholdStaleAfter), limits.ThresholdStaleAfter, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        Between(failures, prefix, nameof(limits.SharedRetryInterval), limits.SharedRetryInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
+        Between(failures, prefix, nameof(limits.MaxClockSkew), limits.MaxClockSkew, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+    }
+
+    private static void Share(List<string> failures, string prefix, string setting, double value)
+    {
+        if (!(value >= 0 && value <= 1))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix} {setting} is {value}; it must be a share between 0 and 1."));
+        }
     }
 
     private static void Range(List<string> failures, string prefix, string setting, int value, int min, int max)

@@ -86,6 +86,8 @@ public static class AutotaskServiceCollectionExtensions
             services.AddSingleton<IAutotaskConnectionSource>(sp => sp.GetRequiredService<IAutotaskConnectionStore>());
         }
 
+        services.TryAddSingleton(sp => new Limits.RequestLimits(sp.GetRequiredService<IOptions<AutotaskIntegrationOptions>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(), sp.GetRequiredService<AutotaskInstruments>(), sp, sp.GetService<Limits.IAutotaskSharedLimits>()));
         services.TryAddSingleton<ConnectionRegistry>();
         services.TryAddSingleton(sp => new DatabaseBinding(sp.GetRequiredService<ConnectionRegistry>(), sp.GetRequiredService<IMappingStore>()));
         services.TryAddSingleton<AutotaskClientFactory>();

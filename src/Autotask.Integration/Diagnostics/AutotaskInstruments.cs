@@ -12,12 +12,18 @@ internal sealed class AutotaskInstruments
     public AutotaskInstruments(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        var meter = meterFactory.Create(new MeterOptions(AutotaskTelemetry.MeterName) { Version = AutotaskTelemetry.Version });
+        var meter = Meter = meterFactory.Create(new MeterOptions(AutotaskTelemetry.MeterName) { Version = AutotaskTelemetry.Version });
         Requests = meter.CreateCounter<long>("autotask.client.requests", "{request}", "Requests sent to Autotask.");
         Duration = meter.CreateHistogram<double>("autotask.client.request.duration", "s", "Time from sending a request to its answer, retries included.");
         Retries = meter.CreateCounter<long>("autotask.client.retries", "{retry}", "Requests retried after a transient failure.");
-        Throttled = meter.CreateCounter<long>("autotask.client.throttled", "{request}", "Requests that waited because the connection's hourly budget was used up.");
+        Throttled = meter.CreateCounter<long>("autotask.client.throttled", "{request}", "Requests that waited because the database's hourly allowance (budget or pacing) was used up.");
+        LimitFallbacks = meter.CreateCounter<long>("autotask.limits.fallbacks", "{fallback}", "Times the shared limits could not be used and in-process limits took over.");
     }
+
+    /// <summary>The SDK's meter, for observable instruments.</summary>
+    public Meter Meter { get; }
+
+    public Counter<long> LimitFallbacks { get; }
 
     public Counter<long> Requests { get; }
 

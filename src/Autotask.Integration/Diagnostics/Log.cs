@@ -18,8 +18,20 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Warning, "Retrying Autotask {Method} {Path} for connection {Connection}: attempt {Attempt} in {DelayMs:0} ms after {Reason}")]
     public static partial void Retrying(ILogger logger, string method, string path, string connection, int attempt, double delayMs, string reason);
 
-    [LoggerMessage(1003, LogLevel.Information, "Connection {Connection} has used its budget of {Budget} requests an hour; the next request waits")]
-    public static partial void BudgetExhausted(ILogger logger, string connection, int budget);
+    [LoggerMessage(1003, LogLevel.Information, "Connection {Connection}: database {Database} has used this SDK's allowance of {Allowance} requests in the rolling hour (pacing: {Decision}); the request waits")]
+    public static partial void AllowanceUsed(ILogger logger, string connection, string database, int allowance, string decision);
+
+    [LoggerMessage(1006, LogLevel.Warning, "The shared limits ({Store}) cannot be used ({Reason}): limits are kept in process, each instance taking 1/{Instances} of them, and the shared limits are tried again in {RetrySeconds} s")]
+    public static partial void SharedLimitsDown(ILogger logger, string store, string reason, int instances, double retrySeconds);
+
+    [LoggerMessage(1007, LogLevel.Information, "The shared limits ({Store}) are used again")]
+    public static partial void SharedLimitsBack(ILogger logger, string store);
+
+    [LoggerMessage(1008, LogLevel.Information, "Database {Database}: pacing is now {Decision}, allowing {Allowance} requests in the rolling hour (other integrations used {OthersShare:P0} of the threshold)")]
+    public static partial void PacingChanged(ILogger logger, string database, string decision, int allowance, double othersShare);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Database {Database}: ThresholdInformation could not be read through connection {Connection} ({Error}); the last reading is trusted for {StaleMinutes} minutes, then the database is assumed busy")]
+    public static partial void ThresholdReadFailed(ILogger logger, string database, string connection, string error, double staleMinutes);
 
     [LoggerMessage(1004, LogLevel.Warning, "Autotask {Operation} {Entity} for connection {Connection}: the answer broke off while it was read; reading it again (attempt {Attempt})")]
     public static partial void RereadingAfterBrokenAnswer(ILogger logger, string operation, string? entity, string connection, int attempt);

@@ -38,6 +38,9 @@ internal sealed record RequestInfo(string Operation, string? Entity, bool IsRead
 {
     /// <summary>The connection's runtime when the operation began; <c>null</c> for zone discovery.</summary>
     public Connections.ConnectionRuntime? Connection { get; init; }
+
+    /// <summary>The limits key of the Autotask database the request goes to, and how metrics show it.</summary>
+    public (string Key, string Label)? Database { get; init; }
 }
 
 internal static class AutotaskRequestOptions

@@ -75,17 +75,19 @@ public sealed class LimitTests
     }
 
     [Fact]
-    public async Task Connections_have_separate_budgets()
+    public async Task Connections_to_one_database_share_its_hour_and_other_databases_do_not()
     {
+        // Without zone discovery the database is known by its API user: "a" and "b" use the same one, "c" another.
         var handler = new CountingHandler { HoldRequests = false };
         using var harness = ClientHarness.Create(o =>
         {
             ClientHarness.AllowLoopback(o);
-            foreach (var name in new[] { "a", "b" })
+            foreach (var name in new[] { "a", "b", "c" })
             {
                 o.AddConnection(name, c =>
                 {
                     ClientHarness.Credentials(c);
+                    c.UserName = name == "c" ? "other-api-user@example.com" : c.UserName;
                     c.ZoneUrl = "http://127.0.0.1:1/atservicesrest/";
                     c.HourlyRequestBudget = 1;
                 });
@@ -93,8 +95,15 @@ public sealed class LimitTests
         }, b => b.ConfigurePrimaryHttpMessageHandler(_ => handler));
 
         await harness.Factory.GetClient("a").GetAsync<Company>(1, TestContext.Current.CancellationToken);
-        await harness.Factory.GetClient("b").GetAsync<Company>(1, TestContext.Current.CancellationToken);
+        await harness.Factory.GetClient("c").GetAsync<Company>(1, TestContext.Current.CancellationToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var shared = harness.Factory.GetClient("b").GetAsync<Company>(1, cts.Token);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
 
+        Assert.False(shared.IsCompleted);
+        Assert.Equal(2, handler.Sent);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => shared);
         Assert.Equal(2, handler.Sent);
     }
 }

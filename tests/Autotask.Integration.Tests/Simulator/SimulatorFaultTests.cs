@@ -102,15 +102,45 @@ public sealed class SimulatorFaultTests
     [Theory]
     [InlineData(SimulatorFault.RateLimitedWithoutRetryAfter)]
     [InlineData(SimulatorFault.ThresholdServerError)]
-    public async Task A_threshold_refusal_that_does_not_go_away_is_a_rate_limit_error(SimulatorFault fault)
+    public async Task A_threshold_refusal_that_does_not_go_away_is_a_rate_limit_error_once_MaxRetryAfter_is_waited(SimulatorFault fault)
     {
-        await using var sim = SimulatorHarness.Create(connection: c => c.MaxRetryAttempts = 1);
+        // Without Retry-After the refusal is waited out for MaxRetryAfter in all (waits of 1 s, then 1.5 s to make 2.5 s),
+        // however few retries MaxRetryAttempts allows for other failures.
+        await using var sim = SimulatorHarness.Create(connection: c =>
+        {
+            c.MaxRetryAttempts = 1;
+            c.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+            c.MaxRetryAfter = TimeSpan.FromSeconds(2.5);
+        });
         sim.Simulator.Faults.Randomly(fault, 1.0, IsTicketCreate);
+        var started = System.Diagnostics.Stopwatch.StartNew();
 
         await Assert.ThrowsAsync<AutotaskRateLimitException>(() => sim.Client.CreateAsync(NewTicket, Ct));
 
         Assert.Empty(sim.Simulator.Data.All<Ticket>());
-        Assert.Equal(2, sim.Simulator.Requests.Count(r => r.Entity == "Tickets"));
+        Assert.Equal(3, sim.Simulator.Requests.Count(r => r.Entity == "Tickets"));
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(2.4), $"gave up after {started.Elapsed.TotalSeconds:0.0} s, before MaxRetryAfter");
+    }
+
+    [Theory]
+    [InlineData(SimulatorFault.RateLimitedWithoutRetryAfter)]
+    [InlineData(SimulatorFault.ThresholdServerError)]
+    public async Task A_threshold_refusal_without_Retry_After_is_waited_out_past_MaxRetryAttempts(SimulatorFault fault)
+    {
+        // Three refusals in a row need 1 + 2 + 4 s of waiting (with jitter): more retries than MaxRetryAttempts, well
+        // within MaxRetryAfter. The write is applied once.
+        await using var sim = SimulatorHarness.Create(connection: c =>
+        {
+            c.MaxRetryAttempts = 1;
+            c.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+            c.MaxRetryAfter = TimeSpan.FromSeconds(30);
+        });
+        sim.Simulator.Faults.Next(fault, times: 3, IsTicketCreate);
+
+        var id = await sim.Client.CreateAsync(NewTicket, Ct);
+
+        Assert.Equal(id, Assert.Single(sim.Simulator.Data.All<Ticket>()).Id);
+        Assert.Equal(4, sim.Simulator.Requests.Count(r => r.Entity == "Tickets"));
     }
 
     [Fact]
