@@ -61,6 +61,26 @@ public sealed class AutotaskSimulator : IAsyncDisposable
     /// <summary>Requests counted in the rolling hour, as <c>ThresholdInformation</c> reports them.</summary>
     public int RequestsInCurrentHour => _engine.RequestsInCurrentHour;
 
+    /// <summary>The requests in flight now per entity, as Autotask's thread limit counts them.</summary>
+    public IReadOnlyDictionary<string, int> InFlightByEntity => _engine.InFlightByEntity;
+
+    /// <summary>The most requests that were in flight at once per entity, as Autotask's thread limit counts them.</summary>
+    public IReadOnlyDictionary<string, int> PeakInFlightByEntity => _engine.PeakInFlightByEntity;
+
+    /// <summary>Requests refused because their entity already had <see cref="AutotaskSimulatorOptions.MaxConcurrentRequestsPerEntity"/> in flight.</summary>
+    public long ThreadLimitRefusals => _engine.ThreadLimitRefusals;
+
+    /// <summary>
+    /// Counts <paramref name="count"/> requests of the database's other integrations into the rolling hour, as if made
+    /// now: <c>ThresholdInformation</c> reports them, and they count towards <see cref="AutotaskSimulatorOptions.HourlyRequestLimit"/>.
+    /// </summary>
+    /// <param name="count">The number of requests.</param>
+    public void AddOtherIntegrationRequests(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        _engine.AddOtherIntegrationRequests(count);
+    }
+
     /// <summary>Requests received per entity.</summary>
     public IReadOnlyDictionary<string, long> RequestsByEntity => _engine.RequestsByEntity;
 

@@ -7,9 +7,13 @@
 //   webhooks <n> <file>                     the file holds "<base64 body> <signature>" lines
 // which it receives in a random order, answering:
 //   done <n> <accepted> <replayed>
+// or reads, to test limits shared across instances (AUTOTASK_WORKER_REDIS names the Redis, STORE may be "none"):
+//   reads <n> <seconds> <concurrency>       reads companies by id with that many callers for that long, answering:
+//   done <n> <reads>
 // Settings come from AUTOTASK_WORKER_* environment variables (never arguments, which other users can read).
 using System.Globalization;
 using Autotask.Integration;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Inbound;
 using Autotask.Integration.Sync;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +21,7 @@ using NodaTime;
 
 static string Setting(string name) =>
     Environment.GetEnvironmentVariable("AUTOTASK_WORKER_" + name) is { Length: > 0 } value ? value : throw new InvalidOperationException($"AUTOTASK_WORKER_{name} is not set.");
+static string? Optional(string name) => Environment.GetEnvironmentVariable("AUTOTASK_WORKER_" + name) is { Length: > 0 } value ? value : null;
 
 var zone = new Uri(Setting("ZONE"));
 var services = new ServiceCollection();
@@ -28,6 +33,13 @@ var builder = services.AddAutotaskIntegration(o =>
     // The zone is configured, but the database identity (zone information's ci) that binds the store's mappings to
     // one Autotask database comes from zone discovery, here the loopback simulator's.
     o.Zones.DiscoveryUrl = zone.ToString();
+    if (Optional("TARGET_SHARE") is { } share)
+    {
+        o.Limits.TargetShare = double.Parse(share, CultureInfo.InvariantCulture);
+        o.Limits.PaceAfterRequests = 10;
+        o.Limits.ThresholdCheckInterval = TimeSpan.FromSeconds(1);
+    }
+
     o.AddConnection("worker", c =>
     {
         c.UserName = Setting("USERNAME");
@@ -42,12 +54,18 @@ _ = Setting("STORE") switch
 {
     "sqlite" => builder.UseSqliteStore(Setting("LOCATION")),
     "postgres" => builder.UsePostgreSqlStore(Setting("PG"), Setting("LOCATION")),
+    "none" => builder,
     var other => throw new InvalidOperationException($"Unknown store '{other}'."),
 };
+if (Optional("REDIS") is { } redis)
+{
+    builder.UseRedisLimits(redis);
+}
+
 await using var provider = services.BuildServiceProvider();
 var sync = provider.GetRequiredService<IQuantitySyncEngine>();
 var random = new Random(int.Parse(Setting("SEED"), CultureInfo.InvariantCulture));
-var options = new QuantitySyncOptions { PendingLease = TimeSpan.FromMilliseconds(int.Parse(Setting("LEASE_MS"), CultureInfo.InvariantCulture)) };
+var options = new QuantitySyncOptions { PendingLease = TimeSpan.FromMilliseconds(int.Parse(Optional("LEASE_MS") ?? "10000", CultureInfo.InvariantCulture)) };
 var deadline = TimeSpan.FromSeconds(120);
 
 Console.WriteLine("ready");
@@ -55,6 +73,39 @@ while (Console.ReadLine() is { } line)
 {
     var parts = line.Split(' ');
     var round = parts[1];
+    if (parts[0] == "reads")
+    {
+        try
+        {
+            var client = provider.GetRequiredService<IAutotaskClientFactory>().GetClient("worker");
+            var until = DateTime.UtcNow.AddSeconds(double.Parse(parts[2], CultureInfo.InvariantCulture));
+            var reads = 0;
+            await Task.WhenAll(Enumerable.Range(0, int.Parse(parts[3], CultureInfo.InvariantCulture)).Select(async _ =>
+            {
+                using var stop = new CancellationTokenSource(until - DateTime.UtcNow);
+                try
+                {
+                    while (true)
+                    {
+                        await client.GetAsync<Company>(Random.Shared.Next(1, 200), stop.Token);
+                        Interlocked.Increment(ref reads);
+                    }
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    // The time is up; a read that was waiting for its turn is not counted.
+                }
+            }));
+            Console.WriteLine($"done {round} {reads}");
+        }
+        catch (Exception ex)
+        {
+            Console.WriteLine($"error {round} {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+        }
+
+        continue;
+    }
+
     if (parts[0] == "webhooks")
     {
         try

@@ -35,11 +35,62 @@ internal sealed partial class SimulatorEngine
             var now = _inFlight.GetValueOrDefault(entity);
             if (now >= _options.MaxConcurrentRequestsPerEntity)
             {
+                _threadRefusals++;
                 return false;
             }
 
             _inFlight[entity] = now + 1;
+            _peakInFlight[entity] = Math.Max(_peakInFlight.GetValueOrDefault(entity), now + 1);
             return true;
+        }
+    }
+
+    /// <summary>Counts requests of other integrations of the database into the rolling hour, now.</summary>
+    public void AddOtherIntegrationRequests(int count)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                _hour.Enqueue(now);
+            }
+        }
+    }
+
+    /// <summary>The requests in flight now, per entity.</summary>
+    public IReadOnlyDictionary<string, int> InFlightByEntity
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, int>(_inFlight, StringComparer.OrdinalIgnoreCase);
+            }
+        }
+    }
+
+    /// <summary>The most requests that were in flight at once, per entity.</summary>
+    public IReadOnlyDictionary<string, int> PeakInFlightByEntity
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, int>(_peakInFlight, StringComparer.OrdinalIgnoreCase);
+            }
+        }
+    }
+
+    /// <summary>The requests refused because the entity had as many in flight as the thread limit allows.</summary>
+    public long ThreadLimitRefusals
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _threadRefusals;
+            }
         }
     }
 

@@ -50,6 +50,8 @@ internal sealed partial class SimulatorEngine
     private readonly Queue<DateTimeOffset> _hour = new();
     private readonly Dictionary<string, int> _inFlight = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, long> _perEntity = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, int> _peakInFlight = new(StringComparer.OrdinalIgnoreCase);
+    private long _threadRefusals;
     private readonly List<RecordedRequest> _requests = [];
     private readonly List<ContractServiceAdjustment> _applied = [];
     private readonly HashSet<(string Entity, SimulatorAccess Access)> _denied = [];

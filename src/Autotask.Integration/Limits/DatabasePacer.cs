@@ -111,6 +111,18 @@ internal sealed class DatabasePacer
         }
     }
 
+    /// <summary>
+    /// The most requests this SDK may have in the database's rolling hour for a reading of <c>ThresholdInformation</c>:
+    /// up to the stop share, so that a reading can still see other integrations slow down after the allowance is used.
+    /// </summary>
+    public int ReadingAllowance(AutotaskLimitsOptions options)
+    {
+        lock (_gate)
+        {
+            return (int)Math.Clamp((long)(options.StopShare * _threshold) - _others, 0, int.MaxValue);
+        }
+    }
+
     /// <summary>The most requests this SDK may have in the database's rolling hour now, and why.</summary>
     public (int Allowance, PacingDecision Decision) Allowance(DateTimeOffset now, AutotaskLimitsOptions options)
     {

@@ -21,7 +21,10 @@ namespace Autotask.Integration.Limits;
 /// </summary>
 internal sealed class RequestLimits : IDisposable
 {
-    /// <summary>The operation of a <c>ThresholdInformation</c> reading: counted, never held back by pacing (pacing waits for it).</summary>
+    /// <summary>
+    /// The operation of a <c>ThresholdInformation</c> reading: counted, and allowed up to the stop share rather than the
+    /// pacing allowance, since pacing waits for it.
+    /// </summary>
     public const string ThresholdOperation = "GetThresholdInformation";
 
     private static readonly TimeSpan SharedPoll = TimeSpan.FromMilliseconds(15);
@@ -40,6 +43,8 @@ internal sealed class RequestLimits : IDisposable
     private DateTimeOffset _sharedDownUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _nextClockCheck = DateTimeOffset.MinValue;
     private bool _sharedDown;
+    private bool _sharedVerified;
+    private Task<bool>? _check;
 
     public RequestLimits(
         IOptions<AutotaskIntegrationOptions> options, TimeProvider time, ILoggerFactory loggers, AutotaskInstruments instruments, IServiceProvider services,
@@ -72,7 +77,7 @@ internal sealed class RequestLimits : IDisposable
         {
             lock (_gate)
             {
-                return _shared is not null && !_sharedDown;
+                return _shared is not null && _sharedVerified && !_sharedDown;
             }
         }
     }
@@ -97,8 +102,10 @@ internal sealed class RequestLimits : IDisposable
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)), 0, 8).ToLowerInvariant();
 
     /// <summary>
-    /// Counts a request into its database's hour (waiting while pacing holds it back), then takes a thread slot of its
-    /// endpoint (waiting for one). The lease frees the slot.
+    /// Takes a thread slot of the request's endpoint (waiting for one), then counts the request into its database's hour;
+    /// when pacing holds it back, the slot is given up while it waits. Counting only what is about to be sent keeps the
+    /// count of the hour close to what Autotask sees, which pacing compares with <c>ThresholdInformation</c>. The lease
+    /// frees the slot.
     /// </summary>
     public async ValueTask<IDisposable> AcquireAsync(ConnectionRuntime connection, RequestInfo info, CancellationToken cancellationToken)
     {
@@ -106,18 +113,50 @@ internal sealed class RequestLimits : IDisposable
         var pacer = _pacers.GetOrAdd(database.Key, static (key, label) => new DatabasePacer(key, label), database.Label);
         pacer.Touch(_time.GetUtcNow());
         var exempt = info.Operation == ThresholdOperation;
-        await CountAsync(connection, pacer, exempt, cancellationToken).ConfigureAwait(false);
-        if (!exempt)
-        {
-            pacer.Reader = connection.Id;
-            if (pacer.TryBeginReading(_time.GetUtcNow(), _options))
-            {
-                _ = Task.Run(() => ReadThresholdAsync(pacer, connection.Id), CancellationToken.None);
-            }
-        }
-
         var endpoint = database.Key + ":" + connection.IntegrationKey + ":" + EndpointOf(info.Entity);
-        return await TakeSlotAsync(endpoint, connection.Settings.MaxConcurrentRequestsPerEntity, cancellationToken).ConfigureAwait(false);
+        var waiting = false;
+        while (true)
+        {
+            var slot = await TakeSlotAsync(endpoint, connection.Settings.MaxConcurrentRequestsPerEntity, cancellationToken).ConfigureAwait(false);
+            TimeSpan wait;
+            try
+            {
+                var (counted, limit, decision, freeIn) = await TryCountAsync(connection, pacer, exempt, cancellationToken).ConfigureAwait(false);
+                if (counted)
+                {
+                    if (!exempt)
+                    {
+                        pacer.Reader = connection.Id;
+                        if (pacer.TryBeginReading(_time.GetUtcNow(), _options))
+                        {
+                            _ = Task.Run(() => ReadThresholdAsync(pacer, connection.Id), CancellationToken.None);
+                        }
+                    }
+
+                    var granted = slot;
+                    slot = null;
+                    return granted;
+                }
+
+                if (!waiting)
+                {
+                    waiting = true;
+                    Log.AllowanceUsed(_logger, connection.Id, pacer.Database, limit, Decision(decision));
+                    _instruments.Throttled.Add(1,
+                        new KeyValuePair<string, object?>("autotask.connection", connection.Id),
+                        new KeyValuePair<string, object?>("autotask.database", pacer.Database),
+                        new KeyValuePair<string, object?>("autotask.pacing.decision", Decision(decision)));
+                }
+
+                wait = freeIn;
+            }
+            finally
+            {
+                slot?.Dispose();
+            }
+
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The endpoint of an entity path: its first segment (<c>Tickets</c> for <c>Tickets/5/Notes</c>).</summary>
@@ -132,14 +171,15 @@ internal sealed class RequestLimits : IDisposable
         return (slash < 0 ? entity : entity[..slash]).ToLowerInvariant();
     }
 
-    private async Task CountAsync(ConnectionRuntime connection, DatabasePacer pacer, bool exempt, CancellationToken cancellationToken)
+    /// <summary>Counts the request into its database's hour if pacing allows it; else says how long to wait before asking again.</summary>
+    private async Task<(bool Counted, int Limit, PacingDecision Decision, TimeSpan FreeIn)> TryCountAsync(
+        ConnectionRuntime connection, DatabasePacer pacer, bool exempt, CancellationToken cancellationToken)
     {
         var budget = connection.Settings.HourlyRequestBudget;
-        var waiting = false;
         while (true)
         {
             var (allowance, decision) = pacer.Allowance(_time.GetUtcNow(), _options);
-            var limit = exempt ? budget : Math.Min(budget, allowance);
+            var limit = Math.Min(budget, exempt ? pacer.ReadingAllowance(_options) : allowance);
             var shared = await SharedAsync(cancellationToken).ConfigureAwait(false);
             if (shared is not null)
             {
@@ -148,8 +188,11 @@ internal sealed class RequestLimits : IDisposable
                     if (await shared.TryCountAsync(pacer.Key, limit, cancellationToken).ConfigureAwait(false))
                     {
                         pacer.Counted();
-                        return;
+                        return (true, limit, decision, TimeSpan.Zero);
                     }
+
+                    // A shared hour is asked again every second; a new reading of ThresholdInformation may raise the allowance meanwhile.
+                    return (false, limit, decision, TimeSpan.FromSeconds(1));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
@@ -157,31 +200,17 @@ internal sealed class RequestLimits : IDisposable
                     continue;
                 }
             }
-            else
+
+            limit = _shared is null ? limit : Math.Max(1, limit / _options.AssumedInstances);
+            if (await _local.TryCountAsync(pacer.Key, limit, cancellationToken).ConfigureAwait(false))
             {
-                limit = _shared is null ? limit : Math.Max(1, limit / _options.AssumedInstances);
-                if (await _local.TryCountAsync(pacer.Key, limit, cancellationToken).ConfigureAwait(false))
-                {
-                    pacer.Counted();
-                    return;
-                }
+                pacer.Counted();
+                return (true, limit, decision, TimeSpan.Zero);
             }
 
-            if (!waiting)
-            {
-                waiting = true;
-                Log.AllowanceUsed(_logger, connection.Id, pacer.Database, limit, Decision(decision));
-                _instruments.Throttled.Add(1,
-                    new KeyValuePair<string, object?>("autotask.connection", connection.Id),
-                    new KeyValuePair<string, object?>("autotask.database", pacer.Database),
-                    new KeyValuePair<string, object?>("autotask.pacing.decision", Decision(decision)));
-            }
-
-            // In process the hour says when the next request fits; a shared hour is asked again every second, and a
-            // new reading of ThresholdInformation may raise the allowance meanwhile.
-            var wait = shared is null ? _local.FreeIn(pacer.Key, limit) : TimeSpan.FromSeconds(1);
-            wait = TimeSpan.FromTicks(Math.Clamp(wait.Ticks, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(5).Ticks));
-            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            // In process the hour says when the next request fits (asked again within five seconds, for new readings).
+            var freeIn = _local.FreeIn(pacer.Key, limit);
+            return (false, limit, decision, TimeSpan.FromTicks(Math.Clamp(freeIn.Ticks, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(5).Ticks)));
         }
     }
 
@@ -216,7 +245,11 @@ internal sealed class RequestLimits : IDisposable
         }
     }
 
-    /// <summary>The shared store when it may be used now; <c>null</c> without one, while it is down, or while its clock is too far off.</summary>
+    /// <summary>
+    /// The shared store when it may be used now; <c>null</c> without one, while it is down, and while its clock is too far
+    /// off this machine's. Its clock is checked before its first use and every few minutes; callers that arrive during
+    /// the first check wait for it, so that no request takes an in-process slot while others take shared ones.
+    /// </summary>
     private async ValueTask<IAutotaskSharedLimits?> SharedAsync(CancellationToken cancellationToken)
     {
         if (_shared is null)
@@ -225,7 +258,7 @@ internal sealed class RequestLimits : IDisposable
         }
 
         var now = _time.GetUtcNow();
-        bool check;
+        Task<bool> check;
         lock (_gate)
         {
             if (_sharedDown && now < _sharedDownUntil)
@@ -233,43 +266,62 @@ internal sealed class RequestLimits : IDisposable
                 return null;
             }
 
-            check = now >= _nextClockCheck;
-            if (check)
+            if (now < _nextClockCheck)
             {
-                _nextClockCheck = now + ClockCheckInterval;
+                return _shared;
+            }
+
+            if (_check is null || _check.IsCompleted)
+            {
+                _check = CheckSharedAsync(now);
+            }
+
+            check = _check;
+            if (_sharedVerified)
+            {
+                // A periodic check: the store stays in use while it runs.
+                return _shared;
             }
         }
 
-        if (!check)
-        {
-            return _shared;
-        }
+        return await check.WaitAsync(cancellationToken).ConfigureAwait(false) ? _shared : null;
+    }
 
+    /// <summary>Checks that the shared store answers and that its clock is close enough to this machine's.</summary>
+    private async Task<bool> CheckSharedAsync(DateTimeOffset now)
+    {
         try
         {
-            var offset = await _shared.GetClockOffsetAsync(cancellationToken).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            var offset = await _shared!.GetClockOffsetAsync(timeout.Token).ConfigureAwait(false);
             if (offset.Duration() > _options.MaxClockSkew)
             {
-                SharedFailed($"this machine's clock is {offset.Duration().TotalSeconds:0.#} s off the store's, more than MaxClockSkew");
-                return null;
+                SharedFailed(string.Create(CultureInfo.InvariantCulture, $"this machine's clock is {offset.Duration().TotalSeconds:0} s off the store's, more than MaxClockSkew"));
+                return false;
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
             SharedFailed(ex.GetType().Name);
-            return null;
+            return false;
         }
 
+        bool back;
         lock (_gate)
         {
-            if (_sharedDown)
-            {
-                _sharedDown = false;
-                Log.SharedLimitsBack(_logger, _shared.Name);
-            }
+            back = _sharedDown;
+            _sharedDown = false;
+            _sharedVerified = true;
+            _nextClockCheck = now + ClockCheckInterval;
         }
 
-        return _shared;
+        if (back)
+        {
+            Log.SharedLimitsBack(_logger, _shared.Name);
+        }
+
+        return true;
     }
 
     private void SharedFailed(string reason)
@@ -278,6 +330,7 @@ internal sealed class RequestLimits : IDisposable
         {
             _sharedDownUntil = _time.GetUtcNow() + _options.SharedRetryInterval;
             _nextClockCheck = DateTimeOffset.MinValue;
+            _sharedVerified = false;
             if (_sharedDown)
             {
                 return;
@@ -298,7 +351,9 @@ internal sealed class RequestLimits : IDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
             var client = _services.GetRequiredService<IAutotaskClientFactory>().GetClient(connectionId);
-            var reading = await client.GetThresholdInformationAsync(timeout.Token).ConfigureAwait(false);
+
+            // This SDK's count before the reading is sent: what the reading's count holds of it (requests still on
+            // their way when Autotask counted are at most the ones in flight).
             var shared = await SharedAsync(timeout.Token).ConfigureAwait(false);
             long ours;
             try
@@ -311,6 +366,7 @@ internal sealed class RequestLimits : IDisposable
                 ours = await _local.CountAsync(pacer.Key, timeout.Token).ConfigureAwait(false);
             }
 
+            var reading = await client.GetThresholdInformationAsync(timeout.Token).ConfigureAwait(false);
             pacer.Record(_time.GetUtcNow(), reading.ExternalRequestThreshold, reading.CurrentTimeframeRequestCount, ours);
         }
         catch (Exception ex)
