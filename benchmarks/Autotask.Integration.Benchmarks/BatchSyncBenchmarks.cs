@@ -38,7 +38,11 @@ public class BatchSyncBenchmarks
             HourlyRequestLimit = int.MaxValue,
         });
         var services = new ServiceCollection();
-        services.AddAutotaskIntegration(o => _simulator.AddConnection(o, Connection, c => c.HourlyRequestBudget = int.MaxValue))
+        services.AddAutotaskIntegration(o =>
+        {
+            o.Limits.PaceByThresholdInformation = false;
+            _simulator.AddConnection(o, Connection, c => c.HourlyRequestBudget = int.MaxValue);
+        })
             .UseSimulator(_simulator).UseAuditSink(new InMemoryAuditSink());
         _services = services.BuildServiceProvider();
         var store = _services.GetRequiredService<IMappingStore>();

@@ -47,17 +47,23 @@ internal sealed class PagedFeedHandler : HttpMessageHandler
     public long TotalBytes => _pages.Sum(p => (long)p.Length);
 
     /// <summary>The SDK, registered as an application would, with this handler in place of the network and no hourly budget.</summary>
-    public ServiceProvider CreateServices()
+    /// <param name="configure">Adds to the registration, such as shared limits.</param>
+    public ServiceProvider CreateServices(Action<AutotaskIntegrationBuilder>? configure = null)
     {
         var services = new ServiceCollection();
-        services.AddAutotaskIntegration(o => o.AddConnection("bench", c =>
+        var builder = services.AddAutotaskIntegration(o =>
         {
-            c.UserName = "bench@example.com";
-            c.Secret = "secret";
-            c.IntegrationCode = "INTEGRATIONCODE";
-            c.ZoneUrl = "https://webservices1.autotask.net/atservicesrest/";
-            c.HourlyRequestBudget = int.MaxValue;
-        })).ConfigurePrimaryHttpMessageHandler(_ => this);
+            o.Limits.PaceByThresholdInformation = false;
+            o.AddConnection("bench", c =>
+            {
+                c.UserName = "bench@example.com";
+                c.Secret = "secret";
+                c.IntegrationCode = "INTEGRATIONCODE";
+                c.ZoneUrl = "https://webservices1.autotask.net/atservicesrest/";
+                c.HourlyRequestBudget = int.MaxValue;
+            });
+        }).ConfigurePrimaryHttpMessageHandler(_ => this);
+        configure?.Invoke(builder);
         return services.BuildServiceProvider();
     }
 

@@ -30,7 +30,11 @@ public class SimulatorPagingBenchmarks
             MaxConcurrentRequestsPerEntity = int.MaxValue,
         });
         var services = new ServiceCollection();
-        services.AddAutotaskIntegration(o => _simulator.AddConnection(o, "bench", c => c.HourlyRequestBudget = int.MaxValue)).UseSimulator(_simulator);
+        services.AddAutotaskIntegration(o =>
+        {
+            o.Limits.PaceByThresholdInformation = false;
+            _simulator.AddConnection(o, "bench", c => c.HourlyRequestBudget = int.MaxValue);
+        }).UseSimulator(_simulator);
         _simulated = services.BuildServiceProvider();
 
         _feed = new PagedFeedHandler(Records);

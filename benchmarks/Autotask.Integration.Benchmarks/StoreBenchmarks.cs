@@ -105,25 +105,5 @@ public class StoreBenchmarks
         await store.SettleAdjustmentAsync(Connection, entry.OperationId, AdjustmentState.Applied, 1);
     }
 
-    private static string Run(params string[] arguments)
-    {
-        var root = AppContext.BaseDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root, "Autotask.Integration.sln")))
-        {
-            root = Path.GetDirectoryName(root);
-        }
-
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(root!, "eng", "postgres-test-server.sh"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0 ? output : throw new InvalidOperationException("eng/postgres-test-server.sh failed: " + output + error.Result);
-    }
+    private static string Run(params string[] arguments) => ServerScript.Run("postgres-test-server.sh", arguments);
 }

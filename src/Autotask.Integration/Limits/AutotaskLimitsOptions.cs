@@ -9,6 +9,13 @@ namespace Autotask.Integration.Limits;
 public sealed class AutotaskLimitsOptions
 {
     /// <summary>
+    /// Whether this SDK reads <c>ThresholdInformation</c> and keeps to <see cref="TargetShare"/>. Off, only each
+    /// connection's <see cref="AutotaskConnectionOptions.HourlyRequestBudget"/> limits the hour (for a vendor who paces
+    /// itself, or a test against a simulator). Default: on.
+    /// </summary>
+    public bool PaceByThresholdInformation { get; set; } = true;
+
+    /// <summary>
     /// The share of the database's hourly threshold that the database's total (this SDK's requests and every other
     /// integration's, as <c>ThresholdInformation</c> counts them) may reach through this SDK's requests. Default: 0.45,
     /// below the 50 % where Autotask starts adding latency to every integration of the database.

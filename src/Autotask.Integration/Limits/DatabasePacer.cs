@@ -17,6 +17,9 @@ internal enum PacingDecision
 
     /// <summary>Readings failed for longer than the bound: the database is assumed to be at the target share already.</summary>
     Stale,
+
+    /// <summary>Pacing is off (<see cref="AutotaskLimitsOptions.PaceByThresholdInformation"/>): only the connection's budget limits the hour.</summary>
+    Off,
 }
 
 /// <summary>
@@ -72,7 +75,7 @@ internal sealed class DatabasePacer
     /// </summary>
     public bool TryBeginReading(DateTimeOffset now, AutotaskLimitsOptions options)
     {
-        if (Interlocked.Read(ref _counted) < options.PaceAfterRequests || options.ThresholdCheckInterval == Timeout.InfiniteTimeSpan)
+        if (!options.PaceByThresholdInformation || Interlocked.Read(ref _counted) < options.PaceAfterRequests || options.ThresholdCheckInterval == Timeout.InfiniteTimeSpan)
         {
             return false;
         }
@@ -117,6 +120,11 @@ internal sealed class DatabasePacer
     /// </summary>
     public int ReadingAllowance(AutotaskLimitsOptions options)
     {
+        if (!options.PaceByThresholdInformation)
+        {
+            return int.MaxValue;
+        }
+
         lock (_gate)
         {
             return (int)Math.Clamp((long)(options.StopShare * _threshold) - _others, 0, int.MaxValue);
@@ -126,6 +134,12 @@ internal sealed class DatabasePacer
     /// <summary>The most requests this SDK may have in the database's rolling hour now, and why.</summary>
     public (int Allowance, PacingDecision Decision) Allowance(DateTimeOffset now, AutotaskLimitsOptions options)
     {
+        if (!options.PaceByThresholdInformation)
+        {
+            Last = (int.MaxValue, PacingDecision.Off, 0);
+            return (int.MaxValue, PacingDecision.Off);
+        }
+
         int threshold;
         long others;
         PacingDecision decision;

@@ -404,6 +404,7 @@ internal sealed class RequestLimits : IDisposable
         PacingDecision.Share => "share",
         PacingDecision.Minimum => "minimum",
         PacingDecision.Stopped => "stopped",
+        PacingDecision.Off => "off",
         _ => "stale",
     };
 
@@ -414,7 +415,10 @@ internal sealed class RequestLimits : IDisposable
         _local.Dispose();
     }
 
-    /// <summary>A slot of the shared store: freed there when the request is over; if the store is gone by then, its lease time frees it.</summary>
+    /// <summary>
+    /// A slot of the shared store, freed there when the request is over, off the caller's thread (the store's lease
+    /// has only a blocking release); if the store is gone by then, its lease time frees it.
+    /// </summary>
     private sealed class SharedSlot(IDisposable slot, RequestLimits owner) : IDisposable
     {
         private int _disposed;
@@ -426,14 +430,17 @@ internal sealed class RequestLimits : IDisposable
                 return;
             }
 
-            try
+            _ = Task.Run(() =>
             {
-                slot.Dispose();
-            }
-            catch (Exception ex)
-            {
-                owner.SharedFailed(ex.GetType().Name);
-            }
+                try
+                {
+                    slot.Dispose();
+                }
+                catch (Exception ex)
+                {
+                    owner.SharedFailed(ex.GetType().Name);
+                }
+            });
         }
     }
 }
