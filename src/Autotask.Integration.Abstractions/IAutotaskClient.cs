@@ -29,6 +29,22 @@ public interface IAutotaskClient
     /// <exception cref="ArgumentException">A filter or included field is not a field of <typeparamref name="T"/>.</exception>
     IAsyncEnumerable<T> QueryAsync<T>(AutotaskQuery<T> query, CancellationToken cancellationToken = default) where T : AutotaskEntity, IQueryableEntity;
 
+    /// <summary>
+    /// Streams every entity matching the query, faster than <see cref="QueryAsync{T}"/> on a large result: after the
+    /// first page, the rest is split into id ranges (from the query's count and the first page's ids) read at once,
+    /// each a page ahead of the caller. Each record comes exactly once, however sparse the ids: the ranges do not
+    /// overlap and together cover every id after the first page. A range that fails ends the enumeration with an
+    /// exception (the others are stopped): a result is never silently partial. A query with a record limit is read in
+    /// one range. It costs one count request and up to one partly filled page per range more than <see cref="QueryAsync{T}"/>.
+    /// </summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="query">The query.</param>
+    /// <param name="options">The ranges, their order and prefetching; <c>null</c> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <exception cref="ArgumentException">A filter or included field is not a field of <typeparamref name="T"/>.</exception>
+    IAsyncEnumerable<T> ReadAllAsync<T>(AutotaskQuery<T> query, AutotaskReadOptions? options = null, CancellationToken cancellationToken = default)
+        where T : AutotaskEntity, IQueryableEntity;
+
     /// <summary>Counts the entities matching the query's filters (<c>{entity}/query/count</c>).</summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="query">The query; its included fields and record limit are ignored.</param>

@@ -23,53 +23,103 @@ internal sealed partial class AutotaskClient
         where T : AutotaskEntity, IQueryableEntity
     {
         using var activity = StartActivity("Query", entity.Path);
-        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var pageSize = query.MaxRecords is { } max ? Math.Min(max, AutotaskQuery<T>.MaxPageSize) : (int?)null;
-        var search = QueryWriter.Write(query.Filters, query.IncludeFields, pageSize);
-        var info = zone.Request("Query", entity.Path, isRead: true);
-        var (method, uri, body) = QueryRequest(zone, entity.Path + "/query", search);
-
         long remaining = query.MaxRecords ?? long.MaxValue;
-        var pages = 0;
-        long? previousLastId = null;
-        while (true)
+        await foreach (var page in PagesAsync(entity, query.Filters, query, prefetch: false, activity, cancellationToken).ConfigureAwait(false))
         {
-            var page = pages == 0
-                ? await ReadJsonAsync(method, uri, body, info, entity.PageTypeInfo, cancellationToken).ConfigureAwait(false)
-                : await ReadNextPageAsync(entity, uri, method, search, info, cancellationToken).ConfigureAwait(false);
-            pages++;
-            activity?.SetTag("autotask.pages", pages);
-            var items = page.Items ?? [];
-            previousLastId = CheckPage(entity.Path, pages, items, previousLastId, Details(info, method, uri));
-            foreach (var item in items)
+            foreach (var item in page.Items)
             {
-                if (item is null)
-                {
-                    continue;
-                }
-
                 yield return item;
                 if (--remaining == 0)
                 {
                     yield break;
                 }
             }
+        }
+    }
 
-            var next = page.PageDetails?.NextPageUrl;
-            if (string.IsNullOrEmpty(next))
+    /// <summary>A checked page: its records (no nulls), and whether another page follows.</summary>
+    private readonly record struct Page<T>(List<T> Items, bool More, bool Ascending);
+
+    /// <summary>
+    /// The pages of a query, each checked before it is handed over. With <paramref name="prefetch"/>, the next page is
+    /// requested as soon as its URL is known, while the caller works through the current one; an abandoned prefetch is
+    /// cancelled and awaited.
+    /// </summary>
+    private async IAsyncEnumerable<Page<T>> PagesAsync<T>(
+        EntityDescriptor<T> entity, IReadOnlyList<QueryFilter> filters, AutotaskQuery<T> query, bool prefetch, System.Diagnostics.Activity? activity,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : AutotaskEntity, IQueryableEntity
+    {
+        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
+        var pageSize = query.MaxRecords is { } max ? Math.Min(max, AutotaskQuery<T>.MaxPageSize) : (int?)null;
+        var search = QueryWriter.Write(filters, query.IncludeFields, pageSize);
+        var info = zone.Request("Query", entity.Path, isRead: true);
+        var (method, uri, body) = QueryRequest(zone, entity.Path + "/query", search);
+
+        using var ahead = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pending = ReadJsonAsync(method, uri, body, info, entity.PageTypeInfo, ahead.Token);
+        var awaited = false;
+        try
+        {
+            var pages = 0;
+            long? previousLastId = null;
+            while (true)
             {
-                yield break;
-            }
+                awaited = true;
+                var page = await pending.ConfigureAwait(false);
+                pages++;
+                activity?.SetTag("autotask.pages", pages);
+                var items = page.Items ?? [];
+                previousLastId = CheckPage(entity.Path, pages, items, previousLastId, Details(info, method, uri));
+                items.RemoveAll(static item => item is null);
 
-            var nextUri = NextPageUri(next, zone, info, method);
-            if (nextUri == uri)
+                Uri? nextUri = null;
+                if (page.PageDetails?.NextPageUrl is { Length: > 0 } next)
+                {
+                    nextUri = NextPageUri(next, zone, info, method);
+                    if (nextUri == uri)
+                    {
+                        throw new AutotaskServerException(
+                            $"Autotask paging of {entity.Path} for connection '{ConnectionName}' did not advance: the next page URL is the page just read.",
+                            Details(info, method, uri));
+                    }
+
+                    if (prefetch)
+                    {
+                        pending = ReadNextPageAsync(entity, nextUri, method, search, info, ahead.Token);
+                        awaited = false;
+                    }
+                }
+
+                yield return new Page<T>(items, nextUri is not null, previousLastId is not null || items.Count == 0);
+                if (nextUri is null)
+                {
+                    yield break;
+                }
+
+                uri = nextUri;
+                if (!prefetch)
+                {
+                    pending = ReadNextPageAsync(entity, uri, method, search, info, ahead.Token);
+                    awaited = false;
+                }
+            }
+        }
+        finally
+        {
+            if (!awaited)
             {
-                throw new AutotaskServerException(
-                    $"Autotask paging of {entity.Path} for connection '{ConnectionName}' did not advance: the next page URL is the page just read.",
-                    Details(info, method, uri));
+                // The caller stopped with a page still on its way: it is cancelled, and its outcome observed.
+                await ahead.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await pending.ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // Nobody is left to hand it to.
+                }
             }
-
-            uri = nextUri;
         }
     }
 

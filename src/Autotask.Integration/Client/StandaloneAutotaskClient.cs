@@ -102,6 +102,10 @@ public sealed class StandaloneAutotaskClient : IAutotaskClient, IDisposable, IAs
         _client.GetPicklistAsync<T>(field, cancellationToken);
 
     /// <inheritdoc />
+    public IAsyncEnumerable<T> ReadAllAsync<T>(AutotaskQuery<T> query, AutotaskReadOptions? options = null, CancellationToken cancellationToken = default)
+        where T : AutotaskEntity, IQueryableEntity => _client.ReadAllAsync(query, options, cancellationToken);
+
+    /// <inheritdoc />
     public Task<ThresholdInformation> GetThresholdInformationAsync(CancellationToken cancellationToken = default) =>
         _client.GetThresholdInformationAsync(cancellationToken);
 
