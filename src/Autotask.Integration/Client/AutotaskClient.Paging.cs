@@ -73,25 +73,40 @@ internal sealed partial class AutotaskClient
                 previousLastId = CheckPage(entity.Path, pages, items, previousLastId, Details(info, method, uri));
                 items.RemoveAll(static item => item is null);
 
+                // A next-page URL that cannot be followed fails the read after this page's items, which are sound.
                 Uri? nextUri = null;
+                Exception? refused = null;
                 if (page.PageDetails?.NextPageUrl is { Length: > 0 } next)
                 {
-                    nextUri = NextPageUri(next, zone, info, method);
-                    if (nextUri == uri)
+                    try
                     {
-                        throw new AutotaskServerException(
-                            $"Autotask paging of {entity.Path} for connection '{ConnectionName}' did not advance: the next page URL is the page just read.",
-                            Details(info, method, uri));
+                        nextUri = NextPageUri(next, zone, info, method);
+                        if (nextUri == uri)
+                        {
+                            throw new AutotaskServerException(
+                                $"Autotask paging of {entity.Path} for connection '{ConnectionName}' did not advance: the next page URL is the page just read.",
+                                Details(info, method, uri));
+                        }
+                    }
+                    catch (AutotaskException ex)
+                    {
+                        refused = ex;
+                        nextUri = null;
                     }
 
-                    if (prefetch)
+                    if (nextUri is not null && prefetch)
                     {
                         pending = ReadNextPageAsync(entity, nextUri, method, search, info, ahead.Token);
                         awaited = false;
                     }
                 }
 
-                yield return new Page<T>(items, nextUri is not null, previousLastId is not null || items.Count == 0);
+                yield return new Page<T>(items, nextUri is not null || refused is not null, previousLastId is not null || items.Count == 0);
+                if (refused is not null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+                }
+
                 if (nextUri is null)
                 {
                     yield break;

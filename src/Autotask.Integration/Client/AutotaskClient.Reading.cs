@@ -219,13 +219,16 @@ internal sealed partial class AutotaskClient
 
     /// <summary>
     /// The id ranges after the first page: the ids past it, up to where the count says the result ends (at the first
-    /// page's density of ids), split evenly; the last range is open, so that no id is left out, however the ids fall.
+    /// page's density of ids), split into ranges of whole pages, so that where the ids are as dense as on the first page
+    /// only the last range ends with a partly filled page; the last range is open, so that no id is left out, however
+    /// the ids fall.
     /// </summary>
     internal static List<(long From, long? To)> Ranges(long firstId, long lastId, int firstCount, long total, int streams)
     {
         var density = Math.Max(1.0, (double)(lastId - firstId + 1) / firstCount);
-        var span = Math.Max(streams, (long)Math.Ceiling(density * Math.Max(0, total - firstCount)));
-        var step = Math.Max(1, span / streams);
+        var pages = (Math.Max(0, total - firstCount) + firstCount - 1) / firstCount;
+        var pagesPerRange = Math.Max(1, (pages + streams - 1) / streams);
+        var step = Math.Max(1, (long)Math.Round(pagesPerRange * firstCount * density));
         var ranges = new List<(long, long?)>(streams);
         var from = lastId + 1;
         for (var i = 0; i < streams; i++)

@@ -3,7 +3,10 @@ namespace Autotask.Integration.Limits;
 /// <summary>What pacing decided for a database's requests of the rolling hour.</summary>
 internal enum PacingDecision
 {
-    /// <summary>No reading of <c>ThresholdInformation</c> yet: the target share of the default threshold.</summary>
+    /// <summary>
+    /// No reading of <c>ThresholdInformation</c> yet: the target share of the default threshold for the first
+    /// <see cref="AutotaskLimitsOptions.PaceAfterRequests"/> requests, then nothing until the first reading arrives.
+    /// </summary>
     Unknown,
 
     /// <summary>The target share, less what other integrations use.</summary>
@@ -38,6 +41,7 @@ internal sealed class DatabasePacer
     private DateTimeOffset? _readAt;
     private DateTimeOffset _lastAttempt = DateTimeOffset.MinValue;
     private bool _refreshing;
+    private bool _failedBeforeReading;
     private long _lastUsed;
     private long _counted;
 
@@ -55,9 +59,6 @@ internal sealed class DatabasePacer
 
     /// <summary>The last allowance computed, and the share of the threshold other integrations were found to use, for the metrics.</summary>
     public (int Allowance, PacingDecision Decision, double OthersShare) Last { get; private set; } = (0, PacingDecision.Unknown, 0);
-
-    /// <summary>The connection whose credentials read <c>ThresholdInformation</c>: the last one to use the database.</summary>
-    public string? Reader { get; set; }
 
     /// <summary>When the database was last used (ticks of <see cref="DateTimeOffset.UtcTicks"/>).</summary>
     public DateTimeOffset LastUsed => new(Interlocked.Read(ref _lastUsed), TimeSpan.Zero);
@@ -105,12 +106,23 @@ internal sealed class DatabasePacer
         }
     }
 
+    /// <summary>A reading could not be made with the connection that tried it (it went away): the next request tries again.</summary>
+    public void Abandon()
+    {
+        lock (_gate)
+        {
+            _refreshing = false;
+            _lastAttempt = DateTimeOffset.MinValue;
+        }
+    }
+
     /// <summary>A reading failed: the last one is kept until it is stale.</summary>
     public void Failed()
     {
         lock (_gate)
         {
             _refreshing = false;
+            _failedBeforeReading |= _readAt is null;
         }
     }
 
@@ -149,8 +161,23 @@ internal sealed class DatabasePacer
             var target = (long)(options.TargetShare * threshold);
             if (_readAt is not { } readAt)
             {
-                others = 0;
-                decision = PacingDecision.Unknown;
+                if (_failedBeforeReading)
+                {
+                    // Never read, and the reading failed: as stale.
+                    others = target;
+                    decision = PacingDecision.Stale;
+                }
+                else if (Interlocked.Read(ref _counted) >= options.PaceAfterRequests && options.ThresholdCheckInterval != Timeout.InfiniteTimeSpan)
+                {
+                    // Enough requests to matter: the next ones wait for the first reading.
+                    Last = (0, PacingDecision.Unknown, 0);
+                    return (0, PacingDecision.Unknown);
+                }
+                else
+                {
+                    others = 0;
+                    decision = PacingDecision.Unknown;
+                }
             }
             else if (now - readAt > options.ThresholdStaleAfter)
             {

@@ -122,17 +122,17 @@ internal sealed class RequestLimits : IDisposable
             try
             {
                 var (counted, limit, decision, freeIn) = await TryCountAsync(connection, pacer, exempt, cancellationToken).ConfigureAwait(false);
+                if (!exempt)
+                {
+                    // Readings are due by time, also while requests wait for them (only a reading can let them go).
+                    if (pacer.TryBeginReading(_time.GetUtcNow(), _options))
+                    {
+                        _ = Task.Run(() => ReadThresholdAsync(pacer, connection), CancellationToken.None);
+                    }
+                }
+
                 if (counted)
                 {
-                    if (!exempt)
-                    {
-                        pacer.Reader = connection.Id;
-                        if (pacer.TryBeginReading(_time.GetUtcNow(), _options))
-                        {
-                            _ = Task.Run(() => ReadThresholdAsync(pacer, connection.Id), CancellationToken.None);
-                        }
-                    }
-
                     var granted = slot;
                     slot = null;
                     return granted;
@@ -191,8 +191,9 @@ internal sealed class RequestLimits : IDisposable
                         return (true, limit, decision, TimeSpan.Zero);
                     }
 
-                    // A shared hour is asked again every second; a new reading of ThresholdInformation may raise the allowance meanwhile.
-                    return (false, limit, decision, TimeSpan.FromSeconds(1));
+                    // A shared hour is asked again every second (soon while the first reading is awaited); a new
+                    // reading of ThresholdInformation may raise the allowance meanwhile.
+                    return (false, limit, decision, decision == PacingDecision.Unknown && allowance == 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
@@ -208,8 +209,9 @@ internal sealed class RequestLimits : IDisposable
                 return (true, limit, decision, TimeSpan.Zero);
             }
 
-            // In process the hour says when the next request fits (asked again within five seconds, for new readings).
-            var freeIn = _local.FreeIn(pacer.Key, limit);
+            // Waiting for the first reading: asked again soon. Else the hour says when the next request fits (asked
+            // again within five seconds, for new readings).
+            var freeIn = decision == PacingDecision.Unknown && allowance == 0 ? TimeSpan.FromMilliseconds(100) : _local.FreeIn(pacer.Key, limit);
             return (false, limit, decision, TimeSpan.FromTicks(Math.Clamp(freeIn.Ticks, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(5).Ticks)));
         }
     }
@@ -343,14 +345,16 @@ internal sealed class RequestLimits : IDisposable
         _instruments.LimitFallbacks.Add(1, new KeyValuePair<string, object?>("autotask.limits.store", _shared.Name));
     }
 
-    private async Task ReadThresholdAsync(DatabasePacer pacer, string connectionId)
+    /// <summary>Reads <c>ThresholdInformation</c> with the credentials of the connection whose request found a reading due.</summary>
+    private async Task ReadThresholdAsync(DatabasePacer pacer, ConnectionRuntime connection)
     {
+        var connectionId = connection.Id;
         var before = pacer.Last.Decision;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            var client = _services.GetRequiredService<IAutotaskClientFactory>().GetClient(connectionId);
+            var client = _services.GetRequiredService<AutotaskClientFactory>().GetClient(connection);
 
             // This SDK's count before the reading is sent: what the reading's count holds of it (requests still on
             // their way when Autotask counted are at most the ones in flight).
@@ -368,6 +372,12 @@ internal sealed class RequestLimits : IDisposable
 
             var reading = await client.GetThresholdInformationAsync(timeout.Token).ConfigureAwait(false);
             pacer.Record(_time.GetUtcNow(), reading.ExternalRequestThreshold, reading.CurrentTimeframeRequestCount, ours);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or AutotaskConnectionException)
+        {
+            // The connection went away (settings tested and dropped, changed, removed): the next request reads again.
+            pacer.Abandon();
+            return;
         }
         catch (Exception ex)
         {

@@ -179,7 +179,8 @@ public sealed class ReadAllTests
             Assert.Equal(ranges[i - 1].To, ranges[i].From);
         }
 
-        // 10,000 more records at one id each: the ranges split ids 600 to 10,600 in three.
-        Assert.Equal(600 + 3_333, ranges[1].From);
+        // 10,000 more records at one id each, 20 pages: ranges of 7 whole pages (3,500 ids), the last one open.
+        Assert.Equal(600 + 3_500, ranges[1].From);
+        Assert.Equal(600 + 7_000, ranges[2].From);
     }
 }
