@@ -11,6 +11,13 @@ if (args is ["retained"])
     return;
 }
 
+if (args is ["cold"])
+{
+    // CPU per record of a fresh process's first reads against later ones (not a BenchmarkDotNet run): see ColdRead.
+    await Autotask.Integration.Benchmarks.ColdRead.RunAsync(Console.Out);
+    return;
+}
+
 var config = DefaultConfig.Instance
     .WithArtifactsPath(Path.Combine("benchmarks", "results"))
     .AddExporter(MarkdownExporter.GitHub);

@@ -17,6 +17,7 @@ using Autotask.Integration.Entities;
 using Autotask.Integration.Inbound;
 using Autotask.Integration.Sync;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using NodaTime;
 
 static string Setting(string name) =>
@@ -25,6 +26,9 @@ static string? Optional(string name) => Environment.GetEnvironmentVariable("AUTO
 
 var zone = new Uri(Setting("ZONE"));
 var services = new ServiceCollection();
+
+// Warnings and above go to stderr (stdout carries the protocol), where the tests show them when a round fails.
+services.AddLogging(b => b.AddProvider(new StandardErrorLogger()).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Information));
 var builder = services.AddAutotaskIntegration(o =>
 {
     o.Zones.AllowedHostSuffixes.Add(zone.Host);
@@ -168,5 +172,27 @@ while (Console.ReadLine() is { } line)
     catch (Exception ex)
     {
         Console.WriteLine($"error {round} {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+    }
+}
+
+/// <summary>Writes the SDK's warnings and the limits' decisions to stderr.</summary>
+internal sealed class StandardErrorLogger : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+{
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning || eventId.Id is 1003 or 1006 or 1007 or 1008 or 1009)
+        {
+            Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {eventId.Id} {formatter(state, exception)}");
+        }
+    }
+
+    public void Dispose()
+    {
     }
 }

@@ -70,10 +70,13 @@ public sealed class PostgreSqlServer : IAsyncLifetime
     /// <summary>A schema of its own for one test, so that tests never see each other's rows.</summary>
     public static string NewSchema() => "test_" + Guid.NewGuid().ToString("N")[..12];
 
-    private static async Task<(int Code, string Output)> RunAsync(string root, params string[] arguments)
+    private static Task<(int Code, string Output)> RunAsync(string root, params string[] arguments) => RunScriptAsync(root, "postgres-test-server.sh", arguments);
+
+    /// <summary>Runs one of the repository's throwaway-server scripts under eng/, returning its exit code and output.</summary>
+    internal static async Task<(int Code, string Output)> RunScriptAsync(string root, string script, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        start.ArgumentList.Add(Path.Combine(root, "eng", "postgres-test-server.sh"));
+        start.ArgumentList.Add(Path.Combine(root, "eng", script));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

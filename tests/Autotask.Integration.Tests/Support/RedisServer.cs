@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 [assembly: AssemblyFixture(typeof(Autotask.Integration.Tests.Support.RedisServer))]
@@ -61,21 +60,8 @@ public sealed class RedisServer : IAsyncLifetime
         return new Instance(root, directory, output.Trim().Split('\n')[^1].Trim());
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(string root, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        start.ArgumentList.Add(Path.Combine(root, "eng", "redis-test-server.sh"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int Code, string Output)> RunAsync(string root, params string[] arguments) =>
+        PostgreSqlServer.RunScriptAsync(root, "redis-test-server.sh", arguments);
 
     /// <summary>A Redis server a test started; stopping it is how a test makes Redis unreachable.</summary>
     public sealed class Instance(string root, string directory, string configuration) : IAsyncDisposable
