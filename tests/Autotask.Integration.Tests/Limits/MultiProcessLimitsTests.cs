@@ -17,6 +17,10 @@ public sealed class MultiProcessLimitsTests(RedisServer redis)
         var simulator = await AutotaskSimulator.StartAsync(new AutotaskSimulatorOptions
         {
             DatabaseId = Random.Shared.NextInt64(1_000_000, long.MaxValue),
+
+            // The workers' zone is configured, so their limits know the database by its API user: one of its own per
+            // test, so that runs sharing one Redis (CI's net10.0 and net8.0 legs within the hour) never share an hour.
+            UserName = $"api-{Guid.NewGuid():N}@example.com",
             HourlyRequestLimit = hourlyLimit,
             DataSet = SimulatorDataSet.Companies(200),
         }, Ct);

@@ -151,4 +151,29 @@ public sealed class PacingTests
         Assert.Equal(1, simulator.RequestsByEntity["Companies"]);
         Assert.Contains("pacing is now stopped", instance.LogText(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task When_ThresholdInformation_cannot_be_read_the_database_is_assumed_busy_and_work_goes_on_at_the_minimum_share()
+    {
+        await using var simulator = AutotaskSimulator.Create(new AutotaskSimulatorOptions { DataSet = SimulatorDataSet.Companies(30) });
+        simulator.Faults.Randomly(SimulatorFault.ServerError, 1.0, r => r.Entity == "ThresholdInformation");
+        await using var instance = LimitsInstance.Create(simulator, limits: l =>
+        {
+            l.PaceAfterRequests = 5;
+            l.ThresholdCheckInterval = TimeSpan.FromSeconds(1);
+        }, connection: c => c.MaxRetryAttempts = 0);
+        using var allowance = new MetricCollector<int>(instance.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), AutotaskTelemetry.MeterName, "autotask.limits.allowance");
+
+        // Twenty reads: the first reading fails after five, and the rest go on at the minimum share (200 of 10,000).
+        for (var i = 0; i < 20; i++)
+        {
+            await instance.Client().GetAsync<Company>(1 + (i % 30), Ct);
+        }
+
+        Assert.Equal(20, simulator.RequestsByEntity["Companies"]);
+        Assert.Contains("ThresholdInformation could not be read", instance.LogText(), StringComparison.Ordinal);
+        allowance.RecordObservableInstruments();
+        Assert.Equal(200, allowance.LastMeasurement!.Value);
+        Assert.Equal("stale", allowance.LastMeasurement.Tags["autotask.pacing.decision"]);
+    }
 }
