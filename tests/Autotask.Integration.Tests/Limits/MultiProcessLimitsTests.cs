@@ -55,13 +55,7 @@ public sealed class MultiProcessLimitsTests(RedisServer redis)
                 await worker.SendAsync("reads 1 12 6");
             }
 
-            var reads = 0;
-            foreach (var worker in workers)
-            {
-                var answer = await worker.ReadLineAsync(TimeSpan.FromSeconds(60), Ct);
-                Assert.StartsWith("done 1 ", answer, StringComparison.Ordinal);
-                reads += int.Parse(answer.Split(' ')[2], CultureInfo.InvariantCulture);
-            }
+            var reads = await ReadsAsync(workers, 1, TimeSpan.FromSeconds(60));
 
             var readings = (int)simulator.RequestsByEntity.GetValueOrDefault("ThresholdInformation");
             Assert.True(simulator.PeakInFlightByEntity["Companies"] <= 3, $"{simulator.PeakInFlightByEntity["Companies"]} requests were in flight at once");
@@ -104,13 +98,7 @@ public sealed class MultiProcessLimitsTests(RedisServer redis)
                 await worker.SendAsync("reads 2 75 3");
             }
 
-            var reads = 0;
-            foreach (var worker in others)
-            {
-                var answer = await worker.ReadLineAsync(TimeSpan.FromSeconds(120), Ct);
-                Assert.StartsWith("done 2 ", answer, StringComparison.Ordinal);
-                reads += int.Parse(answer.Split(' ')[2], CultureInfo.InvariantCulture);
-            }
+            var reads = await ReadsAsync(others, 2, TimeSpan.FromSeconds(120));
 
             Assert.True(reads > 100, $"only {reads} reads after the victim's leases expired");
             Assert.True(simulator.PeakInFlightByEntity["Companies"] <= 3, $"{simulator.PeakInFlightByEntity["Companies"]} requests were in flight at once");
@@ -125,5 +113,19 @@ public sealed class MultiProcessLimitsTests(RedisServer redis)
                 await worker.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The reads the workers report for a round, each answer checked to be that round's "done".</summary>
+    private static async Task<int> ReadsAsync(IEnumerable<SyncWorkerProcess> workers, int round, TimeSpan timeout)
+    {
+        var reads = 0;
+        foreach (var worker in workers)
+        {
+            var answer = await worker.ReadLineAsync(timeout, Ct);
+            Assert.StartsWith($"done {round} ", answer, StringComparison.Ordinal);
+            reads += int.Parse(answer.Split(' ')[2], CultureInfo.InvariantCulture);
+        }
+
+        return reads;
     }
 }

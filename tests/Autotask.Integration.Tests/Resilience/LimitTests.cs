@@ -106,4 +106,39 @@ public sealed class LimitTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => shared);
         Assert.Equal(2, handler.Sent);
     }
+
+    [Fact]
+    public async Task A_request_waiting_for_the_hour_gives_its_thread_up_to_others_on_the_endpoint()
+    {
+        // "a" and "b" reach one database (one API user) with one thread per endpoint; "a" has used its budget of one.
+        var handler = new CountingHandler { HoldRequests = false };
+        using var harness = ClientHarness.Create(o =>
+        {
+            ClientHarness.AllowLoopback(o);
+            foreach (var (name, budget) in new[] { ("a", 1), ("b", 100) })
+            {
+                o.AddConnection(name, c =>
+                {
+                    ClientHarness.Credentials(c);
+                    c.ZoneUrl = "http://127.0.0.1:1/atservicesrest/";
+                    c.HourlyRequestBudget = budget;
+                    c.MaxConcurrentRequestsPerEntity = 1;
+                });
+            }
+        }, b => b.ConfigurePrimaryHttpMessageHandler(_ => handler));
+        await harness.Factory.GetClient("a").GetAsync<Company>(1, TestContext.Current.CancellationToken);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var blocked = harness.Factory.GetClient("a").GetAsync<Company>(2, waiting.Token);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+
+        // While "a" waits for the hour, "b" gets the endpoint's only thread.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(3));
+        await harness.Factory.GetClient("b").GetAsync<Company>(3, bounded.Token);
+
+        Assert.False(blocked.IsCompleted);
+        Assert.Equal(2, handler.Sent);
+        await waiting.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked);
+    }
 }
