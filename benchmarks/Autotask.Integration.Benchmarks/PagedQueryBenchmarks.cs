@@ -56,7 +56,7 @@ public class PagedQueryBenchmarks
             using var response = await _bare.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             response.EnsureSuccessStatusCode();
             await using var stream = await response.Content.ReadAsStreamAsync();
-            var page = await JsonSerializer.DeserializeAsync(stream, AutotaskJsonContext.Default.QueryResponseCompany);
+            var page = await JsonSerializer.DeserializeAsync(stream, AutotaskEntityJsonContext.Default.QueryResponseCompany);
             foreach (var company in page!.Items!)
             {
                 sum += company.Id;

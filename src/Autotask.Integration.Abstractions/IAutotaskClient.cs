@@ -76,6 +76,33 @@ public interface IAutotaskClient
     /// <param name="cancellationToken">Cancels the request.</param>
     Task<long> UpdateAsync<T>(EntityPatch<T> patch, CancellationToken cancellationToken = default) where T : AutotaskEntity, IUpdatableEntity;
 
+    /// <summary>
+    /// Replaces an entity whole (HTTP PUT) and returns its id: fields the entity leaves <c>null</c> become empty in
+    /// Autotask. Entities replaced under a parent are sent to the parent's URL, taking the parent id from the entity.
+    /// To change a few fields, use <see cref="UpdateAsync{T}"/>.
+    /// </summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="entity">The entity, with its <see cref="AutotaskEntity.Id"/>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="ArgumentException">The entity has no id, or a parent id it needs is not set.</exception>
+    Task<long> ReplaceAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity, IReplaceableEntity;
+
+    /// <summary>Deletes an entity (HTTP DELETE). Entities deleted under a parent are sent to the parent's URL.</summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="id">The entity's id.</param>
+    /// <param name="parentId">For entities Autotask deletes under a parent (such as a webhook's fields), the parent's id; ignored otherwise.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="ArgumentException">The entity is deleted under a parent and <paramref name="parentId"/> is not given.</exception>
+    Task DeleteAsync<T>(long id, long? parentId = null, CancellationToken cancellationToken = default) where T : AutotaskEntity, IDeletableEntity;
+
+    /// <summary>
+    /// An entity reached by name with JSON records, for what the typed models lack: the same paging, limits and errors,
+    /// with fields checked against the instance's own metadata before anything is sent.
+    /// </summary>
+    /// <param name="entityName">The entity's URL segment, such as <c>ConfigurationItems</c> (compared ignoring case for the SDK's catalogue).</param>
+    /// <exception cref="ArgumentException">The name is empty or not a URL segment (letters and digits).</exception>
+    IAutotaskEntitySet EntitySet(string entityName);
+
     /// <summary>Reads what the API user may do with entities of type <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="cancellationToken">Cancels the request.</param>

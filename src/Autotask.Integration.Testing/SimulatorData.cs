@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Metadata;
@@ -17,6 +18,9 @@ public sealed class SimulatorData
     private readonly Dictionary<string, List<PicklistValue>> _picklists = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, List<string>> _userDefinedFields = new(StringComparer.OrdinalIgnoreCase);
     private readonly object _picklistGate = new();
+    private readonly HashSet<string> _required = new(StringComparer.OrdinalIgnoreCase);
+    private readonly object _catalogueGate = new();
+    private readonly Dictionary<string, CatalogueTable> _catalogue = new(StringComparer.OrdinalIgnoreCase);
     private readonly object _unitsGate = new();
     private readonly Dictionary<long, List<ContractServiceAdjustment>> _adjustmentsByLine = [];
     private readonly Dictionary<long, long> _lineVersions = [];
@@ -211,6 +215,82 @@ public sealed class SimulatorData
     }
 
     internal IEntityTable? TableFor(string path) => _byPath.GetValueOrDefault(path);
+
+    /// <summary>Removes an entity from its table, keeping the units bookkeeping up to date.</summary>
+    internal void Remove(IEntityTable table, long id)
+    {
+        table.Remove(id);
+        lock (_unitsGate)
+        {
+            _version++;
+            _structureVersion++;
+        }
+    }
+
+    /// <summary>The table of a catalogue entity the simulator has no model for, made on first use.</summary>
+    internal CatalogueTable CatalogueTable(CatalogueEntry entry)
+    {
+        lock (_catalogueGate)
+        {
+            if (!_catalogue.TryGetValue(entry.Name, out var table))
+            {
+                table = new CatalogueTable(entry);
+                _catalogue[entry.Name] = table;
+            }
+
+            return table;
+        }
+    }
+
+    /// <summary>
+    /// Every stored record of an entity of Autotask's REST catalogue that the simulator keeps as JSON (any entity but
+    /// the modelled ones, such as <c>ConfigurationItems</c> or <c>CompanyWebhooks</c>), in id order.
+    /// </summary>
+    /// <param name="entity">The entity's name, such as <c>ConfigurationItems</c>.</param>
+    /// <exception cref="ArgumentException">The catalogue has no such entity, or the simulator keeps it as a model (use <see cref="All{T}"/>).</exception>
+    public IReadOnlyList<JsonObject> Records(string entity) =>
+        [.. CatalogueTable(CatalogueEntryOf(entity)).After(0).Select(r => (JsonObject)r.DeepClone())];
+
+    /// <summary>Adds a record of a catalogue entity kept as JSON and returns its id (the next one, unless the record has one).</summary>
+    /// <param name="entity">The entity's name, such as <c>ConfigurationItems</c>.</param>
+    /// <param name="record">The record's fields by their wire names.</param>
+    /// <exception cref="ArgumentException">The catalogue has no such entity, or the simulator keeps it as a model (use <see cref="Add{T}"/>).</exception>
+    public long AddRecord(string entity, JsonObject record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return CatalogueTable(CatalogueEntryOf(entity)).Insert(record)["id"]!.GetValue<long>();
+    }
+
+    /// <summary>Makes a field of an entity required on create, as an administrator can in Autotask; its metadata then says so.</summary>
+    /// <param name="entity">The entity's name, such as <c>ConfigurationItems</c>.</param>
+    /// <param name="field">The field's wire name.</param>
+    public void RequireField(string entity, string field)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(entity);
+        ArgumentException.ThrowIfNullOrWhiteSpace(field);
+        lock (_picklistGate)
+        {
+            _required.Add(entity + "." + field);
+        }
+    }
+
+    internal bool IsRequired(string entity, string field)
+    {
+        lock (_picklistGate)
+        {
+            return _required.Contains(entity + "." + field);
+        }
+    }
+
+    private CatalogueEntry CatalogueEntryOf(string entity)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(entity);
+        var entry = SimulatorCatalog.ByName.GetValueOrDefault(entity)
+            ?? throw new ArgumentException($"Autotask's REST catalogue has no entity '{entity}'.", nameof(entity));
+        return _byPath.ContainsKey(entry.Name) || entry.Name == "ContractServiceUnits"
+            ? throw new ArgumentException($"The simulator keeps {entry.Name} as a model: use Add<T> and All<T>.", nameof(entity))
+            : entry;
+    }
 
     internal EntityTable<T> Table<T>() where T : AutotaskEntity =>
         _byType.TryGetValue(typeof(T), out var table)

@@ -125,6 +125,7 @@ public sealed partial class PostgreSqlMappingStore : IAutotaskConnectionStore
             w.WriteNumber("attemptTimeoutTicks", o.AttemptTimeout.Ticks);
             w.WriteNumber("metadataCacheDurationTicks", o.MetadataCacheDuration.Ticks);
             w.WriteString("queryMethod", o.QueryMethod.ToString());
+            w.WriteBoolean("validateWrites", o.ValidateWrites);
             w.WriteNumber("webhookReplayWindowTicks", o.WebhookReplayWindow.Ticks);
             w.WriteEndObject();
         }
@@ -154,6 +155,7 @@ public sealed partial class PostgreSqlMappingStore : IAutotaskConnectionStore
         o.AttemptTimeout = Number("attemptTimeoutTicks") is { } timeout ? TimeSpan.FromTicks(timeout) : o.AttemptTimeout;
         o.MetadataCacheDuration = Number("metadataCacheDurationTicks") is { } cache ? TimeSpan.FromTicks(cache) : o.MetadataCacheDuration;
         o.QueryMethod = Enum.TryParse<AutotaskQueryMethod>(Text("queryMethod"), out var method) ? method : o.QueryMethod;
+        o.ValidateWrites = root.TryGetProperty("validateWrites", out var validate) && validate.ValueKind == JsonValueKind.True;
         o.WebhookReplayWindow = Number("webhookReplayWindowTicks") is { } window ? TimeSpan.FromTicks(window) : o.WebhookReplayWindow;
         return o;
     }

@@ -9,8 +9,10 @@ namespace Autotask.Integration.Entities;
 /// Models are immutable records. Properties that Autotask may omit or return as <c>null</c> are nullable.
 /// Properties the server sends that the model does not know are ignored when reading.
 /// The set of entities is the SDK's: a type outside it cannot derive from this one, because the client only knows
-/// the URLs and capabilities of its own. What an entity supports is a compile-time fact, told by
-/// <see cref="IQueryableEntity"/>, <see cref="ICreatableEntity"/> and <see cref="IUpdatableEntity"/>.
+/// the URLs and capabilities of its own: one model per entity of Autotask's REST API, generated from its published
+/// description. What an entity supports is a compile-time fact, told by <see cref="IQueryableEntity"/>,
+/// <see cref="ICreatableEntity"/>, <see cref="IUpdatableEntity"/>, <see cref="IReplaceableEntity"/> and
+/// <see cref="IDeletableEntity"/>. Entities the models lack are reached by name through <c>IAutotaskClient.Entities</c>.
 /// </remarks>
 public abstract record AutotaskEntity
 {
@@ -36,6 +38,19 @@ public interface ICreatableEntity
 
 /// <summary>An entity that API users can update field by field (<c>UpdateAsync</c>, an HTTP PATCH).</summary>
 public interface IUpdatableEntity
+{
+}
+
+/// <summary>
+/// An entity that API users can replace whole (<c>ReplaceAsync</c>, an HTTP PUT): fields left out of the body become
+/// empty in Autotask.
+/// </summary>
+public interface IReplaceableEntity
+{
+}
+
+/// <summary>An entity that API users can delete (<c>DeleteAsync</c>); an entity kept under a parent is deleted through its parent's URL.</summary>
+public interface IDeletableEntity
 {
 }
 

@@ -4,7 +4,7 @@ using NodaTime;
 namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask company (the <c>Companies</c> entity): a customer, prospect, vendor or other organisation.</summary>
-public sealed record Company : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity, IHasUserDefinedFields
+public sealed partial record Company
 {
     /// <summary>The company's name.</summary>
     public string? CompanyName { get; init; }

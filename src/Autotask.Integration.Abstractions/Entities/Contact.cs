@@ -4,7 +4,7 @@ using NodaTime;
 namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask contact (the <c>Contacts</c> entity): a person at a company. Created under <c>Companies/{id}/Contacts</c>.</summary>
-public sealed record Contact : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity, IHasUserDefinedFields
+public sealed partial record Contact
 {
     /// <summary>The id of the contact's company.</summary>
     [JsonPropertyName("companyID")]

@@ -4,7 +4,7 @@ using NodaTime;
 namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask contract (the <c>Contracts</c> entity).</summary>
-public sealed record Contract : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity, IHasUserDefinedFields
+public sealed partial record Contract
 {
     /// <summary>The id of the company the contract belongs to.</summary>
     [JsonPropertyName("companyID")]
@@ -71,7 +71,7 @@ public sealed record Contract : AutotaskEntity, IQueryableEntity, ICreatableEnti
 /// A service line on a contract (the <c>ContractServices</c> entity). Created and updated under
 /// <c>Contracts/{contractId}/Services</c>.
 /// </summary>
-public sealed record ContractService : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity
+public sealed partial record ContractService
 {
     /// <summary>The id of the contract.</summary>
     [JsonPropertyName("contractID")]
@@ -105,7 +105,7 @@ public sealed record ContractService : AutotaskEntity, IQueryableEntity, ICreata
 /// The units billed for a contract service in one period (the <c>ContractServiceUnits</c> entity). Read-only:
 /// the place to read what Autotask currently bills.
 /// </summary>
-public sealed record ContractServiceUnit : AutotaskEntity, IQueryableEntity
+public sealed partial record ContractServiceUnit
 {
     /// <summary>The id of the contract.</summary>
     [JsonPropertyName("contractID")]
@@ -144,7 +144,7 @@ public sealed record ContractServiceUnit : AutotaskEntity, IQueryableEntity
 /// only be learned by reading <see cref="ContractServiceUnit"/> back. Created under
 /// <c>Contracts/{contractId}/ServiceAdjustments</c>.
 /// </summary>
-public sealed record ContractServiceAdjustment : AutotaskEntity, ICreatableEntity
+public sealed partial record ContractServiceAdjustment
 {
     /// <summary>The id of the contract.</summary>
     [JsonPropertyName("contractID")]
@@ -172,7 +172,7 @@ public sealed record ContractServiceAdjustment : AutotaskEntity, ICreatableEntit
 }
 
 /// <summary>A catalogue service (the <c>Services</c> entity), billed per unit and period on recurring service contracts.</summary>
-public sealed record Service : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity
+public sealed partial record Service
 {
     /// <summary>The service's name.</summary>
     public string? Name { get; init; }

@@ -5,7 +5,7 @@ namespace Autotask.Integration.Entities;
 
 /// <summary>An Autotask ticket (the <c>Tickets</c> entity).</summary>
 /// <remarks>Status, priority, queue, source and the issue types are per-instance picklists: resolve labels through the picklist metadata.</remarks>
-public sealed record Ticket : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity, IHasUserDefinedFields
+public sealed partial record Ticket
 {
     /// <summary>The ticket number Autotask assigns, such as <c>T20261125.0001</c>. Read-only.</summary>
     public string? TicketNumber { get; init; }
@@ -74,7 +74,7 @@ public sealed record Ticket : AutotaskEntity, IQueryableEntity, ICreatableEntity
 }
 
 /// <summary>A note on a ticket (the <c>TicketNotes</c> entity). Created and updated under <c>Tickets/{ticketId}/Notes</c>.</summary>
-public sealed record TicketNote : AutotaskEntity, IQueryableEntity, ICreatableEntity, IUpdatableEntity
+public sealed partial record TicketNote
 {
     /// <summary>The id of the ticket.</summary>
     [JsonPropertyName("ticketID")]
@@ -104,7 +104,7 @@ public sealed record TicketNote : AutotaskEntity, IQueryableEntity, ICreatableEn
 }
 
 /// <summary>An Autotask resource (the <c>Resources</c> entity): a user of the instance, including API users.</summary>
-public sealed record Resource : AutotaskEntity, IQueryableEntity, IUpdatableEntity
+public sealed partial record Resource
 {
     /// <summary>The first name.</summary>
     public string? FirstName { get; init; }

@@ -113,6 +113,16 @@ internal static class EntityRules
         }
     }
 
+    /// <summary>The id of the parent a modelled child is kept under, or <c>null</c> for an entity without one.</summary>
+    public static long? ParentIdOf(AutotaskEntity entity) => entity switch
+    {
+        Contact contact => contact.CompanyId,
+        ContractService line => line.ContractId,
+        TicketNote note => note.TicketId,
+        ContractServiceAdjustment adjustment => adjustment.ContractId,
+        _ => null,
+    };
+
     public static AutotaskEntity PrepareUpdate(AutotaskEntity updated, AutotaskEntity existing, long? parentId, SimulatorData data, Instant now)
     {
         switch (updated)

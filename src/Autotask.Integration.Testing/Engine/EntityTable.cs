@@ -24,6 +24,9 @@ internal interface IEntityTable
     AutotaskEntity Insert(AutotaskEntity entity);
 
     void Replace(AutotaskEntity entity);
+
+    /// <summary>Removes the entity with the id; <c>false</c> when there is none.</summary>
+    bool Remove(long id);
 }
 
 internal sealed class EntityTable<T> : IEntityTable where T : AutotaskEntity
@@ -31,6 +34,7 @@ internal sealed class EntityTable<T> : IEntityTable where T : AutotaskEntity
     private readonly object _gate = new();
     private readonly List<T> _items = [];
     private readonly Dictionary<long, int> _index = [];
+    private readonly HashSet<long> _removed = [];
     private long _nextId;
 
     public EntityTable(string path, JsonTypeInfo<T> typeInfo, long firstId)
@@ -55,7 +59,7 @@ internal sealed class EntityTable<T> : IEntityTable where T : AutotaskEntity
         {
             lock (_gate)
             {
-                return _items.Count;
+                return _items.Count - _removed.Count;
             }
         }
     }
@@ -64,7 +68,7 @@ internal sealed class EntityTable<T> : IEntityTable where T : AutotaskEntity
     {
         lock (_gate)
         {
-            return _items.ToArray();
+            return _removed.Count == 0 ? _items.ToArray() : _items.Where(i => !_removed.Contains(i.Id)).ToArray();
         }
     }
 
@@ -72,7 +76,7 @@ internal sealed class EntityTable<T> : IEntityTable where T : AutotaskEntity
     {
         lock (_gate)
         {
-            return _index.TryGetValue(id, out var position) ? _items[position] : null;
+            return _index.TryGetValue(id, out var position) && !_removed.Contains(id) ? _items[position] : null;
         }
     }
 
@@ -84,7 +88,7 @@ internal sealed class EntityTable<T> : IEntityTable where T : AutotaskEntity
             start = LowerBound(afterId + 1);
         }
 
-        // Ids only grow and entities are never removed, so reading by position after the lock is safe.
+        // Ids only grow and a removed entity keeps its position (marked removed), so reading by position after the lock is safe.
         for (var i = start; ; i++)
         {
             T item;
@@ -96,6 +100,10 @@ internal sealed class EntityTable<T> : IEntityTable where T : AutotaskEntity
                 }
 
                 item = _items[i];
+                if (_removed.Contains(item.Id))
+                {
+                    continue;
+                }
             }
 
             yield return item;
@@ -131,12 +139,20 @@ internal sealed class EntityTable<T> : IEntityTable where T : AutotaskEntity
     {
         lock (_gate)
         {
-            if (!_index.TryGetValue(entity.Id, out var position))
+            if (!_index.TryGetValue(entity.Id, out var position) || _removed.Contains(entity.Id))
             {
                 throw new InvalidOperationException($"{Path} has no entity with id {entity.Id}.");
             }
 
             _items[position] = (T)entity;
+        }
+    }
+
+    public bool Remove(long id)
+    {
+        lock (_gate)
+        {
+            return _index.ContainsKey(id) && _removed.Add(id);
         }
     }
 

@@ -7,6 +7,9 @@ using NodaTime;
 
 namespace Autotask.Integration.Testing.Engine;
 
+/// <summary>How a query reads the rows of a table: a field by name (<c>null</c> when there is no such field) and a user-defined field.</summary>
+internal sealed record FieldReaders(Func<string, Func<object, object?>?> Field, Func<string, Func<object, object?>> Udf);
+
 /// <summary>A parsed Autotask search object: filters, included fields and page size.</summary>
 internal sealed class ParsedQuery
 {
@@ -23,7 +26,29 @@ internal sealed class ParsedQuery
 /// </summary>
 internal static class QueryEvaluator
 {
-    public static ParsedQuery Parse(string search, string entityPath, IReadOnlyDictionary<string, JsonPropertyInfo> fields)
+    /// <summary>The readers of a typed model's fields and user-defined fields.</summary>
+    public static FieldReaders Readers(IReadOnlyDictionary<string, JsonPropertyInfo> fields) =>
+        new(name => TypedField(fields, name), name => entity => (entity as IHasUserDefinedFields)?.GetUserDefinedField(name));
+
+    /// <summary>Reads a field of a typed model: what Autotask stores, a picklist value's id and 1 or 0 for a boolean kept as a number.</summary>
+    private static Func<object, object?>? TypedField(IReadOnlyDictionary<string, JsonPropertyInfo> fields, string name)
+    {
+        if (!fields.TryGetValue(name, out var info) || info.Get is not { } getter)
+        {
+            return null;
+        }
+
+        var numericBoolean = info.CustomConverter is NumericBooleanConverter;
+        return entity => getter(entity) switch
+        {
+            IPicklistValue picklist => picklist.Value,
+            bool flag when numericBoolean => flag ? 1 : 0,
+            var other => other,
+        };
+    }
+
+    /// <summary>Parses a search object over rows whose fields the readers give.</summary>
+    public static ParsedQuery Parse(string search, string entityPath, FieldReaders fields)
     {
         JsonDocument document;
         try
@@ -59,7 +84,7 @@ internal static class QueryEvaluator
                         : throw SimulatorException.Invalid("IncludeFields must be an array of field names.");
                     foreach (var name in include)
                     {
-                        if (!fields.ContainsKey(name))
+                        if (fields.Field(name) is null)
                         {
                             throw SimulatorException.Invalid($"Unable to find {name} in the {entityPath} entity.");
                         }
@@ -91,7 +116,7 @@ internal static class QueryEvaluator
         }
     }
 
-    private static Func<object, bool> ParseFilter(JsonElement filter, string entityPath, IReadOnlyDictionary<string, JsonPropertyInfo> fields)
+    private static Func<object, bool> ParseFilter(JsonElement filter, string entityPath, FieldReaders fields)
     {
         if (filter.ValueKind != JsonValueKind.Object)
         {
@@ -115,26 +140,9 @@ internal static class QueryEvaluator
         var isUdf = Property(filter, "udf") is { ValueKind: JsonValueKind.True };
         var value = Property(filter, "value")?.Clone();
 
-        Func<object, object?> read;
-        if (isUdf)
-        {
-            read = entity => (entity as IHasUserDefinedFields)?.GetUserDefinedField(field);
-        }
-        else if (fields.TryGetValue(field, out var info) && info.Get is { } getter)
-        {
-            // Compare what Autotask stores: a picklist value's id, and 1 or 0 for a boolean kept as a number.
-            var numericBoolean = info.CustomConverter is NumericBooleanConverter;
-            read = entity => getter(entity) switch
-            {
-                IPicklistValue picklist => picklist.Value,
-                bool flag when numericBoolean => flag ? 1 : 0,
-                var other => other,
-            };
-        }
-        else
-        {
-            throw SimulatorException.Invalid($"Unable to find {field} in the {entityPath} entity.");
-        }
+        var read = isUdf
+            ? fields.Udf(field)
+            : fields.Field(field) ?? throw SimulatorException.Invalid($"Unable to find {field} in the {entityPath} entity.");
 
         switch (op)
         {

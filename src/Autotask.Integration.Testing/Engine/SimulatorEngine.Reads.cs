@@ -7,6 +7,10 @@ using NodaTime;
 
 namespace Autotask.Integration.Testing.Engine;
 
+/// <summary>A table as a query sees it: its rows after an id, their fields, ids and JSON.</summary>
+internal sealed record QueryTarget(
+    string Path, FieldReaders Fields, Func<long, IEnumerable<object>> After, Func<object, long> IdOf, Action<Utf8JsonWriter, object, HashSet<string>?> Write);
+
 /// <summary>Reading entities: by id, by query with paging and next-page URLs, and their field and picklist metadata.</summary>
 internal sealed partial class SimulatorEngine
 {
@@ -43,6 +47,36 @@ internal sealed partial class SimulatorEngine
             throw new SimulatorException(HttpStatusCode.MethodNotAllowed, "ContractServiceAdjustments cannot be queried.");
         }
 
+        var typeInfo = TypeInfoFor(path);
+        var fields = path == "ContractServiceUnits"
+            ? typeInfo.Properties.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase)
+            : _data.TableFor(path)!.Fields;
+        IEnumerable<object> Source(long after) => path == "ContractServiceUnits"
+            ? _data.ContractServiceUnits().Where(u => u.Id > after)
+            : _data.TableFor(path)!.After(after);
+
+        return Query(new QueryTarget(path, QueryEvaluator.Readers(fields), Source, e => ((AutotaskEntity)e).Id, (w, entity, include) =>
+        {
+            if (include is null)
+            {
+                JsonSerializer.Serialize(w, entity, typeInfo);
+                return;
+            }
+
+            var node = JsonSerializer.SerializeToNode(entity, typeInfo)!.AsObject();
+            foreach (var name in node.Select(p => p.Key).Where(k => !include.Contains(k)).ToList())
+            {
+                node.Remove(name);
+            }
+
+            node.WriteTo(w);
+        }), request, segments);
+    }
+
+    /// <summary>Answers a query, a count or a next page over any table: Autotask's paging, include fields and page size.</summary>
+    private EngineResponse Query(QueryTarget target, EngineRequest request, string[] segments)
+    {
+        var path = target.Path;
         var uriQuery = System.Web.HttpUtility.ParseQueryString(request.Uri.Query);
         var isNextPage = segments.Length >= 3 && segments[2].Equals("next", StringComparison.OrdinalIgnoreCase);
         if (isNextPage && _options.NextPageMethod is { } only && !request.Method.Equals(only.Method, StringComparison.OrdinalIgnoreCase))
@@ -63,18 +97,12 @@ internal sealed partial class SimulatorEngine
             _ => throw new SimulatorException(HttpStatusCode.MethodNotAllowed, "The requested resource does not support this HTTP method."),
         };
 
-        var typeInfo = TypeInfoFor(path);
-        var fields = path == "ContractServiceUnits"
-            ? typeInfo.Properties.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase)
-            : _data.TableFor(path)!.Fields;
-        var query = QueryEvaluator.Parse(search, path, fields);
-        IEnumerable<AutotaskEntity> Source(long after) => path == "ContractServiceUnits"
-            ? _data.ContractServiceUnits().Where(u => u.Id > after)
-            : _data.TableFor(path)!.After(after);
+        var query = QueryEvaluator.Parse(search, path, target.Fields);
+        var source = target.After;
 
         if (segments.Length >= 3 && segments[2].Equals("count", StringComparison.OrdinalIgnoreCase))
         {
-            var count = Source(0).LongCount(e => query.Matches(e));
+            var count = source(0).LongCount(e => query.Matches(e));
             return Json(w =>
             {
                 w.WriteStartObject();
@@ -87,9 +115,9 @@ internal sealed partial class SimulatorEngine
             ? long.Parse(uriQuery["after"] ?? throw SimulatorException.Invalid("The paging token is missing."), CultureInfo.InvariantCulture)
             : 0;
         var pageSize = query.MaxRecords ?? _options.PageSize;
-        var page = new List<AutotaskEntity>(Math.Min(pageSize, 512));
+        var page = new List<object>(Math.Min(pageSize, 512));
         var more = false;
-        foreach (var entity in Source(after))
+        foreach (var entity in source(after))
         {
             if (!query.Matches(entity))
             {
@@ -109,7 +137,7 @@ internal sealed partial class SimulatorEngine
         if (more)
         {
             // As Autotask's, the next-page URL carries the whole query, so that a GET needs no body.
-            next = new Uri(ZoneBase, $"v1.0/{path}/query/next?after={page[^1].Id}&search={Uri.EscapeDataString(search)}").ToString();
+            next = new Uri(ZoneBase, $"v1.0/{path}/query/next?after={target.IdOf(page[^1])}&search={Uri.EscapeDataString(search)}").ToString();
         }
 
         var include = query.IncludeFields is { } names ? new HashSet<string>(names.Append("id"), StringComparer.OrdinalIgnoreCase) : null;
@@ -119,19 +147,7 @@ internal sealed partial class SimulatorEngine
             w.WriteStartArray("items");
             foreach (var entity in page)
             {
-                if (include is null)
-                {
-                    JsonSerializer.Serialize(w, entity, typeInfo);
-                    continue;
-                }
-
-                var node = JsonSerializer.SerializeToNode(entity, typeInfo)!.AsObject();
-                foreach (var name in node.Select(p => p.Key).Where(k => !include.Contains(k)).ToList())
-                {
-                    node.Remove(name);
-                }
-
-                node.WriteTo(w);
+                target.Write(w, entity, include);
             }
 
             w.WriteEndArray();
@@ -158,7 +174,6 @@ internal sealed partial class SimulatorEngine
 
     private EngineResponse Metadata(string path, string[] segments)
     {
-        var typeInfo = TypeInfoFor(path);
         if (segments.Length == 2)
         {
             var readOnly = path is "ContractServiceUnits";
@@ -208,6 +223,7 @@ internal sealed partial class SimulatorEngine
             return Error(HttpStatusCode.NotFound, "The requested resource does not exist.");
         }
 
+        var typeInfo = TypeInfoFor(path);
         var required = EntityRules.Required(path);
         return Json(w =>
         {
@@ -222,7 +238,7 @@ internal sealed partial class SimulatorEngine
                 w.WriteString("dataType", type == typeof(string) ? "string" : type == typeof(bool) ? "boolean" :
                     type == typeof(decimal) ? "double" : type == typeof(Instant) || type == typeof(LocalDate) ? "datetime" : "integer");
                 w.WriteNumber("length", type == typeof(string) ? 255 : 0);
-                w.WriteBoolean("isRequired", required.Contains(property.Name));
+                w.WriteBoolean("isRequired", required.Contains(property.Name) || _data.IsRequired(path, property.Name));
                 w.WriteBoolean("isReadOnly", ReadOnlyFields.Contains(property.Name) || path == "ContractServiceUnits");
                 w.WriteBoolean("isQueryable", true);
                 var isReference = property.Name.EndsWith("ID", StringComparison.Ordinal) && picklist.Count == 0;

@@ -51,7 +51,8 @@ internal sealed partial class SimulatorEngine
         }
     }
 
-    private EngineResponse Update(string path, byte[] body, long? parentId)
+    /// <summary>Updates the fields in the body (PATCH) or, with <paramref name="replace"/>, replaces the entity whole (PUT: fields left out become empty).</summary>
+    private EngineResponse Update(string path, byte[] body, long? parentId, bool replace = false)
     {
         if (path is "Resources" or "ContractServiceUnits" or "ContractServiceAdjustments")
         {
@@ -79,6 +80,14 @@ internal sealed partial class SimulatorEngine
         {
             var existing = table.Find(id) ?? throw SimulatorException.Invalid($"No {path} entity has id {id}.");
             var merged = JsonSerializer.SerializeToNode(existing, table.TypeInfo)!.AsObject();
+            if (replace)
+            {
+                foreach (var name in merged.Select(p => p.Key).Where(k => !ReadOnlyFields.Contains(k)).ToList())
+                {
+                    merged.Remove(name);
+                }
+            }
+
             foreach (var (name, value) in patch)
             {
                 if (name.Equals("id", StringComparison.OrdinalIgnoreCase))
@@ -93,6 +102,12 @@ internal sealed partial class SimulatorEngine
 
                 if (ReadOnlyFields.Contains(field.Name))
                 {
+                    // A PUT sends the whole entity, read-only fields included; Autotask keeps its own values.
+                    if (replace)
+                    {
+                        continue;
+                    }
+
                     throw SimulatorException.Invalid($"{field.Name} of {path} is read-only.");
                 }
 
@@ -111,6 +126,24 @@ internal sealed partial class SimulatorEngine
 
             updated = EntityRules.PrepareUpdate(updated, existing, parentId, _data, Now);
             _data.Replace(table, updated);
+            return ItemId(id);
+        }
+    }
+
+    /// <summary>Deletes a modelled entity kept under a parent (a contact under its company).</summary>
+    private EngineResponse Delete(string path, long id, long parentId)
+    {
+        var table = _data.TableFor(path)!;
+        lock (_gate)
+        {
+            var existing = table.Find(id);
+            var owner = existing is null ? null : EntityRules.ParentIdOf(existing);
+            if (existing is null || owner != parentId)
+            {
+                throw new SimulatorException(HttpStatusCode.NotFound, $"No {path} entity has id {id} under {parentId}.");
+            }
+
+            _data.Remove(table, id);
             return ItemId(id);
         }
     }

@@ -248,6 +248,11 @@ internal sealed partial class SimulatorEngine
                 });
             }
 
+            if (DispatchCatalogue(request, segments) is { } catalogued)
+            {
+                return catalogued;
+            }
+
             // Child routes: {Parent}/{parentId}/{Child}
             if (segments.Length == 3 && long.TryParse(segments[1], out var parentId) &&
                 ChildRoutes.TryGetValue((Canonical(segments[0]), Canonical(segments[2], segments[0])), out var childPath))
@@ -257,8 +262,22 @@ internal sealed partial class SimulatorEngine
                 {
                     "POST" => Create(childPath, request.Body, parentId),
                     "PATCH" => Update(childPath, request.Body, parentId),
+                    "PUT" when CatalogueAllows(segments, "replace") => Update(childPath, request.Body, parentId, replace: true),
                     _ => Error(HttpStatusCode.MethodNotAllowed, "The requested resource does not support this HTTP method."),
                 };
+            }
+
+            // A modelled child deleted under its parent: {Parent}/{parentId}/{Child}/{id}
+            if (segments.Length == 4 && request.Method == "DELETE" && long.TryParse(segments[1], out var ownerId) && long.TryParse(segments[3], out var childId) &&
+                ChildRoutes.TryGetValue((Canonical(segments[0]), Canonical(segments[2], segments[0])), out var deletedPath))
+            {
+                if (!CatalogueAllows(segments, "delete"))
+                {
+                    return Error(HttpStatusCode.MethodNotAllowed, "The requested resource does not support this HTTP method.");
+                }
+
+                Require(deletedPath, SimulatorAccess.Update);
+                return Delete(deletedPath, childId, ownerId);
             }
 
             var path = Canonical(entity);
@@ -270,7 +289,7 @@ internal sealed partial class SimulatorEngine
             var isMetadata = segments.Length >= 2 && segments[1].Equals("entityInformation", StringComparison.OrdinalIgnoreCase);
             if (!isMetadata)
             {
-                Require(path, request.Method switch { "POST" when segments.Length == 1 => SimulatorAccess.Create, "PATCH" => SimulatorAccess.Update, _ => SimulatorAccess.Read });
+                Require(path, request.Method switch { "POST" when segments.Length == 1 => SimulatorAccess.Create, "PATCH" or "PUT" or "DELETE" => SimulatorAccess.Update, _ => SimulatorAccess.Read });
             }
 
             switch (segments.Length)
@@ -283,6 +302,8 @@ internal sealed partial class SimulatorEngine
                     return IsChild(path)
                         ? Error(HttpStatusCode.NotFound, $"The requested resource does not exist. Update {path} under their parent.")
                         : Update(path, request.Body, null);
+                case 1 when request.Method == "PUT" && SimulatorCatalog.ByName.GetValueOrDefault(path)?.Allows("replace") == true:
+                    return Update(path, request.Body, null, replace: true);
                 case 2 when long.TryParse(segments[1], out var id) && request.Method == "GET":
                     return GetById(path, id);
                 case >= 2 when segments[1].Equals("query", StringComparison.OrdinalIgnoreCase):
@@ -314,6 +335,10 @@ internal sealed partial class SimulatorEngine
 
         return _data.TableFor(segment)?.Path ?? segment;
     }
+
+    /// <summary>Whether the catalogue lets the child URL <c>{Parent}/{id}/{Child}</c> of the request do the operation.</summary>
+    private static bool CatalogueAllows(string[] segments, string operation) =>
+        SimulatorCatalog.Child(segments[0], segments[2])?.Child.Allows(operation) == true;
 
     private static bool IsChild(string path) => ChildRoutes.Values.Contains(path, StringComparer.OrdinalIgnoreCase);
 }

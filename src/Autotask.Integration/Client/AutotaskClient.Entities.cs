@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
 using Autotask.Integration.Querying;
@@ -32,19 +34,15 @@ internal sealed partial class AutotaskClient
     {
         ArgumentNullException.ThrowIfNull(entity);
         var descriptor = EntityDescriptor<T>.Instance;
-        if (!descriptor.CanCreate)
-        {
-            throw new NotSupportedException($"Autotask does not let API users create {descriptor.Path}.");
-        }
-
         if (entity.Id != 0)
         {
             throw new ArgumentException($"A new {typeof(T).Name} must have Id 0; it has {entity.Id}. To change an existing one use UpdateAsync.", nameof(entity));
         }
 
+        var path = descriptor.UrlFor(EntityOperations.Create, ParentIdOf(descriptor, entity, EntityOperations.Create), nameof(entity));
+        await ValidateWriteAsync(descriptor.Path, () => JsonSerializer.SerializeToNode(entity, descriptor.TypeInfo)!.AsObject(), WriteKind.Create, cancellationToken).ConfigureAwait(false);
         using var activity = StartActivity("Create", descriptor.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var path = WritePath(descriptor, descriptor.ParentId?.Invoke(entity), nameof(entity));
         var info = zone.Request("Create", descriptor.Path, isRead: false);
         var body = JsonSerializer.SerializeToUtf8Bytes(entity, descriptor.TypeInfo);
         var result = await ReadJsonAsync(HttpMethod.Post, new Uri(zone.ApiRoot, path), body, info, AutotaskJsonContext.Default.ItemIdResponse, cancellationToken).ConfigureAwait(false);
@@ -56,41 +54,58 @@ internal sealed partial class AutotaskClient
     {
         ArgumentNullException.ThrowIfNull(patch);
         var descriptor = EntityDescriptor<T>.Instance;
-        if (!descriptor.CanUpdate)
-        {
-            throw new NotSupportedException($"Autotask does not let API users update {descriptor.Path}.");
-        }
-
         if (patch.Changes.Count == 0)
         {
             throw new ArgumentException($"The patch of {typeof(T).Name} {patch.Id} changes nothing.", nameof(patch));
         }
 
+        var path = descriptor.UrlFor(EntityOperations.Update, patch.ParentId, nameof(patch));
+        var body = PatchWriter.Write(patch, descriptor);
+        await ValidateWriteAsync(descriptor.Path, () => JsonNode.Parse(body)!.AsObject(), WriteKind.Update, cancellationToken).ConfigureAwait(false);
         using var activity = StartActivity("Update", descriptor.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var path = WritePath(descriptor, patch.ParentId, nameof(patch));
         var info = zone.Request("Update", descriptor.Path, isRead: false);
-        var body = PatchWriter.Write(patch, descriptor);
         var result = await ReadJsonAsync(HttpMethod.Patch, new Uri(zone.ApiRoot, path), body, info, AutotaskJsonContext.Default.ItemIdResponse, cancellationToken).ConfigureAwait(false);
         return result.ItemId == 0 ? patch.Id : result.ItemId;
     }
 
-    private static string WritePath<T>(EntityDescriptor<T> descriptor, long? parentId, string parameterName) where T : AutotaskEntity
+    public async Task<long> ReplaceAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity, IReplaceableEntity
     {
-        if (descriptor.Parent is not { } parent)
+        ArgumentNullException.ThrowIfNull(entity);
+        var descriptor = EntityDescriptor<T>.Instance;
+        if (entity.Id < 1)
         {
-            return descriptor.Path;
+            throw new ArgumentException($"The {typeof(T).Name} to replace needs its id; it has {entity.Id}. To add a new one use CreateAsync.", nameof(entity));
         }
 
-        if (parentId is not > 0)
-        {
-            throw new ArgumentException(
-                $"{typeof(T).Name} is written under its parent ({parent.ParentPath}/{{id}}/{parent.ChildSegment}), so {parent.ParentIdField} must be set.",
-                parameterName);
-        }
-
-        return $"{parent.ParentPath}/{parentId}/{parent.ChildSegment}";
+        var path = descriptor.UrlFor(EntityOperations.Replace, ParentIdOf(descriptor, entity, EntityOperations.Replace), nameof(entity));
+        await ValidateWriteAsync(descriptor.Path, () => JsonSerializer.SerializeToNode(entity, descriptor.TypeInfo)!.AsObject(), WriteKind.Replace, cancellationToken).ConfigureAwait(false);
+        using var activity = StartActivity("Replace", descriptor.Path);
+        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
+        var info = zone.Request("Replace", descriptor.Path, isRead: false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(entity, descriptor.TypeInfo);
+        var result = await ReadJsonAsync(HttpMethod.Put, new Uri(zone.ApiRoot, path), body, info, AutotaskJsonContext.Default.ItemIdResponse, cancellationToken).ConfigureAwait(false);
+        return result.ItemId == 0 ? entity.Id : result.ItemId;
     }
+
+    public async Task DeleteAsync<T>(long id, long? parentId = null, CancellationToken cancellationToken = default) where T : AutotaskEntity, IDeletableEntity
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(id, 1);
+        if (parentId is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(parentId), parentId, "The parent id must be positive.");
+        }
+
+        var descriptor = EntityDescriptor<T>.Instance;
+        var path = descriptor.UrlFor(EntityOperations.Delete, parentId, nameof(parentId)) + "/" + id.ToString(CultureInfo.InvariantCulture);
+        using var activity = StartActivity("Delete", descriptor.Path);
+        var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
+        var info = zone.Request("Delete", descriptor.Path, isRead: false);
+        await ReadJsonAsync(HttpMethod.Delete, new Uri(zone.ApiRoot, path), null, info, AutotaskJsonContext.Default.ItemIdResponse, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static long? ParentIdOf<T>(EntityDescriptor<T> descriptor, T entity, EntityOperations operation) where T : AutotaskEntity =>
+        descriptor.Entity.RouteFor(operation) is { } route ? descriptor.ParentIdOf(entity, route) : null;
 
     private static EntityDescriptor<T> Queryable<T>() where T : AutotaskEntity
     {

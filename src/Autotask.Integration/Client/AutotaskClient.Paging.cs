@@ -24,7 +24,7 @@ internal sealed partial class AutotaskClient
     {
         using var activity = StartActivity("Query", entity.Path);
         long remaining = query.MaxRecords ?? long.MaxValue;
-        await foreach (var page in PagesAsync(entity, query.Filters, query, prefetch: false, activity, cancellationToken).ConfigureAwait(false))
+        await foreach (var page in PagesAsync(entity, query.Filters, query.MaxRecords, query.IncludeFields, prefetch: false, activity, cancellationToken).ConfigureAwait(false))
         {
             foreach (var item in page.Items)
             {
@@ -46,13 +46,13 @@ internal sealed partial class AutotaskClient
     /// cancelled and awaited.
     /// </summary>
     private async IAsyncEnumerable<Page<T>> PagesAsync<T>(
-        EntityDescriptor<T> entity, IReadOnlyList<QueryFilter> filters, AutotaskQuery<T> query, bool prefetch, System.Diagnostics.Activity? activity,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-        where T : AutotaskEntity, IQueryableEntity
+        IPagedEntity<T> entity, IReadOnlyList<QueryFilter> filters, int? maxRecords, IReadOnlyList<string>? includeFields, bool prefetch,
+        System.Diagnostics.Activity? activity, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : class
     {
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var pageSize = query.MaxRecords is { } max ? Math.Min(max, AutotaskQuery<T>.MaxPageSize) : (int?)null;
-        var search = QueryWriter.Write(filters, query.IncludeFields, pageSize);
+        var pageSize = maxRecords is { } max ? Math.Min(max, PageLimit) : (int?)null;
+        var search = QueryWriter.Write(filters, includeFields, pageSize);
         var info = zone.Request("Query", entity.Path, isRead: true);
         var (method, uri, body) = QueryRequest(zone, entity.Path + "/query", search);
 
@@ -70,7 +70,7 @@ internal sealed partial class AutotaskClient
                 pages++;
                 activity?.SetTag("autotask.pages", pages);
                 var items = page.Items ?? [];
-                previousLastId = CheckPage(entity.Path, pages, items, previousLastId, Details(info, method, uri));
+                previousLastId = CheckPage(entity, pages, items, previousLastId, Details(info, method, uri));
                 items.RemoveAll(static item => item is null);
 
                 // A next-page URL that cannot be followed fails the read after this page's items, which are sound.
@@ -143,8 +143,9 @@ internal sealed partial class AutotaskClient
     /// twice, or (in a read whose pages come sorted by id, as Autotask's do) a page that does not start after the last.
     /// </summary>
     /// <returns>The page's last id when its ids ascend, else <c>null</c>.</returns>
-    private long? CheckPage<T>(string entityPath, int pageNumber, List<T> items, long? previousLastId, AutotaskErrorDetails details) where T : AutotaskEntity
+    private long? CheckPage<T>(IPagedEntity<T> entity, int pageNumber, List<T> items, long? previousLastId, AutotaskErrorDetails details) where T : class
     {
+        var entityPath = entity.Path;
         string? problem = null;
         long? firstId = null;
         long? lastId = null;
@@ -163,15 +164,16 @@ internal sealed partial class AutotaskClient
                     continue;
                 }
 
-                if (!seen.Add(item.Id))
+                var id = entity.IdOf(item);
+                if (!seen.Add(id))
                 {
-                    problem = $"holds id {item.Id} twice";
+                    problem = $"holds id {id} twice";
                     break;
                 }
 
-                ascending &= lastId is null || item.Id > lastId;
-                firstId ??= item.Id;
-                lastId = item.Id;
+                ascending &= lastId is null || id > lastId;
+                firstId ??= id;
+                lastId = id;
             }
 
             if (problem is null && ascending && previousLastId is { } previous && firstId is { } first && first <= previous)
@@ -195,8 +197,8 @@ internal sealed partial class AutotaskClient
     /// the one this connection learnt), and on a 405 the other, once; what worked is remembered for the connection.
     /// </summary>
     private async Task<QueryResponse<T>> ReadNextPageAsync<T>(
-        EntityDescriptor<T> entity, Uri next, HttpMethod queryMethod, byte[] search, RequestInfo info, CancellationToken cancellationToken)
-        where T : AutotaskEntity
+        IPagedEntity<T> entity, Uri next, HttpMethod queryMethod, byte[] search, RequestInfo info, CancellationToken cancellationToken)
+        where T : class
     {
         var first = info.Connection!.NextPageMethod ?? queryMethod;
         var (method, uri, body) = NextPageRequest(next, first, search);
@@ -258,10 +260,16 @@ internal sealed partial class AutotaskClient
         ArgumentNullException.ThrowIfNull(query);
         var entity = Queryable<T>();
         QueryWriter.Validate(entity.Path, entity.FieldNames, query.Filters, includeFields: null);
-        using var activity = StartActivity("Count", entity.Path);
+        return await CountAsync(entity.Path, query.Filters, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Counts the records of an entity that match the filters (checked by the caller).</summary>
+    private async Task<long> CountAsync(string entityPath, IReadOnlyList<QueryFilter> filters, CancellationToken cancellationToken)
+    {
+        using var activity = StartActivity("Count", entityPath);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
-        var info = zone.Request("Count", entity.Path, isRead: true);
-        var (method, uri, body) = QueryRequest(zone, entity.Path + "/query/count", QueryWriter.Write(query.Filters, null, null));
+        var info = zone.Request("Count", entityPath, isRead: true);
+        var (method, uri, body) = QueryRequest(zone, entityPath + "/query/count", QueryWriter.Write(filters, null, null));
         var result = await ReadJsonAsync(method, uri, body, info, AutotaskJsonContext.Default.CountResponse, cancellationToken).ConfigureAwait(false);
         return result.QueryCount;
     }

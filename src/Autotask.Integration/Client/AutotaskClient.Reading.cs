@@ -40,7 +40,7 @@ internal sealed partial class AutotaskClient
         if (options.Streams == 1 || query.MaxRecords is not null)
         {
             long remaining = query.MaxRecords ?? long.MaxValue;
-            await foreach (var page in PagesAsync(entity, query.Filters, query, options.Prefetch, activity, cancellationToken).ConfigureAwait(false))
+            await foreach (var page in PagesAsync(entity, query.Filters, query.MaxRecords, query.IncludeFields, options.Prefetch, activity, cancellationToken).ConfigureAwait(false))
             {
                 foreach (var item in page.Items)
                 {
@@ -57,7 +57,7 @@ internal sealed partial class AutotaskClient
 
         // The first page and the count at once: the first page's ids and the count place the ranges.
         var count = CountAsync(query, stop.Token);
-        var first = PagesAsync(entity, query.Filters, query, prefetch: false, activity, stop.Token).GetAsyncEnumerator(stop.Token);
+        var first = PagesAsync(entity, query.Filters, query.MaxRecords, query.IncludeFields, prefetch: false, activity, stop.Token).GetAsyncEnumerator(stop.Token);
         Page<T> head;
         var ranged = false;
         try
@@ -136,7 +136,7 @@ internal sealed partial class AutotaskClient
                         filters.Add(Filter.Field("id", FilterOperator.Lt, end));
                     }
 
-                    await foreach (var page in PagesAsync(entity, filters, query, options.Prefetch, null, stop.Token).ConfigureAwait(false))
+                    await foreach (var page in PagesAsync(entity, filters, query.MaxRecords, query.IncludeFields, options.Prefetch, null, stop.Token).ConfigureAwait(false))
                     {
                         if (page.Items.Find(item => item.Id < from || item.Id >= (to ?? long.MaxValue)) is { } stray)
                         {

@@ -86,6 +86,17 @@ public sealed class StandaloneAutotaskClient : IAutotaskClient, IDisposable, IAs
         _client.UpdateAsync(patch, cancellationToken);
 
     /// <inheritdoc />
+    public Task<long> ReplaceAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity, IReplaceableEntity =>
+        _client.ReplaceAsync(entity, cancellationToken);
+
+    /// <inheritdoc />
+    public Task DeleteAsync<T>(long id, long? parentId = null, CancellationToken cancellationToken = default) where T : AutotaskEntity, IDeletableEntity =>
+        _client.DeleteAsync<T>(id, parentId, cancellationToken);
+
+    /// <inheritdoc />
+    public IAutotaskEntitySet EntitySet(string entityName) => _client.EntitySet(entityName);
+
+    /// <inheritdoc />
     public Task<EntityInformation> GetEntityInformationAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity =>
         _client.GetEntityInformationAsync<T>(cancellationToken);
 

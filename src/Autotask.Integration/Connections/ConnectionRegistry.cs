@@ -244,6 +244,6 @@ internal static class ConnectionSettings
         a.ImpersonationResourceId == b.ImpersonationResourceId && a.Currency == b.Currency && a.TimeZone == b.TimeZone &&
         a.HourlyRequestBudget == b.HourlyRequestBudget && a.MaxConcurrentRequestsPerEntity == b.MaxConcurrentRequestsPerEntity &&
         a.MaxRetryAttempts == b.MaxRetryAttempts && a.RetryBaseDelay == b.RetryBaseDelay && a.MaxRetryAfter == b.MaxRetryAfter &&
-        a.AttemptTimeout == b.AttemptTimeout && a.MetadataCacheDuration == b.MetadataCacheDuration && a.QueryMethod == b.QueryMethod &&
+        a.AttemptTimeout == b.AttemptTimeout && a.MetadataCacheDuration == b.MetadataCacheDuration && a.QueryMethod == b.QueryMethod && a.ValidateWrites == b.ValidateWrites &&
         a.WebhookSecretKey == b.WebhookSecretKey && a.WebhookReplayWindow == b.WebhookReplayWindow;
 }

@@ -140,6 +140,16 @@ public sealed class AutotaskConnectionOptions
     /// <summary>How long entity field and picklist metadata is cached. Default: 1 hour.</summary>
     public TimeSpan MetadataCacheDuration { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Whether typed creates, updates and replaces are checked against the instance's field metadata
+    /// (<c>{entity}/entityInformation/fields</c>, cached for <see cref="MetadataCacheDuration"/>) before they are sent:
+    /// a field that is unknown, required and missing, read-only, or not an active picklist value is refused with an
+    /// <see cref="AutotaskFieldException"/> naming it, and nothing is sent. It costs one metadata request per entity
+    /// per cache period. Records written through <see cref="IAutotaskClient.EntitySet(string)"/> are always checked.
+    /// Default: <c>false</c> (the models' types already check what the compiler can).
+    /// </summary>
+    public bool ValidateWrites { get; set; }
+
     /// <summary>How queries are sent. Default: <see cref="AutotaskQueryMethod.Post"/>.</summary>
     public AutotaskQueryMethod QueryMethod { get; set; } = AutotaskQueryMethod.Post;
 

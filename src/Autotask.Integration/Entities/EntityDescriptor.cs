@@ -1,41 +1,43 @@
+using System.Globalization;
 using System.Text.Json.Serialization.Metadata;
 using Autotask.Integration.Json;
 
 namespace Autotask.Integration.Entities;
 
-/// <summary>Where an entity that Autotask keeps under a parent is created and updated: <c>{ParentPath}/{parentId}/{ChildSegment}</c>.</summary>
-internal sealed record ParentRoute(string ParentPath, string ChildSegment, string ParentIdField);
-
-/// <summary>What the client knows of one entity model: its URL, what it can do, its serialiser metadata and field names.</summary>
-internal sealed class EntityDescriptor<T> where T : AutotaskEntity
+/// <summary>What paging needs of an entity: its URL segment, how to read a page of it, and a record's id.</summary>
+internal interface IPagedEntity<T>
 {
-    public static readonly EntityDescriptor<T> Instance = Create();
+    string Path { get; }
 
-    private EntityDescriptor(
-        string path,
-        JsonTypeInfo<T> typeInfo,
-        JsonTypeInfo<QueryResponse<T>> pageTypeInfo,
-        JsonTypeInfo<ItemResponse<T>> itemTypeInfo,
-        ParentRoute? parent,
-        Func<T, long?>? parentId,
-        bool canQuery = true,
-        bool canCreate = true,
-        bool canUpdate = true)
+    JsonTypeInfo<QueryResponse<T>> PageTypeInfo { get; }
+
+    long IdOf(T item);
+}
+
+/// <summary>What the client knows of one entity model: its catalogue entry (URLs and operations), serialiser metadata and field names.</summary>
+internal sealed class EntityDescriptor<T> : IPagedEntity<T> where T : AutotaskEntity
+{
+    public static readonly EntityDescriptor<T> Instance = new();
+
+    private readonly Dictionary<string, Func<object, object?>> _getters;
+
+    private EntityDescriptor()
     {
-        Path = path;
-        TypeInfo = typeInfo;
-        PageTypeInfo = pageTypeInfo;
-        ItemTypeInfo = itemTypeInfo;
-        Parent = parent;
-        ParentId = parentId;
-        CanQuery = canQuery;
-        CanCreate = canCreate;
-        CanUpdate = canUpdate;
-        FieldNames = new HashSet<string>(typeInfo.Properties.Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
+        Entity = EntityCatalog.ByType.GetValueOrDefault(typeof(T))
+            ?? throw new NotSupportedException($"{typeof(T).FullName} is not an Autotask entity this SDK models.");
+        var context = AutotaskEntityJsonContext.Default;
+        TypeInfo = (JsonTypeInfo<T>)context.GetTypeInfo(typeof(T))!;
+        PageTypeInfo = (JsonTypeInfo<QueryResponse<T>>)context.GetTypeInfo(typeof(QueryResponse<T>))!;
+        ItemTypeInfo = (JsonTypeInfo<ItemResponse<T>>)context.GetTypeInfo(typeof(ItemResponse<T>))!;
+        FieldNames = new HashSet<string>(TypeInfo.Properties.Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
+        _getters = TypeInfo.Properties.Where(p => p.Get is not null)
+            .ToDictionary(p => p.Name, p => p.Get!, StringComparer.OrdinalIgnoreCase);
     }
 
+    public CatalogEntity Entity { get; }
+
     /// <summary>The entity's URL segment, such as <c>Companies</c>.</summary>
-    public string Path { get; }
+    public string Path => Entity.Name;
 
     public JsonTypeInfo<T> TypeInfo { get; }
 
@@ -43,47 +45,37 @@ internal sealed class EntityDescriptor<T> where T : AutotaskEntity
 
     public JsonTypeInfo<ItemResponse<T>> ItemTypeInfo { get; }
 
-    public ParentRoute? Parent { get; }
+    public long IdOf(T item) => item.Id;
 
-    public Func<T, long?>? ParentId { get; }
-
-    public bool CanQuery { get; }
-
-    public bool CanCreate { get; }
-
-    public bool CanUpdate { get; }
+    public bool CanQuery => Entity.Operations.HasFlag(EntityOperations.Query);
 
     /// <summary>The wire names of the model's properties.</summary>
     public IReadOnlySet<string> FieldNames { get; }
 
-    private static EntityDescriptor<T> Create()
-    {
-        var c = AutotaskJsonContext.Default;
-        object descriptor = typeof(T).Name switch
-        {
-            nameof(Company) => new EntityDescriptor<Company>("Companies", c.Company, c.QueryResponseCompany, c.ItemResponseCompany, null, null),
-            nameof(Contact) => new EntityDescriptor<Contact>("Contacts", c.Contact, c.QueryResponseContact, c.ItemResponseContact,
-                new ParentRoute("Companies", "Contacts", "companyID"), x => x.CompanyId),
-            nameof(Contract) => new EntityDescriptor<Contract>("Contracts", c.Contract, c.QueryResponseContract, c.ItemResponseContract, null, null),
-            nameof(ContractService) => new EntityDescriptor<ContractService>("ContractServices", c.ContractService, c.QueryResponseContractService, c.ItemResponseContractService,
-                new ParentRoute("Contracts", "Services", "contractID"), x => x.ContractId),
-            nameof(ContractServiceUnit) => new EntityDescriptor<ContractServiceUnit>("ContractServiceUnits", c.ContractServiceUnit, c.QueryResponseContractServiceUnit, c.ItemResponseContractServiceUnit,
-                null, null, canCreate: false, canUpdate: false),
-            nameof(ContractServiceAdjustment) => new EntityDescriptor<ContractServiceAdjustment>("ContractServiceAdjustments", c.ContractServiceAdjustment, c.QueryResponseContractServiceAdjustment, c.ItemResponseContractServiceAdjustment,
-                new ParentRoute("Contracts", "ServiceAdjustments", "contractID"), x => x.ContractId, canQuery: false, canUpdate: false),
-            nameof(Service) => new EntityDescriptor<Service>("Services", c.Service, c.QueryResponseService, c.ItemResponseService, null, null),
-            nameof(Ticket) => new EntityDescriptor<Ticket>("Tickets", c.Ticket, c.QueryResponseTicket, c.ItemResponseTicket, null, null),
-            nameof(TicketNote) => new EntityDescriptor<TicketNote>("TicketNotes", c.TicketNote, c.QueryResponseTicketNote, c.ItemResponseTicketNote,
-                new ParentRoute("Tickets", "Notes", "ticketID"), x => x.TicketId),
-            nameof(Resource) => new EntityDescriptor<Resource>("Resources", c.Resource, c.QueryResponseResource, c.ItemResponseResource, null, null, canCreate: false),
-            _ => throw new NotSupportedException($"{typeof(T).Name} is not an Autotask entity this SDK models."),
-        };
+    /// <summary>The value of the field holding the parent's id, or <c>null</c> when it is not set.</summary>
+    public long? ParentIdOf(T entity, CatalogChild route) =>
+        _getters.TryGetValue(route.ParentIdField!, out var get) && get(entity) is { } value
+            ? Convert.ToInt64(value, CultureInfo.InvariantCulture)
+            : null;
 
-        if (descriptor is not EntityDescriptor<T> typed)
+    /// <summary>
+    /// The URL (relative to the zone's API root) of an operation: the entity's own, or its parent's child URL when only
+    /// that allows the operation, which then needs the parent's id.
+    /// </summary>
+    public string UrlFor(EntityOperations operation, long? parentId, string parameterName)
+    {
+        if (Entity.RouteFor(operation) is not { } route)
         {
-            throw new NotSupportedException($"{typeof(T).FullName} is not an Autotask entity this SDK models.");
+            return Path;
         }
 
-        return typed;
+        if (parentId is not > 0)
+        {
+            throw new ArgumentException(
+                $"{typeof(T).Name} is {operation.ToString().ToLowerInvariant()}d under its parent ({route.Parent}/{{id}}/{route.Segment}), so {route.ParentIdField} must be set.",
+                parameterName);
+        }
+
+        return $"{route.Parent}/{parentId.Value.ToString(CultureInfo.InvariantCulture)}/{route.Segment}";
     }
 }

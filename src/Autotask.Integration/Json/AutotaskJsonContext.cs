@@ -6,8 +6,9 @@ using NodaTime;
 namespace Autotask.Integration.Json;
 
 /// <summary>
-/// The one source-generated serialiser context of the SDK: every model and wire shape, camelCase names,
-/// nulls left out of bodies, unknown properties ignored, NodaTime values in Autotask's formats, scalars read tolerantly.
+/// The source-generated serialiser context of the SDK's wire shapes and values; the entity models are in the
+/// generated <see cref="AutotaskEntityJsonContext"/>, with the same options: camelCase names, nulls left out of
+/// bodies, unknown properties ignored, NodaTime values in Autotask's formats, scalars read tolerantly.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -18,36 +19,9 @@ namespace Autotask.Integration.Json;
         typeof(TolerantNumberConverter<int>), typeof(TolerantNumberConverter<long>), typeof(TolerantNumberConverter<decimal>), typeof(TolerantBooleanConverter),
         typeof(PicklistValueConverter<CompanyType>), typeof(PicklistValueConverter<ContractType>), typeof(PicklistValueConverter<ContractStatus>),
         typeof(PicklistValueConverter<TicketPriority>), typeof(PicklistValueConverter<TicketStatus>)])]
-[JsonSerializable(typeof(Company))]
-[JsonSerializable(typeof(ItemResponse<Company>))]
-[JsonSerializable(typeof(QueryResponse<Company>))]
-[JsonSerializable(typeof(Contact))]
-[JsonSerializable(typeof(ItemResponse<Contact>))]
-[JsonSerializable(typeof(QueryResponse<Contact>))]
-[JsonSerializable(typeof(Contract))]
-[JsonSerializable(typeof(ItemResponse<Contract>))]
-[JsonSerializable(typeof(QueryResponse<Contract>))]
-[JsonSerializable(typeof(ContractService))]
-[JsonSerializable(typeof(ItemResponse<ContractService>))]
-[JsonSerializable(typeof(QueryResponse<ContractService>))]
-[JsonSerializable(typeof(ContractServiceUnit))]
-[JsonSerializable(typeof(ItemResponse<ContractServiceUnit>))]
-[JsonSerializable(typeof(QueryResponse<ContractServiceUnit>))]
-[JsonSerializable(typeof(ContractServiceAdjustment))]
-[JsonSerializable(typeof(ItemResponse<ContractServiceAdjustment>))]
-[JsonSerializable(typeof(QueryResponse<ContractServiceAdjustment>))]
-[JsonSerializable(typeof(Service))]
-[JsonSerializable(typeof(ItemResponse<Service>))]
-[JsonSerializable(typeof(QueryResponse<Service>))]
-[JsonSerializable(typeof(Ticket))]
-[JsonSerializable(typeof(ItemResponse<Ticket>))]
-[JsonSerializable(typeof(QueryResponse<Ticket>))]
-[JsonSerializable(typeof(TicketNote))]
-[JsonSerializable(typeof(ItemResponse<TicketNote>))]
-[JsonSerializable(typeof(QueryResponse<TicketNote>))]
-[JsonSerializable(typeof(Resource))]
-[JsonSerializable(typeof(ItemResponse<Resource>))]
-[JsonSerializable(typeof(QueryResponse<Resource>))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
+[JsonSerializable(typeof(QueryResponse<System.Text.Json.Nodes.JsonObject>))]
+[JsonSerializable(typeof(ItemResponse<System.Text.Json.Nodes.JsonObject>))]
 [JsonSerializable(typeof(CountResponse))]
 [JsonSerializable(typeof(ItemIdResponse))]
 [JsonSerializable(typeof(ErrorResponse))]

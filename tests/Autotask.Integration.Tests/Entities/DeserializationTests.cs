@@ -16,7 +16,7 @@ public sealed class DeserializationTests
              "brandNewField":{"nested":[1,2,3]},"userDefinedFields":[{"name":"Vendor Ref","value":"A-1"},{"name":"Empty","value":null}]}}
             """;
 
-        var ticket = JsonSerializer.Deserialize(json, AutotaskJsonContext.Default.ItemResponseTicket)!.Item!;
+        var ticket = JsonSerializer.Deserialize(json, AutotaskEntityJsonContext.Default.ItemResponseTicket)!.Item!;
 
         Assert.Equal(12, ticket.CompanyId);
         Assert.Equal(8, ticket.QueueId);
@@ -33,7 +33,7 @@ public sealed class DeserializationTests
     {
         const string json = """{"item":{"id":1,"contractID":2,"contractServiceID":3,"startDate":"2026-12-01T00:00:00","endDate":"2026-12-31","units":17}}""";
 
-        var unit = JsonSerializer.Deserialize(json, AutotaskJsonContext.Default.ItemResponseContractServiceUnit)!.Item!;
+        var unit = JsonSerializer.Deserialize(json, AutotaskEntityJsonContext.Default.ItemResponseContractServiceUnit)!.Item!;
 
         Assert.Equal(new LocalDate(2026, 12, 1), unit.StartDate);
         Assert.Equal(new LocalDate(2026, 12, 31), unit.EndDate);
@@ -42,12 +42,12 @@ public sealed class DeserializationTests
 
     [Fact]
     public void A_malformed_date_is_a_json_error() =>
-        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"item":{"id":1,"createDate":"yesterday"}}""", AutotaskJsonContext.Default.ItemResponseCompany));
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"item":{"id":1,"createDate":"yesterday"}}""", AutotaskEntityJsonContext.Default.ItemResponseCompany));
 
     [Fact]
     public void Numbers_sent_as_strings_are_read()
     {
-        var company = JsonSerializer.Deserialize("""{"item":{"id":"5","companyType":"1"}}""", AutotaskJsonContext.Default.ItemResponseCompany)!.Item!;
+        var company = JsonSerializer.Deserialize("""{"item":{"id":"5","companyType":"1"}}""", AutotaskEntityJsonContext.Default.ItemResponseCompany)!.Item!;
         Assert.Equal(5, company.Id);
         Assert.Equal(CompanyType.Customer, company.CompanyType);
     }

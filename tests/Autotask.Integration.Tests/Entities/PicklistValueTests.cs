@@ -15,16 +15,16 @@ public sealed class PicklistValueTests
     [Fact]
     public void Well_known_values_and_tenant_values_read_and_write_as_their_ids()
     {
-        var ticket = JsonSerializer.Deserialize("""{"id":5,"status":"5","priority":99,"queueID":8}""", AutotaskJsonContext.Default.Ticket)!;
+        var ticket = JsonSerializer.Deserialize("""{"id":5,"status":"5","priority":99,"queueID":8}""", AutotaskEntityJsonContext.Default.Ticket)!;
 
         Assert.Equal(TicketStatus.Complete, ticket.Status);
         Assert.Equal(99, ticket.Priority!.Value.Value);
         Assert.NotEqual(TicketPriority.Critical, ticket.Priority);
-        var written = JsonSerializer.Serialize(ticket, AutotaskJsonContext.Default.Ticket);
+        var written = JsonSerializer.Serialize(ticket, AutotaskEntityJsonContext.Default.Ticket);
         Assert.Contains("\"status\":5,", written, StringComparison.Ordinal);
         Assert.Contains("\"priority\":99,", written, StringComparison.Ordinal);
 
-        var unreadable = JsonSerializer.Deserialize("""{"id":6,"status":"closed","priority":1.5}""", AutotaskJsonContext.Default.Ticket)!;
+        var unreadable = JsonSerializer.Deserialize("""{"id":6,"status":"closed","priority":1.5}""", AutotaskEntityJsonContext.Default.Ticket)!;
         Assert.Null(unreadable.Status);
         Assert.Null(unreadable.Priority);
     }
@@ -59,15 +59,15 @@ public sealed class PicklistValueTests
     [Fact]
     public void A_contacts_active_flag_is_a_boolean_in_the_model_and_1_or_0_on_the_wire()
     {
-        var active = JsonSerializer.Deserialize("""{"id":1,"isActive":1}""", AutotaskJsonContext.Default.Contact)!;
-        var inactive = JsonSerializer.Deserialize("""{"id":2,"isActive":0}""", AutotaskJsonContext.Default.Contact)!;
-        var odd = JsonSerializer.Deserialize("""{"id":3,"isActive":7}""", AutotaskJsonContext.Default.Contact)!;
+        var active = JsonSerializer.Deserialize("""{"id":1,"isActive":1}""", AutotaskEntityJsonContext.Default.Contact)!;
+        var inactive = JsonSerializer.Deserialize("""{"id":2,"isActive":0}""", AutotaskEntityJsonContext.Default.Contact)!;
+        var odd = JsonSerializer.Deserialize("""{"id":3,"isActive":7}""", AutotaskEntityJsonContext.Default.Contact)!;
 
         Assert.True(active.IsActive);
         Assert.False(inactive.IsActive);
         Assert.Null(odd.IsActive);
-        Assert.Contains("\"isActive\":1", JsonSerializer.Serialize(active, AutotaskJsonContext.Default.Contact), StringComparison.Ordinal);
-        Assert.Contains("\"isActive\":0", JsonSerializer.Serialize(inactive, AutotaskJsonContext.Default.Contact), StringComparison.Ordinal);
+        Assert.Contains("\"isActive\":1", JsonSerializer.Serialize(active, AutotaskEntityJsonContext.Default.Contact), StringComparison.Ordinal);
+        Assert.Contains("\"isActive\":0", JsonSerializer.Serialize(inactive, AutotaskEntityJsonContext.Default.Contact), StringComparison.Ordinal);
 
         Assert.Equal(
             """{"filter":[{"op":"eq","field":"isActive","value":1}]}""",

@@ -18,7 +18,7 @@ public sealed class WireFormatAgreementTests
         var count = 0;
         foreach (var entity in entities)
         {
-            var client = JsonSerializer.Serialize(entity, AutotaskJsonContext.Default.GetTypeInfo(typeof(T))!);
+            var client = JsonSerializer.Serialize(entity, AutotaskEntityJsonContext.Default.GetTypeInfo(typeof(T))!);
             var simulator = JsonSerializer.Serialize(entity, SimulatorJsonContext.Default.GetTypeInfo(typeof(T))!);
             Assert.Equal(client, simulator);
             count++;
