@@ -50,6 +50,13 @@ public static partial class CatalogueGenerator
         ["UserDefinedFields/{parentId}/ListItems"] = "udfFieldId",
     };
 
+    /// <summary>
+    /// Webhook entities the published description predates: Autotask documents webhooks for configuration items and
+    /// tickets with the company webhook's shape (CompanyWebhooks, its Fields, UdfFields and ExcludedResources), so
+    /// they are added from it. See ../shared/docs/autotask-api.md, Webhooks.
+    /// </summary>
+    private static readonly string[] WebhookKindsAddedFromCompanyShape = ["ConfigurationItem", "Ticket"];
+
     private static readonly string[] OperationOrder = ["query", "count", "get", "create", "update", "replace", "delete", "list"];
 
     /// <summary>One entity of the catalogue.</summary>
@@ -86,6 +93,24 @@ public static partial class CatalogueGenerator
                     c.GetProperty("ops").EnumerateArray().Select(o => o.GetString()!).ToArray())).ToArray(),
                 e.GetProperty("fields").EnumerateArray().Select(f => new Field(f.GetProperty("name").GetString()!, f.GetProperty("type").GetString()!)).ToArray(),
                 e.TryGetProperty("udfs", out var udfs) && udfs.ValueKind == JsonValueKind.True));
+        }
+
+        foreach (var kind in WebhookKindsAddedFromCompanyShape)
+        {
+            foreach (var company in entities.Where(e => e.Name.StartsWith("CompanyWebhook", StringComparison.Ordinal)).ToArray())
+            {
+                if (entities.Any(e => e.Name == kind + company.Name["Company".Length..]))
+                {
+                    continue;
+                }
+
+                entities.Add(company with
+                {
+                    Name = kind + company.Name["Company".Length..],
+                    Model = kind + company.Model!["Company".Length..],
+                    Children = company.Children.Select(c => c with { Url = kind + c.Url["Company".Length..], Parent = kind + c.Parent["Company".Length..] }).ToArray(),
+                });
+            }
         }
 
         return entities;

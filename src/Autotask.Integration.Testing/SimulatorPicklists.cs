@@ -20,6 +20,19 @@ internal static class SimulatorPicklists
         Add(data, "TicketNotes", "noteType", (1, "Task Summary"), (2, "Task Notes"), (3, "Task Detail"));
         Add(data, "TicketNotes", "publish", (1, "All Autotask Users"), (2, "Internal Project Team"), (3, "Internal Users Only"));
         data.AddUserDefinedField("Companies", "Customer Code");
+
+        // A webhook subscribes to fields by id: the fieldID picklist of {Kind}WebhookFields lists the entity's fields.
+        foreach (var (webhookFields, entity) in new[]
+        {
+            ("CompanyWebhookFields", "Companies"), ("ContactWebhookFields", "Contacts"),
+            ("ConfigurationItemWebhookFields", "ConfigurationItems"), ("TicketWebhookFields", "Tickets"),
+        })
+        {
+            if (Engine.SimulatorCatalog.ByName.TryGetValue(entity, out var catalogued))
+            {
+                Add(data, webhookFields, "fieldID", [.. catalogued.Fields.Keys.Where(f => f != "id").Order(StringComparer.Ordinal).Select((f, i) => (i + 1, f))]);
+            }
+        }
     }
 
     private static void Add(SimulatorData data, string entity, string field, params (int Value, string Label)[] values)

@@ -68,6 +68,12 @@ public static class AuditOperations
 
     /// <summary>Audit operation of a test ticket.</summary>
     public const string SendTestTicket = "Send Test Ticket";
+
+    /// <summary>An Autotask webhook was created or brought up to date from code.</summary>
+    public const string RegisterWebhook = "Register Webhook";
+
+    /// <summary>An Autotask webhook was deleted from code.</summary>
+    public const string DeleteWebhook = "Delete Webhook";
 }
 
 /// <summary>One audited operation: what was done, for which connection and ids, with what outcome. Never a credential.</summary>

@@ -159,6 +159,14 @@ internal sealed partial class AutotaskClient
             string operation, HttpMethod method, EntityOperations kind, WriteKind write, JsonObject record, long? parentId, string parameterName, CancellationToken cancellationToken)
         {
             var path = PathFor(kind, parentId, record, parameterName);
+            if (catalogued?.RouteFor(kind) is { ParentIdField: { } parentField } && parentId is { } parent &&
+                !record.Any(p => p.Key.Equals(parentField, StringComparison.OrdinalIgnoreCase)))
+            {
+                // The parent's id is in the URL; the record carries it too, as a typed child does.
+                record = (JsonObject)record.DeepClone();
+                record[parentField] = parent;
+            }
+
             var fields = await client.LoadFieldsAsync(name, "fields", cancellationToken).ConfigureAwait(false);
             FieldValidator.Validate(name, fields, record, write);
             using var activity = client.StartActivity(operation, name);

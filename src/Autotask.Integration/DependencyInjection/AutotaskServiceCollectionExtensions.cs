@@ -113,6 +113,8 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton(sp => new AutotaskWebhookReceiver(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<DatabaseBinding>()));
         services.TryAddSingleton<IAutotaskWebhookReceiver>(sp => sp.GetRequiredService<AutotaskWebhookReceiver>());
+        services.TryAddSingleton<IAutotaskWebhooks>(sp => new AutotaskWebhooks(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<DatabaseBinding>(),
+            sp.GetRequiredService<IAutotaskConnectionStore>(), sp.GetRequiredService<ConnectionRegistry>(), sp.GetRequiredService<AuditTrail>()));
         services.TryAddSingleton(sp => new QuantitySyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DatabaseBinding>()));
         services.TryAddSingleton<IQuantitySyncEngine>(sp => sp.GetRequiredService<QuantitySyncEngine>());

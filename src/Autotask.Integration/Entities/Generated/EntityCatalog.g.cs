@@ -170,6 +170,14 @@ internal static partial class EntityCatalog
         new("UserDefinedFieldListItems", typeof(UserDefinedFieldListItem), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get, [new("UserDefinedFields", "ListItems", EntityOperations.Get | EntityOperations.Create | EntityOperations.Update | EntityOperations.Replace | EntityOperations.List, "udfFieldId")]),
         new("WebhookEventErrorLogs", typeof(WebhookEventErrorLog), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get | EntityOperations.Delete, []),
         new("WorkTypeModifiers", typeof(WorkTypeModifier), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get | EntityOperations.Update | EntityOperations.Replace, []),
+        new("ConfigurationItemWebhookExcludedResources", typeof(ConfigurationItemWebhookExcludedResource), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get, [new("ConfigurationItemWebhooks", "ExcludedResources", EntityOperations.Get | EntityOperations.Create | EntityOperations.Delete | EntityOperations.List, "webhookID")]),
+        new("ConfigurationItemWebhookFields", typeof(ConfigurationItemWebhookField), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get, [new("ConfigurationItemWebhooks", "Fields", EntityOperations.Get | EntityOperations.Create | EntityOperations.Update | EntityOperations.Replace | EntityOperations.Delete | EntityOperations.List, "webhookID")]),
+        new("ConfigurationItemWebhookUdfFields", typeof(ConfigurationItemWebhookUdfField), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get, [new("ConfigurationItemWebhooks", "UdfFields", EntityOperations.Get | EntityOperations.Create | EntityOperations.Update | EntityOperations.Replace | EntityOperations.Delete | EntityOperations.List, "webhookID")]),
+        new("ConfigurationItemWebhooks", typeof(ConfigurationItemWebhook), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get | EntityOperations.Create | EntityOperations.Update | EntityOperations.Replace | EntityOperations.Delete, []),
+        new("TicketWebhookExcludedResources", typeof(TicketWebhookExcludedResource), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get, [new("TicketWebhooks", "ExcludedResources", EntityOperations.Get | EntityOperations.Create | EntityOperations.Delete | EntityOperations.List, "webhookID")]),
+        new("TicketWebhookFields", typeof(TicketWebhookField), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get, [new("TicketWebhooks", "Fields", EntityOperations.Get | EntityOperations.Create | EntityOperations.Update | EntityOperations.Replace | EntityOperations.Delete | EntityOperations.List, "webhookID")]),
+        new("TicketWebhookUdfFields", typeof(TicketWebhookUdfField), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get, [new("TicketWebhooks", "UdfFields", EntityOperations.Get | EntityOperations.Create | EntityOperations.Update | EntityOperations.Replace | EntityOperations.Delete | EntityOperations.List, "webhookID")]),
+        new("TicketWebhooks", typeof(TicketWebhook), EntityOperations.Query | EntityOperations.Count | EntityOperations.Get | EntityOperations.Create | EntityOperations.Update | EntityOperations.Replace | EntityOperations.Delete, []),
     ];
 }
 
@@ -660,4 +668,28 @@ internal static partial class EntityCatalog
 [JsonSerializable(typeof(WorkTypeModifier))]
 [JsonSerializable(typeof(QueryResponse<WorkTypeModifier>))]
 [JsonSerializable(typeof(ItemResponse<WorkTypeModifier>))]
+[JsonSerializable(typeof(ConfigurationItemWebhookExcludedResource))]
+[JsonSerializable(typeof(QueryResponse<ConfigurationItemWebhookExcludedResource>))]
+[JsonSerializable(typeof(ItemResponse<ConfigurationItemWebhookExcludedResource>))]
+[JsonSerializable(typeof(ConfigurationItemWebhookField))]
+[JsonSerializable(typeof(QueryResponse<ConfigurationItemWebhookField>))]
+[JsonSerializable(typeof(ItemResponse<ConfigurationItemWebhookField>))]
+[JsonSerializable(typeof(ConfigurationItemWebhookUdfField))]
+[JsonSerializable(typeof(QueryResponse<ConfigurationItemWebhookUdfField>))]
+[JsonSerializable(typeof(ItemResponse<ConfigurationItemWebhookUdfField>))]
+[JsonSerializable(typeof(ConfigurationItemWebhook))]
+[JsonSerializable(typeof(QueryResponse<ConfigurationItemWebhook>))]
+[JsonSerializable(typeof(ItemResponse<ConfigurationItemWebhook>))]
+[JsonSerializable(typeof(TicketWebhookExcludedResource))]
+[JsonSerializable(typeof(QueryResponse<TicketWebhookExcludedResource>))]
+[JsonSerializable(typeof(ItemResponse<TicketWebhookExcludedResource>))]
+[JsonSerializable(typeof(TicketWebhookField))]
+[JsonSerializable(typeof(QueryResponse<TicketWebhookField>))]
+[JsonSerializable(typeof(ItemResponse<TicketWebhookField>))]
+[JsonSerializable(typeof(TicketWebhookUdfField))]
+[JsonSerializable(typeof(QueryResponse<TicketWebhookUdfField>))]
+[JsonSerializable(typeof(ItemResponse<TicketWebhookUdfField>))]
+[JsonSerializable(typeof(TicketWebhook))]
+[JsonSerializable(typeof(QueryResponse<TicketWebhook>))]
+[JsonSerializable(typeof(ItemResponse<TicketWebhook>))]
 internal sealed partial class AutotaskEntityJsonContext : JsonSerializerContext;
