@@ -11,6 +11,7 @@ internal static class SampleCommandLine
         ("tour", "The client on its own: connection test, a paged query, picklists and metadata."),
         ("reseller", "A licence reseller: map customers, offers and subscriptions, then sync quantities as contract service adjustments."),
         ("alerts", "A backup or monitoring service: alerts become tickets, repeats become notes, a daily digest and a test ticket."),
+        ("devices", "A backup service's devices: a configuration item per device of a mapped customer, once, and a webhook for ticket updates."),
         ("inbound", "A channel platform: pull active customers and their contracts, incrementally."),
         ("portal", "A multi-tenant vendor portal on the simulator: partners link their own Autotask at run time (Test and Save), sync, rotate a secret, unlink."),
     ];

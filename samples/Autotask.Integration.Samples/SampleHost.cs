@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Testing;
 using Microsoft.Extensions.Configuration;
@@ -30,7 +31,9 @@ internal static class SampleHost
     {
         var builder = simulator is null
             ? services.AddAutotaskIntegration(configuration.GetSection("Autotask"))
-            : services.AddAutotaskIntegration(o => simulator.AddConnection(o, "simulator")).UseSimulator(simulator);
+            // On the simulator, webhooks are signed with a key made for this run; a real connection takes its WebhookSecretKey from configuration.
+            : services.AddAutotaskIntegration(o => simulator.AddConnection(o, "simulator", c => c.WebhookSecretKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32))))
+                .UseSimulator(simulator);
         builder.UseSqliteStore(storePath).AddAuditSink(runAudit);
         builder.AddAlertTickets(o =>
         {

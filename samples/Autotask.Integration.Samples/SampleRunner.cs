@@ -9,12 +9,12 @@ namespace Autotask.Integration.Samples;
 /// <summary>Runs the sample commands and turns failures into plain words and an exit code.</summary>
 internal static class SampleRunner
 {
-    public const string Usage = "usage: dotnet run --project samples/Autotask.Integration.Samples [all|tour|reseller|alerts|inbound] [--allow-writes]";
+    public const string Usage = "usage: dotnet run --project samples/Autotask.Integration.Samples [all|tour|reseller|alerts|devices|inbound] [--allow-writes]";
 
     /// <summary>Runs a command for every connection; 0 on success, 1 on an Autotask or mapping failure, 2 when cancelled, 3 on bad usage.</summary>
     public static async Task<int> RunAsync(IServiceProvider services, string command, TextWriter output, bool allowWrites, InMemoryAuditSink? runAudit, CancellationToken cancellationToken)
     {
-        if (command is not ("all" or "tour" or "reseller" or "alerts" or "inbound"))
+        if (command is not ("all" or "tour" or "reseller" or "alerts" or "devices" or "inbound"))
         {
             await output.WriteLineAsync($"Unknown command '{command}'. {Usage}");
             return 3;
@@ -42,6 +42,11 @@ internal static class SampleRunner
                 if (command is "all" or "alerts")
                 {
                     await AlertsSample.RunAsync(services, connection, output, allowWrites, cancellationToken);
+                }
+
+                if (command is "all" or "devices")
+                {
+                    await DevicesSample.RunAsync(services, connection, output, allowWrites, cancellationToken);
                 }
 
                 if (command is "all" or "inbound")

@@ -52,6 +52,30 @@ public sealed class SampleTests : IDisposable
         Assert.Contains("== Audit trail of this run", output, StringComparison.Ordinal);
         Assert.Single(simulator.AppliedAdjustments);
         Assert.Contains(simulator.Data.All<Ticket>(), t => t.Title!.StartsWith("[TEST]", StringComparison.Ordinal));
+        Assert.Contains("brought up to date rather than duplicated", output, StringComparison.Ordinal);
+        Assert.Equal(DevicesSample.Devices.Select(d => d.Serial), simulator.Data.Records("ConfigurationItems").Select(r => (string?)r["referenceNumber"]));
+        Assert.Single(simulator.Data.Records("TicketWebhooks"));
+    }
+
+    [Fact]
+    public async Task The_devices_sample_files_each_device_once_and_one_ticket_webhook()
+    {
+        await using var simulator = AutotaskSimulator.Create(seed: 42);
+
+        var (exit, output) = await Run(simulator, "devices");
+        var (again, secondOutput) = await Run(simulator, "devices");
+
+        Assert.Equal((0, 0), (exit, again));
+        Assert.Contains("Created the product 'Backup appliance'", output, StringComparison.Ordinal);
+        Assert.Equal(3, secondOutput.Split("already there").Length - 1);
+        Assert.Equal(3, simulator.Requests.Count(r => r.Method == "POST" && r.Path.EndsWith("/ConfigurationItems", StringComparison.Ordinal)));
+        var items = simulator.Data.Records("ConfigurationItems");
+        Assert.Equal(3, items.Count);
+        var company = Assert.Single(items.Select(i => (long)i["companyID"]!).Distinct());
+        Assert.Contains(simulator.Data.All<Company>(), c => c.Id == company);
+        var webhook = Assert.Single(simulator.Data.Records("TicketWebhooks"));
+        Assert.Equal(DevicesSample.ReceiverFor("simulator").ToString(), (string?)webhook["webhookUrl"]);
+        Assert.Equal(5, simulator.Data.Records("TicketWebhookFields").Count);
     }
 
     [Fact]
@@ -74,6 +98,7 @@ public sealed class SampleTests : IDisposable
     [InlineData("tour")]
     [InlineData("reseller")]
     [InlineData("alerts")]
+    [InlineData("devices")]
     [InlineData("inbound")]
     public async Task Each_command_runs_on_its_own(string command)
     {
