@@ -18,6 +18,13 @@ if (args is ["cold"])
     return;
 }
 
+if (args is ["cold-json"])
+{
+    // What the generated serialiser context of every entity costs a fresh process (not a BenchmarkDotNet run): see ColdEntityJson.
+    Autotask.Integration.Benchmarks.ColdEntityJson.Run(Console.Out);
+    return;
+}
+
 var config = DefaultConfig.Instance
     .WithArtifactsPath(Path.Combine("benchmarks", "results"))
     .AddExporter(MarkdownExporter.GitHub);

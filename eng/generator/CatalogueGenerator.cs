@@ -329,6 +329,7 @@ public static partial class CatalogueGenerator
         w.Append("    ];\n}\n\n");
         w.Append("/// <summary>The source-generated serialiser metadata of every entity model, a record and its page and item envelopes.</summary>\n");
         w.Append("[JsonSourceGenerationOptions(\n");
+        w.Append("    GenerationMode = JsonSourceGenerationMode.Metadata,\n");
         w.Append("    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,\n");
         w.Append("    PropertyNameCaseInsensitive = true,\n");
         w.Append("    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,\n");

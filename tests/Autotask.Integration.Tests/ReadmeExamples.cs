@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Autotask.Integration.Alerts;
 using Autotask.Integration.Connections;
 using Autotask.Integration.Entities;
@@ -161,6 +162,42 @@ public sealed class ReadmeExamples
         Assert.Single(simulator.Data.All<Ticket>());
     }
 
+    [Fact]
+    public async Task Every_entity_example_runs_as_written()
+    {
+        await using var sim = SimulatorHarness.Create(connection: c => c.WebhookSecretKey = "readme-example-webhook-key", name: "contoso");
+        var client = sim.Client;
+        var webhooks = sim.Services.GetRequiredService<IAutotaskWebhooks>();
+        var ct = TestContext.Current.CancellationToken;
+        var companyId = sim.Simulator.Data.All<Company>()[0].Id;
+        var productId = sim.Simulator.Data.AddRecord("Products", new JsonObject { ["name"] = "Backup appliance", ["isActive"] = true });
+        var ticket = sim.Simulator.Data.Add(new Ticket { CompanyId = companyId, Title = "Backup failed", Description = "Nightly", Status = 1, Priority = 2 });
+        var contactId = sim.Simulator.Data.Add(new Contact { CompanyId = companyId, FirstName = "Pat", LastName = "Lee", IsActive = true }).Id;
+
+        // snippet: entities
+        // Every entity of the REST API has a model; what it supports is an interface the compiler checks.
+        var id = await client.CreateAsync(new ConfigurationItem { CompanyId = companyId, ProductId = productId, ReferenceTitle = "NAS-01", IsActive = true }, ct);
+        await client.CreateAsync(new ConfigurationItemNote { ConfigurationItemId = id, Title = "Installed", NoteType = 1 }, ct); // POST ConfigurationItems/{id}/Notes
+        await foreach (var item in client.QueryAsync(new AutotaskQuery<ConfigurationItem>().Where(Filter<ConfigurationItem>.Eq(c => c.CompanyId, companyId)), ct)) { }
+        await client.ReplaceAsync(ticket with { Title = "Backup fixed", Description = null }, ct);   // PUT: what is null becomes empty
+        await client.DeleteAsync<Contact>(contactId, parentId: companyId, ct);                         // DELETE Companies/{id}/Contacts/{contactId}
+
+        // What the models lack, by name: JSON records whose fields are checked against the instance's own metadata first.
+        var items = client.EntitySet("ConfigurationItems");
+        await items.UpdateAsync(id, new JsonObject { ["location"] = "Rack 4" }, cancellationToken: ct);  // AutotaskFieldException names a wrong field
+
+        // Webhooks from code: registering again changes the one webhook; callouts are signed with the connection's key.
+        await webhooks.RegisterAsync("contoso", new AutotaskWebhookDefinition { Entity = AutotaskWebhookEntity.Ticket,
+            ReceiverUrl = new Uri("https://vendor.example/autotask/contoso"), SubscribedFields = ["status", "priority"] }, ct);
+        // end snippet
+
+        Assert.Equal("Rack 4", (string?)sim.Simulator.Data.Records("ConfigurationItems").Single()["location"]);
+        Assert.Single(sim.Simulator.Data.Records("ConfigurationItemNotes"));
+        Assert.Null(sim.Simulator.Data.Get<Ticket>(ticket.Id)!.Description);
+        Assert.Null(sim.Simulator.Data.Get<Contact>(contactId));
+        Assert.Equal("readme-example-webhook-key", (string?)sim.Simulator.Data.Records("TicketWebhooks").Single()["secretKey"]);
+    }
+
     /// <summary>What a vendor's platform does with a change; stands in for the vendor's own code.</summary>
     public interface IVendorPlatform
     {
@@ -242,7 +279,7 @@ public sealed class ReadmeExamples
     {
         // The README's C# blocks are copied from the snippet regions above, never typed by hand. Set
         // AUTOTASK_UPDATE_README=1 and run this test to write them into the README after changing the code here.
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var readmePath = Path.Combine(root, "README.md");
         var readme = File.ReadAllText(readmePath);
         var snippets = ReadmeSnippets.FromCode(File.ReadAllText(Path.Combine(root, "tests", "Autotask.Integration.Tests", "ReadmeExamples.cs")));
@@ -257,16 +294,5 @@ public sealed class ReadmeExamples
         Assert.Equal(expected, readme);
         Assert.Equal(ReadmeSnippets.CountCSharpBlocks(readme), ReadmeSnippets.CountMarkedBlocks(readme));
         Assert.Equal(snippets.Keys.Order(), ReadmeSnippets.MarkedNames(readme).Order());
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Autotask.Integration.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new DirectoryNotFoundException("The repository root (with Autotask.Integration.sln) was not found.");
     }
 }

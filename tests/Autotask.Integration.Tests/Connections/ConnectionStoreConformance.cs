@@ -75,7 +75,7 @@ public abstract class ConnectionStoreConformance : IAsyncLifetime
     public async Task Each_setting_changed_alone_is_kept_by_the_store_and_seen_as_a_change()
     {
         var properties = typeof(AutotaskConnectionOptions).GetProperties().Where(p => p.CanWrite).ToList();
-        Assert.Equal(17, properties.Count); // a new setting must be added to the store's JSON and to ConnectionSettings.Same
+        Assert.Equal(18, properties.Count); // a new setting must be added to the store's JSON and to ConnectionSettings.Same
         await Store.AddAsync("partner-1", Settings(), Ct);
         foreach (var property in properties)
         {
@@ -96,6 +96,7 @@ public abstract class ConnectionStoreConformance : IAsyncLifetime
         int number => number + 7,
         long number => number + 7,
         TimeSpan span => span + TimeSpan.FromSeconds(7),
+        bool flag => !flag,
         AutotaskQueryMethod method => method == AutotaskQueryMethod.Get ? AutotaskQueryMethod.Post : AutotaskQueryMethod.Get,
         _ => throw new InvalidOperationException($"No changed value for a setting of type {type.Name}; add one here."),
     };

@@ -183,6 +183,7 @@ internal static partial class EntityCatalog
 
 /// <summary>The source-generated serialiser metadata of every entity model, a record and its page and item envelopes.</summary>
 [JsonSourceGenerationOptions(
+    GenerationMode = JsonSourceGenerationMode.Metadata,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     PropertyNameCaseInsensitive = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
