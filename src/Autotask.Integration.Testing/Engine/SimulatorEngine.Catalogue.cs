@@ -392,9 +392,7 @@ internal sealed partial class SimulatorEngine
             foreach (var (name, type) in entry.Fields.OrderBy(f => entry.FieldList.IndexOf(f.Key + ":", StringComparison.Ordinal)))
             {
                 var picklist = _data.Picklist(entry.Name, name);
-                w.WriteStartObject();
-                w.WriteString("name", name);
-                w.WriteString("dataType", type switch
+                WriteField(w, name, type switch
                 {
                     "int32" => "integer",
                     "int64" => "long",
@@ -402,24 +400,7 @@ internal sealed partial class SimulatorEngine
                     "boolean" => "boolean",
                     "datetime" => "datetime",
                     _ => "string",
-                });
-                w.WriteNumber("length", type == "string" ? 255 : 0);
-                w.WriteBoolean("isRequired", parentFields.Contains(name) || _data.IsRequired(entry.Name, name));
-                w.WriteBoolean("isReadOnly", CatalogueReadOnly.Contains(name, StringComparer.OrdinalIgnoreCase));
-                w.WriteBoolean("isQueryable", true);
-                var isReference = name.EndsWith("ID", StringComparison.Ordinal) && picklist.Count == 0;
-                w.WriteBoolean("isReference", isReference);
-                w.WriteString("referenceEntityType", isReference ? name[..^2] : "");
-                w.WriteBoolean("isPickList", picklist.Count > 0);
-                w.WriteStartArray("picklistValues");
-                foreach (var value in picklist)
-                {
-                    JsonSerializer.Serialize(w, value, SimulatorJsonContext.Default.PicklistValue);
-                }
-
-                w.WriteEndArray();
-                w.WriteString("picklistParentValueField", "");
-                w.WriteEndObject();
+                }, parentFields.Contains(name) || _data.IsRequired(entry.Name, name), CatalogueReadOnly.Contains(name, StringComparer.OrdinalIgnoreCase), picklist);
             }
 
             w.WriteEndArray();

@@ -233,31 +233,40 @@ internal sealed partial class SimulatorEngine
             {
                 var picklist = _data.Picklist(path, property.Name);
                 var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-                w.WriteStartObject();
-                w.WriteString("name", property.Name);
-                w.WriteString("dataType", type == typeof(string) ? "string" : type == typeof(bool) ? "boolean" :
-                    type == typeof(decimal) ? "double" : type == typeof(Instant) || type == typeof(LocalDate) ? "datetime" : "integer");
-                w.WriteNumber("length", type == typeof(string) ? 255 : 0);
-                w.WriteBoolean("isRequired", required.Contains(property.Name) || _data.IsRequired(path, property.Name));
-                w.WriteBoolean("isReadOnly", ReadOnlyFields.Contains(property.Name) || path == "ContractServiceUnits");
-                w.WriteBoolean("isQueryable", true);
-                var isReference = property.Name.EndsWith("ID", StringComparison.Ordinal) && picklist.Count == 0;
-                w.WriteBoolean("isReference", isReference);
-                w.WriteString("referenceEntityType", isReference ? property.Name[..^2] : "");
-                w.WriteBoolean("isPickList", picklist.Count > 0);
-                w.WriteStartArray("picklistValues");
-                foreach (var value in picklist)
-                {
-                    JsonSerializer.Serialize(w, value, SimulatorJsonContext.Default.PicklistValue);
-                }
-
-                w.WriteEndArray();
-                w.WriteString("picklistParentValueField", "");
-                w.WriteEndObject();
+                WriteField(w, property.Name,
+                    type == typeof(string) ? "string" : type == typeof(bool) ? "boolean" :
+                    type == typeof(decimal) ? "double" : type == typeof(Instant) || type == typeof(LocalDate) ? "datetime" : "integer",
+                    required.Contains(property.Name) || _data.IsRequired(path, property.Name),
+                    ReadOnlyFields.Contains(property.Name) || path == "ContractServiceUnits", picklist);
             }
 
             w.WriteEndArray();
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>Writes one field of <c>entityInformation/fields</c>, as Autotask describes it.</summary>
+    private static void WriteField(Utf8JsonWriter w, string name, string dataType, bool isRequired, bool isReadOnly, IReadOnlyList<Metadata.PicklistValue> picklist)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", name);
+        w.WriteString("dataType", dataType);
+        w.WriteNumber("length", dataType == "string" ? 255 : 0);
+        w.WriteBoolean("isRequired", isRequired);
+        w.WriteBoolean("isReadOnly", isReadOnly);
+        w.WriteBoolean("isQueryable", true);
+        var isReference = name.EndsWith("ID", StringComparison.Ordinal) && picklist.Count == 0;
+        w.WriteBoolean("isReference", isReference);
+        w.WriteString("referenceEntityType", isReference ? name[..^2] : "");
+        w.WriteBoolean("isPickList", picklist.Count > 0);
+        w.WriteStartArray("picklistValues");
+        foreach (var value in picklist)
+        {
+            JsonSerializer.Serialize(w, value, SimulatorJsonContext.Default.PicklistValue);
+        }
+
+        w.WriteEndArray();
+        w.WriteString("picklistParentValueField", "");
+        w.WriteEndObject();
     }
 }
