@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Generator;
 using Autotask.Integration.Json;
@@ -118,15 +119,11 @@ internal static class CatalogueSamples
     /// <summary>A text field the model holds as a string, to change in updates (not the parent's id, not one Autotask sets).</summary>
     public static PropertyInfo? TextProperty(string name)
     {
-        var model = ModelOf(name);
         var fields = Entity(name).Fields.Where(f => f.Type == "string").Select(f => f.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return AutotaskEntityJsonContext.Default.GetTypeInfo(model)!.Properties
-            .Where(p => p.PropertyType == typeof(string) && fields.Contains(p.Name))
-            .Select(p => model.GetProperty(((PropertyInfo)p.AttributeProvider!).Name))
-            .FirstOrDefault();
+        return ModelOf(name).GetProperties().FirstOrDefault(p => p.PropertyType == typeof(string) && fields.Contains(WireName(name, p)));
     }
 
-    /// <summary>The wire name of a model property.</summary>
+    /// <summary>The wire name of a model property (read from the attribute: net8.0's source-generated metadata does not link back to properties).</summary>
     public static string WireName(string name, PropertyInfo property) =>
-        AutotaskEntityJsonContext.Default.GetTypeInfo(ModelOf(name))!.Properties.Single(p => ((PropertyInfo?)p.AttributeProvider)?.Name == property.Name).Name;
+        property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.CamelCase.ConvertName(property.Name);
 }
