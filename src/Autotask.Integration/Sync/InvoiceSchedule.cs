@@ -1,0 +1,281 @@
+using NodaTime;
+
+namespace Autotask.Integration.Sync;
+
+/// <summary>Where an invoice date that falls on a weekend or holiday moves.</summary>
+public enum BusinessDayShift
+{
+    /// <summary>It stays where it falls.</summary>
+    None,
+
+    /// <summary>To the next business day (it may move into the next month).</summary>
+    NextBusinessDay,
+
+    /// <summary>To the previous business day (it may move into the previous month).</summary>
+    PreviousBusinessDay,
+}
+
+/// <summary>
+/// The days billed on one invoice date: from the previous invoice date (included) to this one (excluded), as calendar
+/// days of the Autotask instance's time zone.
+/// </summary>
+/// <param name="Start">The first day billed: the previous invoice date.</param>
+/// <param name="InvoiceDate">The invoice date; the last day billed is the day before.</param>
+public sealed record BillingPeriod(LocalDate Start, LocalDate InvoiceDate)
+{
+    /// <summary>How many days are billed.</summary>
+    public int Days => Period.DaysBetween(Start, InvoiceDate);
+
+    /// <summary>The period as instants, from the start of its first day to the start of the invoice date, in the zone: a DST change inside makes it an hour longer or shorter, never a day.</summary>
+    /// <param name="zone">The Autotask instance's time zone.</param>
+    public Interval ToInterval(DateTimeZone zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        return new Interval(zone.AtStartOfDay(Start).ToInstant(), zone.AtStartOfDay(InvoiceDate).ToInstant());
+    }
+}
+
+/// <summary>
+/// A partner's invoice schedule: a day of the month (a day the month lacks, such as the 31st in February, means the
+/// month's last day) or the last day, moved off weekends (Saturday, Sunday) and holidays if asked. Dates are calendar
+/// dates of the Autotask instance's time zone. Immutable.
+/// </summary>
+public sealed class InvoiceSchedule
+{
+    private static readonly HashSet<LocalDate> NoHolidays = [];
+
+    private InvoiceSchedule(int? dayOfMonth, BusinessDayShift shift, IReadOnlySet<LocalDate> holidays)
+    {
+        DayOfMonth = dayOfMonth;
+        Shift = shift;
+        Holidays = holidays;
+    }
+
+    /// <summary>The day of the month, or <c>null</c> for the last day.</summary>
+    public int? DayOfMonth { get; }
+
+    /// <summary>Where an invoice date on a weekend or holiday moves.</summary>
+    public BusinessDayShift Shift { get; }
+
+    /// <summary>The days that are not business days besides Saturdays and Sundays.</summary>
+    public IReadOnlySet<LocalDate> Holidays { get; }
+
+    /// <summary>Invoices on a day of the month; in a month without that day (the 31st in April), on its last day.</summary>
+    /// <param name="dayOfMonth">1 to 31.</param>
+    /// <param name="shift">Where a date on a weekend or holiday moves.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The day is not 1 to 31.</exception>
+    public static InvoiceSchedule OnDay(int dayOfMonth, BusinessDayShift shift = BusinessDayShift.None)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dayOfMonth, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dayOfMonth, 31);
+        return new InvoiceSchedule(dayOfMonth, CheckShift(shift), NoHolidays);
+    }
+
+    /// <summary>Invoices on the last day of each month.</summary>
+    /// <param name="shift">Where a date on a weekend or holiday moves.</param>
+    public static InvoiceSchedule LastDayOfMonth(BusinessDayShift shift = BusinessDayShift.None) => new(null, CheckShift(shift), NoHolidays);
+
+    /// <summary>The same schedule with these holidays (replacing any it had).</summary>
+    /// <param name="holidays">The holidays, such as the MSP's from Autotask's <c>Holidays</c>.</param>
+    public InvoiceSchedule WithHolidays(IEnumerable<LocalDate> holidays)
+    {
+        ArgumentNullException.ThrowIfNull(holidays);
+        return new InvoiceSchedule(DayOfMonth, Shift, holidays.ToHashSet());
+    }
+
+    /// <summary>The invoice date that belongs to a month (moved off a weekend or holiday, possibly into a neighbouring month).</summary>
+    /// <param name="month">The month.</param>
+    public LocalDate InvoiceDateOf(YearMonth month)
+    {
+        var last = month.OnDayOfMonth(1).PlusMonths(1).PlusDays(-1).Day;
+        var date = month.OnDayOfMonth(Math.Min(DayOfMonth ?? last, last));
+        if (Shift == BusinessDayShift.None)
+        {
+            return date;
+        }
+
+        var step = Shift == BusinessDayShift.NextBusinessDay ? 1 : -1;
+        while (!IsBusinessDay(date))
+        {
+            date = date.PlusDays(step);
+        }
+
+        return date;
+    }
+
+    /// <summary>The first invoice date after a day.</summary>
+    /// <param name="date">The day.</param>
+    public LocalDate NextInvoiceDate(LocalDate date)
+    {
+        // A shift moves a date by at most a few days, so the month before and the two after hold the answer.
+        var month = date.ToYearMonth();
+        for (var offset = -1; offset <= 2; offset++)
+        {
+            var candidate = InvoiceDateOf(Add(month, offset));
+            if (candidate > date)
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"No invoice date follows {date:uuuu-MM-dd} within two months.");
+    }
+
+    /// <summary>The last invoice date on or before a day.</summary>
+    /// <param name="date">The day.</param>
+    public LocalDate PreviousInvoiceDate(LocalDate date)
+    {
+        var month = date.ToYearMonth();
+        for (var offset = 1; offset >= -2; offset--)
+        {
+            var candidate = InvoiceDateOf(Add(month, offset));
+            if (candidate <= date)
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"No invoice date comes on or before {date:uuuu-MM-dd} within two months.");
+    }
+
+    /// <summary>The period billed on an invoice date: from the previous invoice date to this one.</summary>
+    /// <param name="invoiceDate">An invoice date of this schedule.</param>
+    /// <exception cref="ArgumentException">The date is not one of the schedule's invoice dates.</exception>
+    public BillingPeriod PeriodBilledOn(LocalDate invoiceDate)
+    {
+        if (PreviousInvoiceDate(invoiceDate) != invoiceDate)
+        {
+            throw new ArgumentException($"{invoiceDate:uuuu-MM-dd} is not an invoice date of this schedule; the next one is {NextInvoiceDate(invoiceDate):uuuu-MM-dd}.", nameof(invoiceDate));
+        }
+
+        return new BillingPeriod(PreviousInvoiceDate(invoiceDate.PlusDays(-1)), invoiceDate);
+    }
+
+    /// <summary>The period a day's usage is billed in: the one whose invoice date is the first after the day.</summary>
+    /// <param name="date">The day of the usage.</param>
+    public BillingPeriod PeriodOf(LocalDate date) => PeriodBilledOn(NextInvoiceDate(date));
+
+    /// <summary>The period running at an instant, by the calendar date in the instance's time zone.</summary>
+    /// <param name="now">The instant.</param>
+    /// <param name="instanceZone">The Autotask instance's time zone.</param>
+    public BillingPeriod PeriodAt(Instant now, DateTimeZone instanceZone)
+    {
+        ArgumentNullException.ThrowIfNull(instanceZone);
+        return PeriodOf(now.InZone(instanceZone).Date);
+    }
+
+    /// <summary>Whether a day is a business day: not a Saturday, Sunday or holiday.</summary>
+    /// <param name="date">The day.</param>
+    public bool IsBusinessDay(LocalDate date) =>
+        date.DayOfWeek is not (IsoDayOfWeek.Saturday or IsoDayOfWeek.Sunday) && !Holidays.Contains(date);
+
+    /// <summary>Describes the schedule.</summary>
+    public override string ToString() =>
+        (DayOfMonth is { } day ? $"day {day} of each month" : "last day of each month") +
+        (Shift == BusinessDayShift.None ? "" : Shift == BusinessDayShift.NextBusinessDay ? ", next business day" : ", previous business day") +
+        (Holidays.Count == 0 ? "" : $", {Holidays.Count} holidays");
+
+    private static YearMonth Add(YearMonth month, int months) => month.OnDayOfMonth(1).PlusMonths(months).ToYearMonth();
+
+    private static BusinessDayShift CheckShift(BusinessDayShift shift) =>
+        Enum.IsDefined(shift) ? shift : throw new ArgumentOutOfRangeException(nameof(shift), shift, "Not a business day shift.");
+}
+
+/// <summary>How a usage figure becomes whole units.</summary>
+public enum UsageRounding
+{
+    /// <summary>Up to the next whole unit: 10.1 GB in units of 1 GB is 11.</summary>
+    Up,
+
+    /// <summary>Down to the whole unit below: 10.9 is 10.</summary>
+    Down,
+
+    /// <summary>To the nearest whole unit, halves away from zero: 10.5 is 11, 10.4 is 10.</summary>
+    Nearest,
+}
+
+/// <summary>
+/// Turns a period's usage (such as GB stored) into the units a contract service bills: divided by the unit's size,
+/// rounded, then held between a floor and a ceiling.
+/// </summary>
+public sealed record UsageUnits
+{
+    /// <summary>How usage is rounded to whole units. Default: <see cref="UsageRounding.Up"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a rounding.</exception>
+    public UsageRounding Rounding
+    {
+        get;
+        init => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Not a rounding.");
+    } = UsageRounding.Up;
+
+    /// <summary>How much usage one unit is (such as 1 for a unit per GB, 1024 for a unit per TB of GB figures). Default: 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or less.</exception>
+    public decimal UnitSize
+    {
+        get;
+        init => field = value > 0m ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A unit's size must be more than zero.");
+    } = 1m;
+
+    /// <summary>The fewest units billed, whatever the usage (such as a minimum commitment); <c>null</c> for none.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative.</exception>
+    public int? Floor
+    {
+        get;
+        init => field = value is null or >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The floor must be zero or more.");
+    }
+
+    /// <summary>The most units billed (such as a cap in the partner's agreement); <c>null</c> for none.</summary>
+    public int? Ceiling { get; init; }
+
+    /// <summary>The units for a usage figure.</summary>
+    /// <param name="usage">The usage of the period; zero or more.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The usage is negative or too large for units.</exception>
+    /// <exception cref="InvalidOperationException">The floor is above the ceiling.</exception>
+    public int UnitsFor(decimal usage)
+    {
+        if (Floor is { } floor && Ceiling is { } ceiling && floor > ceiling)
+        {
+            throw new InvalidOperationException($"The usage rule's floor ({floor}) is above its ceiling ({ceiling}).");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(usage);
+        var units = usage / UnitSize;
+        var rounded = Rounding switch
+        {
+            UsageRounding.Up => decimal.Ceiling(units),
+            UsageRounding.Down => decimal.Floor(units),
+            _ => decimal.Round(units, MidpointRounding.AwayFromZero),
+        };
+        if (rounded > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(usage), usage, "The usage is too large to bill as units.");
+        }
+
+        var result = (int)rounded;
+        if (Floor is { } min && result < min)
+        {
+            result = min;
+        }
+
+        if (Ceiling is { } max && result > max)
+        {
+            result = max;
+        }
+
+        return result;
+    }
+
+    /// <summary>The units for a usage figure given as a floating-point number (as many vendors' APIs report it).</summary>
+    /// <param name="usage">The usage; zero or more, and a number.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The usage is not a number, infinite, negative or too large.</exception>
+    /// <exception cref="InvalidOperationException">The floor is above the ceiling.</exception>
+    public int UnitsFor(double usage)
+    {
+        if (double.IsNaN(usage) || double.IsInfinity(usage) || usage > (double)decimal.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(usage), usage, "The usage is not a finite number.");
+        }
+
+        return UnitsFor((decimal)usage);
+    }
+}

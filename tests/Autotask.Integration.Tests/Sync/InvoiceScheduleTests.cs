@@ -1,0 +1,154 @@
+using Autotask.Integration.Sync;
+using NodaTime;
+
+namespace Autotask.Integration.Tests.Sync;
+
+/// <summary>Invoice dates, billing periods and usage units: month ends, leap days, business-day shifts, DST and bad input.</summary>
+public sealed class InvoiceScheduleTests
+{
+    private static LocalDate D(int year, int month, int day) => new(year, month, day);
+
+    [Fact]
+    public void A_day_the_month_lacks_is_the_months_last_day()
+    {
+        var schedule = InvoiceSchedule.OnDay(31);
+
+        Assert.Equal(D(2026, 2, 28), schedule.InvoiceDateOf(new YearMonth(2026, 2)));
+        Assert.Equal(D(2028, 2, 29), schedule.InvoiceDateOf(new YearMonth(2028, 2)));
+        Assert.Equal(D(2026, 4, 30), schedule.InvoiceDateOf(new YearMonth(2026, 4)));
+        Assert.Equal(D(2026, 1, 31), schedule.InvoiceDateOf(new YearMonth(2026, 1)));
+        Assert.Equal(D(2028, 2, 29), InvoiceSchedule.LastDayOfMonth().InvoiceDateOf(new YearMonth(2028, 2)));
+        Assert.Equal(D(2026, 2, 28), InvoiceSchedule.OnDay(29).InvoiceDateOf(new YearMonth(2026, 2)));
+    }
+
+    [Fact]
+    public void Weekends_and_holidays_move_the_date_to_the_next_or_previous_business_day()
+    {
+        // 2026-02-01 is a Sunday, 2026-01-31 a Saturday.
+        Assert.Equal(D(2026, 2, 2), InvoiceSchedule.OnDay(1, BusinessDayShift.NextBusinessDay).InvoiceDateOf(new YearMonth(2026, 2)));
+        Assert.Equal(D(2026, 2, 3), InvoiceSchedule.OnDay(1, BusinessDayShift.NextBusinessDay).WithHolidays([D(2026, 2, 2)]).InvoiceDateOf(new YearMonth(2026, 2)));
+        Assert.Equal(D(2026, 1, 30), InvoiceSchedule.LastDayOfMonth(BusinessDayShift.PreviousBusinessDay).InvoiceDateOf(new YearMonth(2026, 1)));
+        // Into the next month: January's date is 2 February (31 January is a Saturday), February's 2 March (28 February is one too).
+        var next = InvoiceSchedule.LastDayOfMonth(BusinessDayShift.NextBusinessDay);
+        Assert.Equal(D(2026, 2, 2), next.InvoiceDateOf(new YearMonth(2026, 1)));
+        Assert.Equal(new BillingPeriod(D(2026, 2, 2), D(2026, 3, 2)), next.PeriodOf(D(2026, 2, 2)));
+        Assert.Equal(new BillingPeriod(D(2025, 12, 31), D(2026, 2, 2)), next.PeriodOf(D(2026, 2, 1)));
+        Assert.Equal(D(2026, 2, 1), InvoiceSchedule.OnDay(1).InvoiceDateOf(new YearMonth(2026, 2)));
+    }
+
+    public static TheoryData<string, int> Schedules => new()
+    {
+        { "31st", 0 }, { "last day, next business day", 1 }, { "15th, previous business day", 2 }, { "1st with holidays", 3 },
+    };
+
+    private static InvoiceSchedule Schedule(int which) => which switch
+    {
+        0 => InvoiceSchedule.OnDay(31),
+        1 => InvoiceSchedule.LastDayOfMonth(BusinessDayShift.NextBusinessDay),
+        2 => InvoiceSchedule.OnDay(15, BusinessDayShift.PreviousBusinessDay),
+        _ => InvoiceSchedule.OnDay(1, BusinessDayShift.NextBusinessDay).WithHolidays([D(2028, 1, 3), D(2028, 5, 1), D(2028, 5, 2)]),
+    };
+
+    [Theory]
+    [MemberData(nameof(Schedules))]
+    public void A_leap_year_of_periods_bills_every_day_exactly_once(string name, int which)
+    {
+        var schedule = Schedule(which);
+        var periods = new List<BillingPeriod> { schedule.PeriodOf(D(2028, 1, 1)) };
+        while (periods[^1].InvoiceDate <= D(2028, 12, 31))
+        {
+            periods.Add(schedule.PeriodBilledOn(schedule.NextInvoiceDate(periods[^1].InvoiceDate)));
+        }
+
+        // Twelve invoice dates a year: twelve periods, or thirteen when the year's first day is billed in the previous December's.
+        Assert.True(periods.Count is 12 or 13, $"{name}: {periods.Count} periods");
+        for (var i = 1; i < periods.Count; i++)
+        {
+            Assert.Equal(periods[i - 1].InvoiceDate, periods[i].Start);
+            Assert.InRange(periods[i].Days, 25, 35);
+        }
+
+        for (var day = D(2028, 1, 1); day <= D(2028, 12, 31); day = day.PlusDays(1))
+        {
+            var period = schedule.PeriodOf(day);
+            Assert.True(period.Start <= day && day < period.InvoiceDate, $"{name}: {day} is not in {period}");
+            Assert.Single(periods, p => p.Start <= day && day < p.InvoiceDate);
+        }
+
+        Assert.Equal(Period.DaysBetween(periods[0].Start, periods[^1].InvoiceDate), periods.Sum(p => p.Days));
+    }
+
+    [Fact]
+    public void A_period_across_a_DST_change_is_an_hour_longer_or_shorter_never_a_day()
+    {
+        var schedule = InvoiceSchedule.OnDay(1);
+        var amsterdam = DateTimeZoneProviders.Tzdb["Europe/Amsterdam"];
+        var newYork = DateTimeZoneProviders.Tzdb["America/New_York"];
+
+        var spring = schedule.PeriodBilledOn(D(2026, 4, 1));
+        var autumn = schedule.PeriodBilledOn(D(2026, 12, 1));
+
+        Assert.Equal(31, spring.Days);
+        Assert.Equal(Duration.FromDays(31) - Duration.FromHours(1), spring.ToInterval(amsterdam).Duration);
+        Assert.Equal(Duration.FromDays(30) + Duration.FromHours(1), autumn.ToInterval(newYork).Duration);
+        Assert.Equal(Duration.FromDays(31), spring.ToInterval(DateTimeZone.Utc).Duration);
+    }
+
+    [Fact]
+    public void The_running_period_is_read_in_the_instance_zone()
+    {
+        var schedule = InvoiceSchedule.OnDay(1);
+        var instant = Instant.FromUtc(2026, 3, 31, 23, 30);
+
+        Assert.Equal(new BillingPeriod(D(2026, 3, 1), D(2026, 4, 1)), schedule.PeriodAt(instant, DateTimeZone.Utc));
+        Assert.Equal(new BillingPeriod(D(2026, 4, 1), D(2026, 5, 1)), schedule.PeriodAt(instant, DateTimeZoneProviders.Tzdb["Pacific/Auckland"]));
+    }
+
+    [Fact]
+    public void Bad_schedules_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => InvoiceSchedule.OnDay(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => InvoiceSchedule.OnDay(32));
+        Assert.Throws<ArgumentOutOfRangeException>(() => InvoiceSchedule.OnDay(1, (BusinessDayShift)9));
+        Assert.Throws<ArgumentNullException>(() => InvoiceSchedule.OnDay(1).WithHolidays(null!));
+        var notInvoiceDate = Assert.Throws<ArgumentException>(() => InvoiceSchedule.OnDay(15).PeriodBilledOn(D(2026, 3, 14)));
+        Assert.Contains("2026-03-15", notInvoiceDate.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(UsageRounding.Up, 10.1, 11)]
+    [InlineData(UsageRounding.Up, 10.0, 10)]
+    [InlineData(UsageRounding.Down, 10.9, 10)]
+    [InlineData(UsageRounding.Nearest, 10.5, 11)]
+    [InlineData(UsageRounding.Nearest, 10.49, 10)]
+    [InlineData(UsageRounding.Up, 0.0, 0)]
+    public void Usage_becomes_whole_units_by_the_rounding_rule(UsageRounding rounding, double usage, int units) =>
+        Assert.Equal(units, new UsageUnits { Rounding = rounding }.UnitsFor((decimal)usage));
+
+    [Fact]
+    public void Units_are_held_between_the_floor_and_the_ceiling_after_the_unit_size()
+    {
+        var perTerabyte = new UsageUnits { UnitSize = 1024m, Floor = 1, Ceiling = 5 };
+
+        Assert.Equal(1, perTerabyte.UnitsFor(0m));
+        Assert.Equal(2, perTerabyte.UnitsFor(1025m));
+        Assert.Equal(5, perTerabyte.UnitsFor(100_000m));
+        Assert.Equal(3, perTerabyte.UnitsFor(3072.0));
+    }
+
+    [Fact]
+    public void Bad_usage_and_bad_rules_are_refused()
+    {
+        var units = new UsageUnits();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => units.UnitsFor(-0.5m));
+        Assert.Throws<ArgumentOutOfRangeException>(() => units.UnitsFor(double.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>(() => units.UnitsFor(double.PositiveInfinity));
+        Assert.Throws<ArgumentOutOfRangeException>(() => units.UnitsFor(1e30));
+        Assert.Throws<ArgumentOutOfRangeException>(() => units with { UnitSize = 0m });
+        Assert.Throws<ArgumentOutOfRangeException>(() => units with { Floor = -1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => units with { Rounding = (UsageRounding)7 });
+        var inverted = Assert.Throws<InvalidOperationException>(() => (units with { Floor = 6, Ceiling = 5 }).UnitsFor(1m));
+        Assert.Contains("above its ceiling", inverted.Message, StringComparison.Ordinal);
+    }
+}
