@@ -279,3 +279,95 @@ public sealed record UsageUnits
         return UnitsFor((decimal)usage);
     }
 }
+
+/// <summary>
+/// A partner's invoice schedules over time: a schedule changed from a date on governs the invoice dates from that
+/// date on, and the one before it those before. The period that spans a change runs from the last invoice date of the
+/// old schedule to the first of the new one, so it is longer or shorter than usual, and no day is billed twice or
+/// left out. Immutable.
+/// </summary>
+public sealed class InvoiceCalendar
+{
+    private readonly (LocalDate From, InvoiceSchedule Schedule)[] _segments;
+
+    /// <summary>A calendar with one schedule, always.</summary>
+    /// <param name="schedule">The schedule.</param>
+    public InvoiceCalendar(InvoiceSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        _segments = [(LocalDate.MinIsoValue, schedule)];
+    }
+
+    private InvoiceCalendar((LocalDate From, InvoiceSchedule Schedule)[] segments) => _segments = segments;
+
+    /// <summary>The same calendar with a schedule that governs invoice dates from a day on.</summary>
+    /// <param name="from">The first day the new schedule governs; after every earlier change.</param>
+    /// <param name="schedule">The new schedule.</param>
+    /// <exception cref="ArgumentException">The day is not after the last change.</exception>
+    public InvoiceCalendar ChangedOn(LocalDate from, InvoiceSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (from <= _segments[^1].From)
+        {
+            throw new ArgumentException($"A schedule change must come after the last one ({_segments[^1].From:uuuu-MM-dd}); {from:uuuu-MM-dd} does not.", nameof(from));
+        }
+
+        return new InvoiceCalendar([.. _segments, (from, schedule)]);
+    }
+
+    /// <summary>The schedule in force on a day.</summary>
+    /// <param name="date">The day.</param>
+    public InvoiceSchedule ScheduleOn(LocalDate date) => _segments.Last(s => s.From <= date).Schedule;
+
+    /// <summary>The first invoice date after a day.</summary>
+    /// <param name="date">The day.</param>
+    public LocalDate NextInvoiceDate(LocalDate date)
+    {
+        for (var i = 0; i < _segments.Length; i++)
+        {
+            var (from, schedule) = _segments[i];
+            var candidate = schedule.NextInvoiceDate(from > date ? from.PlusDays(-1) : date);
+            if (i == _segments.Length - 1 || candidate < _segments[i + 1].From)
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("A calendar always has a schedule.");
+    }
+
+    /// <summary>The last invoice date on or before a day.</summary>
+    /// <param name="date">The day.</param>
+    public LocalDate PreviousInvoiceDate(LocalDate date)
+    {
+        for (var i = _segments.Length - 1; i >= 0; i--)
+        {
+            var (from, schedule) = _segments[i];
+            var until = i == _segments.Length - 1 ? date : LocalDate.Min(date, _segments[i + 1].From.PlusDays(-1));
+            var candidate = schedule.PreviousInvoiceDate(until);
+            if (i == 0 || candidate >= from)
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("A calendar always has a schedule.");
+    }
+
+    /// <summary>The period billed on an invoice date: from the previous invoice date (of whichever schedule) to this one.</summary>
+    /// <param name="invoiceDate">An invoice date of the calendar.</param>
+    /// <exception cref="ArgumentException">The date is not one of the calendar's invoice dates.</exception>
+    public BillingPeriod PeriodBilledOn(LocalDate invoiceDate)
+    {
+        if (PreviousInvoiceDate(invoiceDate) != invoiceDate)
+        {
+            throw new ArgumentException($"{invoiceDate:uuuu-MM-dd} is not an invoice date of this calendar; the next one is {NextInvoiceDate(invoiceDate):uuuu-MM-dd}.", nameof(invoiceDate));
+        }
+
+        return new BillingPeriod(PreviousInvoiceDate(invoiceDate.PlusDays(-1)), invoiceDate);
+    }
+
+    /// <summary>The period a day's usage is billed in.</summary>
+    /// <param name="date">The day of the usage.</param>
+    public BillingPeriod PeriodOf(LocalDate date) => PeriodBilledOn(NextInvoiceDate(date));
+}

@@ -152,3 +152,67 @@ public sealed class InvoiceScheduleTests
         Assert.Contains("above its ceiling", inverted.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>A schedule changed mid-period: the period across the change runs from the old schedule's last date to the new one's first.</summary>
+public sealed class InvoiceCalendarTests
+{
+    private static LocalDate D(int year, int month, int day) => new(year, month, day);
+
+    [Fact]
+    public void A_later_invoice_day_shortens_the_period_across_the_change_and_an_earlier_one_lengthens_it()
+    {
+        // From the 15th to the 1st, changed on 10 March: 15 February, then 1 April (15 March is no longer a date).
+        var earlier = new InvoiceCalendar(InvoiceSchedule.OnDay(15)).ChangedOn(D(2026, 3, 10), InvoiceSchedule.OnDay(1));
+        Assert.Equal(new BillingPeriod(D(2026, 2, 15), D(2026, 4, 1)), earlier.PeriodOf(D(2026, 3, 20)));
+        Assert.Equal(45, earlier.PeriodOf(D(2026, 3, 20)).Days);
+        Assert.Equal(new BillingPeriod(D(2026, 1, 15), D(2026, 2, 15)), earlier.PeriodOf(D(2026, 2, 1)));
+        Assert.Equal(new BillingPeriod(D(2026, 4, 1), D(2026, 5, 1)), earlier.PeriodOf(D(2026, 4, 1)));
+        Assert.Throws<ArgumentException>(() => earlier.PeriodBilledOn(D(2026, 3, 15)));
+
+        // From the 1st to the 20th, changed on 5 March: 1 March, then 20 March.
+        var later = new InvoiceCalendar(InvoiceSchedule.OnDay(1)).ChangedOn(D(2026, 3, 5), InvoiceSchedule.OnDay(20));
+        Assert.Equal(new BillingPeriod(D(2026, 3, 1), D(2026, 3, 20)), later.PeriodOf(D(2026, 3, 2)));
+        Assert.Equal(new BillingPeriod(D(2026, 3, 20), D(2026, 4, 20)), later.PeriodOf(D(2026, 3, 20)));
+        Assert.Equal(InvoiceSchedule.OnDay(1).DayOfMonth, later.ScheduleOn(D(2026, 3, 4)).DayOfMonth);
+        Assert.Equal(20, later.ScheduleOn(D(2026, 3, 5)).DayOfMonth);
+    }
+
+    [Fact]
+    public void Across_two_changes_in_a_leap_year_every_day_is_billed_exactly_once()
+    {
+        var calendar = new InvoiceCalendar(InvoiceSchedule.OnDay(31))
+            .ChangedOn(D(2028, 2, 15), InvoiceSchedule.OnDay(10, BusinessDayShift.NextBusinessDay))
+            .ChangedOn(D(2028, 8, 1), InvoiceSchedule.LastDayOfMonth(BusinessDayShift.PreviousBusinessDay));
+
+        var periods = new List<BillingPeriod> { calendar.PeriodOf(D(2028, 1, 1)) };
+        while (periods[^1].InvoiceDate <= D(2028, 12, 31))
+        {
+            periods.Add(calendar.PeriodBilledOn(calendar.NextInvoiceDate(periods[^1].InvoiceDate)));
+        }
+
+        for (var i = 1; i < periods.Count; i++)
+        {
+            Assert.Equal(periods[i - 1].InvoiceDate, periods[i].Start);
+            Assert.True(periods[i].Days > 0);
+        }
+
+        for (var day = D(2028, 1, 1); day <= D(2028, 12, 31); day = day.PlusDays(1))
+        {
+            Assert.Single(periods, p => p.Start <= day && day < p.InvoiceDate);
+            Assert.Equal(periods.Single(p => p.Start <= day && day < p.InvoiceDate), calendar.PeriodOf(day));
+        }
+
+        // 31 January (old), then 10 March (2028-03-10 is a Friday): February 10 came before the change.
+        Assert.Equal(new BillingPeriod(D(2028, 1, 31), D(2028, 3, 10)), calendar.PeriodOf(D(2028, 2, 20)));
+    }
+
+    [Fact]
+    public void Changes_out_of_order_are_refused()
+    {
+        var calendar = new InvoiceCalendar(InvoiceSchedule.OnDay(1)).ChangedOn(D(2026, 5, 1), InvoiceSchedule.OnDay(15));
+
+        Assert.Throws<ArgumentException>(() => calendar.ChangedOn(D(2026, 4, 1), InvoiceSchedule.OnDay(20)));
+        Assert.Throws<ArgumentException>(() => calendar.ChangedOn(D(2026, 5, 1), InvoiceSchedule.OnDay(20)));
+        Assert.Throws<ArgumentNullException>(() => new InvoiceCalendar(null!));
+    }
+}
