@@ -45,7 +45,7 @@ internal sealed partial class AutotaskClient
 
         public JsonTypeInfo<QueryResponse<JsonObject>> PageTypeInfo => AutotaskJsonContext.Default.QueryResponseJsonObject;
 
-        public long IdOf(JsonObject item) => item["id"] is JsonValue id && long.TryParse(id.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : 0;
+        public long IdOf(JsonObject item) => JsonIds.Read(item["id"]) ?? 0;
     }
 
     private sealed class UntypedEntitySet(AutotaskClient client, string name, CatalogEntity? catalogued) : IAutotaskEntitySet
@@ -137,7 +137,7 @@ internal sealed partial class AutotaskClient
         public Task<long> ReplaceAsync(JsonObject record, long? parentId = null, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(record);
-            if (record["id"] is not JsonValue id || !long.TryParse(id.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < 1)
+            if (JsonIds.Read(record["id"]) is not > 0)
             {
                 throw new ArgumentException($"The {name} record to replace needs its id. To add a new one use CreateAsync.", nameof(record));
             }
@@ -198,10 +198,9 @@ internal sealed partial class AutotaskClient
             }
 
             var id = parentId;
-            if (id is null && record?.FirstOrDefault(p => p.Key.Equals(route.ParentIdField, StringComparison.OrdinalIgnoreCase)).Value is JsonValue held &&
-                long.TryParse(held.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0)
+            if (id is null && JsonIds.Read(record?.FirstOrDefault(p => p.Key.Equals(route.ParentIdField, StringComparison.OrdinalIgnoreCase)).Value) is > 0 and var held)
             {
-                id = value;
+                id = held;
             }
 
             return id is > 0

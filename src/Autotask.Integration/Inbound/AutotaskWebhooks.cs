@@ -315,6 +315,5 @@ internal sealed class AutotaskWebhooks(
 
     private static long IdOf(JsonObject record) => Number(record["id"]);
 
-    private static long Number(JsonNode? node) =>
-        node is JsonValue value && long.TryParse(value.ToJsonString().Trim('"'), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : 0;
+    private static long Number(JsonNode? node) => Json.JsonIds.Read(node) ?? 0;
 }
