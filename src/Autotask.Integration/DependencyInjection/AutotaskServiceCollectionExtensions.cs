@@ -3,6 +3,7 @@ using Autotask.Integration.Connections;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Http;
 using Autotask.Integration.Inbound;
+using Autotask.Integration.Jobs;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Sync;
 using Autotask.Integration.Zones;
@@ -118,6 +119,11 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton(sp => new QuantitySyncEngine(sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DatabaseBinding>()));
         services.TryAddSingleton<IQuantitySyncEngine>(sp => sp.GetRequiredService<QuantitySyncEngine>());
+        services.TryAddSingleton<IUsageBillingEngine>(sp => new UsageBillingEngine(sp.GetRequiredService<QuantitySyncEngine>(), sp.GetRequiredService<IAutotaskClientFactory>(),
+            sp.GetRequiredService<IMappingStore>(), sp.GetRequiredService<DatabaseBinding>()));
+        services.TryAddSingleton<IAutotaskJobs>(sp => new AutotaskJobs(sp, sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
+            sp.GetRequiredService<DatabaseBinding>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IUsageBillingEngine>(),
+            sp.GetRequiredService<QuantitySyncEngine>(), sp.GetRequiredService<IInboundSyncEngine>()));
 
         // The factory's own request loggers keep the raw header values in their log state, where a structured log
         // sink could write the secret out; the client logs each request itself, without headers.

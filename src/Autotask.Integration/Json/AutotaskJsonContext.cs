@@ -37,6 +37,8 @@ namespace Autotask.Integration.Json;
 [JsonSerializable(typeof(Connections.BindingState))]
 [JsonSerializable(typeof(Alerts.StoredAlertMapping))]
 [JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(Sync.QuantityPlan))]
+[JsonSerializable(typeof(List<Jobs.JobRun>))]
 [JsonSerializable(typeof(decimal))]
 [JsonSerializable(typeof(double))]
 [JsonSerializable(typeof(Instant))]

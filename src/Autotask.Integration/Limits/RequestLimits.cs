@@ -146,6 +146,7 @@ internal sealed class RequestLimits : IDisposable
                         new KeyValuePair<string, object?>("autotask.connection", connection.Id),
                         new KeyValuePair<string, object?>("autotask.database", pacer.Database),
                         new KeyValuePair<string, object?>("autotask.pacing.decision", Decision(decision)));
+                    Jobs.JobScope.LimitWaited();
                 }
 
                 wait = freeIn;

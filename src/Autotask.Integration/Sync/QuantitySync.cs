@@ -71,6 +71,28 @@ public sealed record QuantitySyncOptions
     /// abandoned and sets no limit on writes: use it only when no other sync can be running.
     /// </summary>
     public TimeSpan PendingLease { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Receives progress as items are decided and written (items done of the total, writes so far).</summary>
+    public IProgress<SyncProgress>? Progress { get; init; }
+
+    /// <summary>Set by <see cref="IQuantitySyncEngine.ApplyPlanAsync"/>: per subscription, the contract service, the effective date and the units the plan saw.</summary>
+    internal IReadOnlyDictionary<string, (long ContractServiceId, LocalDate EffectiveDate, int UnitsBefore)>? PlannedUnits { get; init; }
+}
+
+/// <summary>How far a long piece of work has come.</summary>
+/// <param name="Done">Items finished.</param>
+/// <param name="Total">Items in all.</param>
+/// <param name="Writes">Writes to Autotask made so far.</param>
+public readonly record struct SyncProgress(int Done, int Total, int Writes);
+
+/// <summary>How a plan is made.</summary>
+public sealed record QuantityPlanOptions
+{
+    /// <summary>How effective dates are chosen. Default: <see cref="EffectiveDatePolicy.DayOfChange"/>.</summary>
+    public EffectiveDatePolicy EffectiveDate { get; init; } = EffectiveDatePolicy.DayOfChange;
+
+    /// <summary>Decides each item as the plan is made; <c>null</c> (the default) leaves every item pending for a person.</summary>
+    public PlanApprovalRule? Approval { get; init; }
 }
 
 /// <summary>What became of one item of a quantity sync.</summary>
@@ -96,6 +118,12 @@ public enum QuantitySyncStatus
 
     /// <summary>A later change of the same subscription in the same batch replaced this one.</summary>
     Superseded,
+
+    /// <summary>Applying a plan: the units are no longer what the plan saw, so nothing was written; make a new plan.</summary>
+    Stale,
+
+    /// <summary>Applying a plan: the item was not approved (pending, held or rejected), so nothing was written.</summary>
+    NotApproved,
 }
 
 /// <summary>The outcome of one input item.</summary>

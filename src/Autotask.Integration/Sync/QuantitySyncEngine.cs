@@ -7,6 +7,7 @@ using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Querying;
 using NodaTime;
+using NodaTime.Text;
 
 namespace Autotask.Integration.Sync;
 /// <summary>Brings contract services to the quantities vendor subscriptions should bill, through contract service adjustments that are never applied twice.</summary>
@@ -25,6 +26,34 @@ public interface IQuantitySyncEngine
     /// <exception cref="AutotaskRequestException">Autotask could not be read at all; nothing was written.</exception>
     Task<QuantitySyncReport> SyncAsync(
         string connection, IEnumerable<SubscriptionQuantity> changes, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Works out what a sync would write, writing nothing, and returns it as a plan to approve: one item per
+    /// subscription whose units differ, with the units it was computed against, decided by
+    /// <see cref="QuantityPlanOptions.Approval"/> when a rule is given.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="changes">The desired quantities.</param>
+    /// <param name="options">How effective dates are chosen and items decided.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="AutotaskRequestException">Autotask could not be read.</exception>
+    Task<QuantityPlan> PlanAsync(string connection, IEnumerable<SubscriptionQuantity> changes, QuantityPlanOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies the approved items of a plan, once: an item is written only while its contract service still bills
+    /// the units the plan saw (reported <see cref="QuantitySyncStatus.Stale"/> otherwise, or
+    /// <see cref="QuantitySyncStatus.Unchanged"/> when it already bills the desired units); items not approved are
+    /// reported <see cref="QuantitySyncStatus.NotApproved"/>. Writes go through the ledger like every sync, so a
+    /// batch interrupted midway is settled by the next sync; the plan itself is claimed in the store first, so a
+    /// second apply (in any process) is refused.
+    /// </summary>
+    /// <param name="connection">The connection the plan must belong to.</param>
+    /// <param name="plan">The plan.</param>
+    /// <param name="options">How to write (<see cref="QuantitySyncOptions.DryRun"/> and <see cref="QuantitySyncOptions.EffectiveDate"/> are not used).</param>
+    /// <param name="cancellationToken">Cancels the call; what was written stays recorded in the ledger.</param>
+    /// <returns>One result per plan item, in plan order.</returns>
+    /// <exception cref="QuantityPlanException">The plan is another connection's or database's, or was applied before; nothing was written.</exception>
+    Task<QuantitySyncReport> ApplyPlanAsync(string connection, QuantityPlan plan, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default);
 }
 
 
@@ -86,16 +115,106 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             }
         }
 
+        var done = input.Count - writes.Count;
+        var written = 0;
+        options.Progress?.Report(new SyncProgress(done, input.Count, 0));
         await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentWrites, CancellationToken = cancellationToken },
             async (write, ct) =>
             {
                 var result = await WriteAsync(client, write.Item, write.Current, write.Version, options, ct).ConfigureAwait(false);
                 results[write.Item.Index] = result;
                 await AuditAsync(name, result, started).ConfigureAwait(false);
+                var writesSoFar = result.Status == QuantitySyncStatus.Applied ? Interlocked.Increment(ref written) : Volatile.Read(ref written);
+                options.Progress?.Report(new SyncProgress(Interlocked.Increment(ref done), input.Count, writesSoFar));
             }).ConfigureAwait(false);
 
         return new QuantitySyncReport { Connection = name, DryRun = options.DryRun, Items = results.Select(r => r!).ToArray(), StartedAt = started, CompletedAt = _time.GetCurrentInstant() };
     }
+
+    /// <inheritdoc />
+    public async Task<QuantityPlan> PlanAsync(string connection, IEnumerable<SubscriptionQuantity> changes, QuantityPlanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new QuantityPlanOptions();
+        var report = await SyncAsync(connection, changes, new QuantitySyncOptions { DryRun = true, EffectiveDate = options.EffectiveDate }, cancellationToken).ConfigureAwait(false);
+        var database = await _binding.EnsureAsync(report.Connection, cancellationToken).ConfigureAwait(false);
+        var items = report.Items.Where(i => i.Status == QuantitySyncStatus.Planned).Select(i => new QuantityPlanItem
+        {
+            VendorSubscriptionId = i.VendorSubscriptionId!,
+            ContractServiceId = i.ContractServiceId!.Value,
+            EffectiveDate = i.EffectiveDate!.Value,
+            UnitsBefore = i.UnitsBefore!.Value,
+            DesiredUnits = i.DesiredUnits,
+        }).Select(i => options.Approval?.Decide(i) ?? i).ToArray();
+        // Kept to the millisecond, the precision the plan's JSON carries, so that a plan read back is the plan made.
+        var created = Instant.FromUnixTimeMilliseconds(report.StartedAt.ToUnixTimeMilliseconds());
+        return new QuantityPlan { PlanId = Guid.NewGuid().ToString("N"), Connection = report.Connection, DatabaseCi = database.Ci, CreatedAt = created, Items = items, Report = report };
+    }
+
+    /// <inheritdoc />
+    public async Task<QuantitySyncReport> ApplyPlanAsync(string connection, QuantityPlan plan, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        options ??= new QuantitySyncOptions();
+        var name = _clients.GetClient(connection).ConnectionName;
+        if (!string.Equals(plan.Connection, name, StringComparison.Ordinal))
+        {
+            throw new QuantityPlanException($"Plan {plan.PlanId} was made for connection '{plan.Connection}', not '{name}'; nothing was written.", QuantityPlanProblem.OtherConnection);
+        }
+
+        var database = await _binding.EnsureAsync(name, cancellationToken).ConfigureAwait(false);
+        if (database.Ci != plan.DatabaseCi)
+        {
+            throw new QuantityPlanException(
+                string.Create(CultureInfo.InvariantCulture, $"Plan {plan.PlanId} was read from Autotask database {plan.DatabaseCi}, but connection '{name}' reaches {database} now; nothing was written."),
+                QuantityPlanProblem.OtherDatabase);
+        }
+
+        // Claimed in the store before anything is written: of two applies, in any processes, one goes on.
+        try
+        {
+            await _store.SetStateAsync(name, PlanStateKey(plan.PlanId), InstantPattern.ExtendedIso.Format(_time.GetCurrentInstant()), 0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreConcurrencyException ex)
+        {
+            var claimed = await _store.GetStateAsync(name, PlanStateKey(plan.PlanId), cancellationToken).ConfigureAwait(false);
+            throw new QuantityPlanException($"Plan {plan.PlanId} was applied already (at {claimed?.Value}); nothing was written again. Make a new plan for what is left.", QuantityPlanProblem.AlreadyApplied, ex);
+        }
+
+        var approved = plan.Items.Select((item, index) => (item, index)).Where(p => p.item.Decision == PlanDecision.Approved).ToList();
+        var planned = new Dictionary<string, (long, LocalDate, int)>(StringComparer.Ordinal);
+        foreach (var (item, _) in approved)
+        {
+            planned[item.VendorSubscriptionId] = (item.ContractServiceId, item.EffectiveDate, item.UnitsBefore);
+        }
+
+        var report = await SyncAsync(name, approved.Select(p => new SubscriptionQuantity(p.item.VendorSubscriptionId, p.item.DesiredUnits, plan.CreatedAt)),
+            options with { DryRun = false, PlannedUnits = planned }, cancellationToken).ConfigureAwait(false);
+        var results = new QuantitySyncItem[plan.Items.Count];
+        for (var i = 0; i < approved.Count; i++)
+        {
+            results[approved[i].index] = report.Items[i] with { Index = approved[i].index };
+        }
+
+        for (var i = 0; i < results.Length; i++)
+        {
+            var item = plan.Items[i];
+            results[i] ??= new QuantitySyncItem
+            {
+                Index = i,
+                VendorSubscriptionId = item.VendorSubscriptionId,
+                Status = QuantitySyncStatus.NotApproved,
+                DesiredUnits = item.DesiredUnits,
+                UnitsBefore = item.UnitsBefore,
+                EffectiveDate = item.EffectiveDate,
+                ContractServiceId = item.ContractServiceId,
+                Reason = $"{item.Decision}{(item.DecisionReason is null ? "" : ": " + item.DecisionReason)}",
+            };
+        }
+
+        return report with { Items = results };
+    }
+
+    private static string PlanStateKey(string planId) => "autotask.plan." + planId;
 
     /// <summary>Phase 1: checks every item and keeps the latest change of each subscription (by index); the others get their result here.</summary>
     private static Dictionary<string, int> Check(List<SubscriptionQuantity> input, AutotaskConnectionOptions settings, string name, QuantitySyncItem?[] results)
@@ -169,7 +288,9 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             LocalDate effectiveDate;
             try
             {
-                effectiveDate = options.EffectiveDate.EffectiveDate(change.AsOf, zone);
+                effectiveDate = options.PlannedUnits?.TryGetValue(subscription, out var planned) == true
+                    ? planned.EffectiveDate
+                    : options.EffectiveDate.EffectiveDate(change.AsOf, zone);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -250,6 +371,10 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             {
                 results[item.Index] = baseResult;
             }
+            else if (StaleAgainstPlan(options, item, current.Value) is { } stale)
+            {
+                results[item.Index] = baseResult with { Status = QuantitySyncStatus.Stale, Reason = stale };
+            }
             else if (options.DryRun)
             {
                 results[item.Index] = baseResult with { Status = QuantitySyncStatus.Planned, UnitChange = item.Change.Quantity - current };
@@ -326,6 +451,11 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
                     if (fresh is null)
                     {
                         return result with { Reason = "The contract service's billing periods could not be read again." };
+                    }
+
+                    if (StaleAgainstPlan(options, item, fresh.Value) is { } stale)
+                    {
+                        return result with { Status = QuantitySyncStatus.Stale, UnitsBefore = fresh, Reason = stale };
                     }
 
                     (version, current) = (head.Version, fresh.Value);
@@ -424,6 +554,13 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
 
         return result with { Reason = $"Not applied after {options.MaxWriteAttempts} attempts. Last failure: {result.Reason}" };
     }
+
+    /// <summary>Applying a plan: why the item is stale (its units, or its contract service, are no longer what the plan saw), or <c>null</c>.</summary>
+    private static string? StaleAgainstPlan(QuantitySyncOptions options, WorkItem item, int current) =>
+        options.PlannedUnits?.TryGetValue(item.Mapping.VendorSubscriptionId, out var planned) != true ? null
+        : item.Mapping.ContractServiceId != planned.ContractServiceId ? $"The plan was made for contract service {planned.ContractServiceId}, but the subscription is mapped to {item.Mapping.ContractServiceId} now; nothing was written. Make a new plan."
+        : current != planned.UnitsBefore ? string.Create(CultureInfo.InvariantCulture, $"The plan saw {planned.UnitsBefore} units, but Autotask bills {current} now; nothing was written. Make a new plan.")
+        : null;
 
     private static async Task<int?> ReadUnitsAsync(IAutotaskClient client, WorkItem item, CancellationToken cancellationToken) =>
         (await BilledUnits.ReadAsync(client, [item.Mapping.ContractServiceId], [item.EffectiveDate], cancellationToken).ConfigureAwait(false))

@@ -43,6 +43,12 @@ public sealed class FakeableEngineTests
     {
         public Task<QuantitySyncReport> SyncAsync(string connection, IEnumerable<SubscriptionQuantity> changes, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default) =>
             Task.FromResult(report);
+
+        public Task<QuantityPlan> PlanAsync(string connection, IEnumerable<SubscriptionQuantity> changes, QuantityPlanOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new QuantityPlan { PlanId = "p", Connection = connection, DatabaseCi = 1, CreatedAt = report.StartedAt, Items = [] });
+
+        public Task<QuantitySyncReport> ApplyPlanAsync(string connection, QuantityPlan plan, QuantitySyncOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(report);
     }
 
     private sealed class FakeAlerts : IAlertTicketEngine

@@ -21,12 +21,27 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    private readonly List<FiredLine> _fired = [];
+
+    /// <summary>The "fired" lines a scheduler host wrote so far (they do not go to <see cref="ReadLineAsync"/>).</summary>
+    public IReadOnlyList<FiredLine> Lines
+    {
+        get
+        {
+            lock (_fired)
+            {
+                return [.. _fired];
+            }
+        }
+    }
+
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts a worker and waits until it says it is ready.</summary>
-    public static async Task<SyncWorkerProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    /// <summary>Starts a worker (by default the sync worker; <paramref name="project"/> names another test host, whose settings take <paramref name="prefix"/>) and waits until it says it is ready.</summary>
+    public static async Task<SyncWorkerProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken,
+        string project = "Autotask.Integration.SyncWorker", string prefix = "AUTOTASK_WORKER_")
     {
-        var (program, assembly) = Worker();
+        var (program, assembly) = Worker(project);
         var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
@@ -40,7 +55,7 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
         }
         foreach (var (key, value) in settings)
         {
-            start.Environment["AUTOTASK_WORKER_" + key] = value;
+            start.Environment[prefix + key] = value;
         }
 
         var worker = new SyncWorkerProcess(Process.Start(start)!, name);
@@ -49,6 +64,13 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
             if (e.Data is null)
             {
                 worker._lines.Writer.TryComplete();
+            }
+            else if (FiredLine.TryParse(e.Data) is { } fired)
+            {
+                lock (worker._fired)
+                {
+                    worker._fired.Add(fired);
+                }
             }
             else
             {
@@ -148,23 +170,35 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
     /// output directory mirrors this one's. A self-contained build (the net8.0 run of .ci/run) starts the worker's own
     /// executable, with the runtime beside it; otherwise the dotnet host that runs the tests runs the worker's assembly.
     /// </summary>
-    private static (string Program, string? Assembly) Worker()
+    private static (string Program, string? Assembly) Worker(string project)
     {
         var root = PostgreSqlServer.FindRoot() ?? throw new InvalidOperationException("The repository root was not found.");
         var output = Path.GetRelativePath(Path.Combine(root, "tests", "Autotask.Integration.Tests", "bin"), AppContext.BaseDirectory);
-        var directory = Path.Combine(root, "tests", "Autotask.Integration.SyncWorker", "bin", output);
-        var assembly = Path.Combine(directory, "Autotask.Integration.SyncWorker.dll");
+        var directory = Path.Combine(root, "tests", project, "bin", output);
+        var assembly = Path.Combine(directory, project + ".dll");
         if (!File.Exists(assembly))
         {
             throw new FileNotFoundException($"The sync worker is not built at {assembly}; build the solution first.", assembly);
         }
 
-        var executable = Path.Combine(directory, OperatingSystem.IsWindows() ? "Autotask.Integration.SyncWorker.exe" : "Autotask.Integration.SyncWorker");
+        var executable = Path.Combine(directory, OperatingSystem.IsWindows() ? project + ".exe" : project);
         if (File.Exists(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "coreclr.dll" : "libcoreclr.so")) && File.Exists(executable))
         {
             return (executable, null);
         }
 
         return (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet", assembly);
+    }
+}
+
+/// <summary>A scheduler host's line <c>fired job connection slot instance recovering</c>, with the time the test read it.</summary>
+internal sealed record FiredLine(string Job, string Connection, long Slot, string Instance, bool Recovering, DateTime At)
+{
+    public static FiredLine? TryParse(string line)
+    {
+        var parts = line.Split(' ');
+        return parts is ["fired", var job, var connection, var slot, var instance, var recovering]
+            ? new FiredLine(job, connection, long.Parse(slot, System.Globalization.CultureInfo.InvariantCulture), instance, bool.Parse(recovering), DateTime.UtcNow)
+            : null;
     }
 }

@@ -1,0 +1,352 @@
+using System.Globalization;
+using System.Text;
+using Autotask.Integration.Connections;
+using Autotask.Integration.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+using global::Quartz;
+
+namespace Autotask.Integration.Quartz;
+
+/// <summary>One job's trigger for a connection.</summary>
+/// <param name="Connection">The connection.</param>
+/// <param name="Job">The job (<see cref="AutotaskJobNames"/>).</param>
+/// <param name="NextRun">When it runs next, or <c>null</c> when it will not.</param>
+/// <param name="Schedule">How it is scheduled, in words (such as <c>every 01:00:00</c> or <c>cron 0 0 6 * * ? in Europe/London</c>).</param>
+public sealed record ScheduledJob(string Connection, string Job, Instant? NextRun, string Schedule);
+
+/// <summary>
+/// The connections' triggers on the Quartz scheduler: added for a connection when it is listed by a connection
+/// source (checked every <see cref="AutotaskSchedulingOptions.ReconcileInterval"/>, or at once by
+/// <see cref="ScheduleConnectionAsync"/>), removed when it is gone.
+/// </summary>
+public interface IAutotaskScheduler
+{
+    /// <summary>Adds the connection's triggers that are missing (those present keep their times).</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many triggers were added.</returns>
+    /// <exception cref="AutotaskConnectionNotFoundException">No source knows the connection.</exception>
+    /// <exception cref="AutotaskConfigurationException">The connection's time zone is not known to this machine.</exception>
+    Task<int> ScheduleConnectionAsync(string connection, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the connection's triggers; a job of it already running finishes.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many triggers were removed.</returns>
+    Task<int> UnscheduleConnectionAsync(string connection, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists every connection of every source, adds the triggers of new ones and removes those of connections that are gone.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The triggers added and removed.</returns>
+    Task<(int Added, int Removed)> ReconcileAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The connection's triggers and when each runs next.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<ScheduledJob>> GetScheduleAsync(string connection, CancellationToken cancellationToken = default);
+}
+
+internal sealed class AutotaskScheduler(
+    ISchedulerFactory factory, IServiceProvider services, IEnumerable<IAutotaskConnectionSource> sources, AutotaskSchedulingOptions options, TimeProvider time,
+    ILogger<AutotaskScheduler> logger) : IAutotaskScheduler
+{
+    /// <summary>The group of the four durable jobs; each connection's triggers are in the group <c>autotask.{job}</c>.</summary>
+    internal const string JobGroup = "autotask";
+
+    internal const string ConnectionKey = "connection";
+
+    private const string DefinitionKey = "definition";
+
+    private TimeProvider Clock => options.TimeProvider ?? time;
+
+    internal static TriggerKey TriggerKeyOf(string connection, string job) => new(connection, JobGroup + "." + job);
+
+    /// <inheritdoc />
+    public async Task<int> ScheduleConnectionAsync(string connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connection);
+        var scheduler = await factory.GetScheduler(cancellationToken).ConfigureAwait(false);
+        var (id, zone) = await FindAsync(connection, cancellationToken).ConfigureAwait(false);
+        await EnsureJobsAsync(scheduler, cancellationToken).ConfigureAwait(false);
+        var added = 0;
+        foreach (var job in AutotaskJobNames.All)
+        {
+            if (await TriggerFor(id, job, zone, cancellationToken).ConfigureAwait(false) is not { } trigger)
+            {
+                continue;
+            }
+
+            // A trigger of the same definition keeps its next time (several instances reconcile the same connections);
+            // one whose definition changed is replaced.
+            var existing = await scheduler.GetTrigger(trigger.Key, cancellationToken).ConfigureAwait(false);
+            if (existing is not null && existing.JobDataMap.GetString(DefinitionKey) == trigger.JobDataMap.GetString(DefinitionKey))
+            {
+                continue;
+            }
+
+            try
+            {
+                await scheduler.ScheduleJob(trigger, new ScheduleJobOptions { Replace = true }, cancellationToken).ConfigureAwait(false);
+                added++;
+            }
+            catch (ObjectAlreadyExistsException)
+            {
+                // Another instance added it meanwhile.
+            }
+        }
+
+        return added;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> UnscheduleConnectionAsync(string connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connection);
+        var scheduler = await factory.GetScheduler(cancellationToken).ConfigureAwait(false);
+        var removed = 0;
+        foreach (var job in AutotaskJobNames.All)
+        {
+            if (await scheduler.UnscheduleJob(TriggerKeyOf(connection, job), cancellationToken).ConfigureAwait(false))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    /// <inheritdoc />
+    public async Task<(int Added, int Removed)> ReconcileAsync(CancellationToken cancellationToken = default)
+    {
+        var scheduler = await factory.GetScheduler(cancellationToken).ConfigureAwait(false);
+        var listed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var source in sources)
+        {
+            listed.UnionWith(await source.ListAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        var scheduled = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var key in await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.GroupStartsWith(JobGroup + "."), cancellationToken).ConfigureAwait(false))
+        {
+            scheduled[key.Name] = scheduled.GetValueOrDefault(key.Name) + 1;
+        }
+
+        var added = 0;
+        var expected = ExpectedJobs();
+        foreach (var connection in listed.Where(c => scheduled.GetValueOrDefault(c) < expected))
+        {
+            try
+            {
+                added += await ScheduleConnectionAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is AutotaskException)
+            {
+                // One connection's problem (its zone unknown here, its secret unreadable) never stops the others.
+                Log.ScheduleFailed(logger, connection, ex.Message);
+            }
+        }
+
+        var removed = 0;
+        foreach (var gone in scheduled.Keys.Where(c => !listed.Contains(c)).ToList())
+        {
+            removed += await UnscheduleConnectionAsync(gone, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (added, removed);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ScheduledJob>> GetScheduleAsync(string connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connection);
+        var scheduler = await factory.GetScheduler(cancellationToken).ConfigureAwait(false);
+        var jobs = new List<ScheduledJob>();
+        foreach (var job in AutotaskJobNames.All)
+        {
+            if (await scheduler.GetTrigger(TriggerKeyOf(connection, job), cancellationToken).ConfigureAwait(false) is { } trigger)
+            {
+                jobs.Add(new ScheduledJob(trigger.Key.Name, job, trigger.NextFireTimeUtc is { } next ? Instant.FromDateTimeOffset(next) : null,
+                    trigger.JobDataMap.GetString(DefinitionKey) ?? ""));
+            }
+        }
+
+        return jobs;
+    }
+
+    /// <summary>After a usage run: the trigger moves to the next invoice date after the one it fired for.</summary>
+    internal async Task RescheduleUsageAsync(IScheduler scheduler, string connection, DateTimeOffset firedFor, CancellationToken cancellationToken)
+    {
+        var (id, zone) = await FindAsync(connection, cancellationToken).ConfigureAwait(false);
+        var after = Instant.FromDateTimeOffset(firedFor).InZone(zone).Date;
+        if (await UsageTriggerAsync(id, zone, after, cancellationToken).ConfigureAwait(false) is { } next)
+        {
+            await scheduler.RescheduleJob(next.Key, next, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The day before an instant, in the connection's zone.</summary>
+    internal async Task<LocalDate?> DayBeforeAsync(string connection, DateTimeOffset instant, CancellationToken cancellationToken)
+    {
+        var (_, zone) = await FindAsync(connection, cancellationToken).ConfigureAwait(false);
+        return Instant.FromDateTimeOffset(instant).InZone(zone).Date.PlusDays(-1);
+    }
+
+    private int ExpectedJobs() => AutotaskJobNames.All.Count(job => Enabled(job));
+
+    private bool Enabled(string job) => job switch
+    {
+        AutotaskJobNames.UsageBilling => services.GetService<IUsageSource>() is not null,
+        AutotaskJobNames.QuantitySync => services.GetService<IQuantitySource>() is not null && (options.QuantitySyncCron is not null || options.QuantitySyncInterval is not null),
+        AutotaskJobNames.DailyDigest => services.GetService<IDigestSource>() is not null && options.DailyDigestTime is not null,
+        AutotaskJobNames.InboundPoll => services.GetService<IInboundHandler>() is not null && options.InboundPollInterval is not null,
+        _ => false,
+    };
+
+    private async Task<(string Id, DateTimeZone Zone)> FindAsync(string connection, CancellationToken cancellationToken)
+    {
+        foreach (var source in sources)
+        {
+            if (await source.FindAsync(connection, cancellationToken).ConfigureAwait(false) is { } settings)
+            {
+                var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(settings.TimeZone ?? "")
+                    ?? throw new AutotaskConfigurationException($"Connection '{connection}' has the time zone '{settings.TimeZone}', which is not an IANA time zone id; its jobs cannot be scheduled.", connection);
+                return (connection, zone);
+            }
+        }
+
+        throw new AutotaskConnectionNotFoundException(connection);
+    }
+
+    private async Task<ITrigger?> TriggerFor(string connection, string job, DateTimeZone zone, CancellationToken cancellationToken)
+    {
+        if (!Enabled(job))
+        {
+            return null;
+        }
+
+        var jitter = Jitter(connection, job);
+        var now = Clock.GetUtcNow();
+        switch (job)
+        {
+            case AutotaskJobNames.UsageBilling:
+                return await UsageTriggerAsync(connection, zone, Instant.FromDateTimeOffset(now).InZone(zone).Date.PlusDays(-1), cancellationToken).ConfigureAwait(false);
+
+            case AutotaskJobNames.QuantitySync when options.QuantitySyncCron is { } cron:
+                return Cron(connection, job, cron, zone, jitter, $"cron {cron} in {zone.Id}");
+
+            case AutotaskJobNames.QuantitySync:
+                return Interval(connection, job, options.QuantitySyncInterval!.Value, now + jitter);
+
+            case AutotaskJobNames.DailyDigest:
+                var at = options.DailyDigestTime!.Value.PlusSeconds((long)jitter.TotalSeconds);
+                return Cron(connection, job, string.Create(CultureInfo.InvariantCulture, $"{at.Second} {at.Minute} {at.Hour} * * ?"), zone, TimeSpan.Zero,
+                    string.Create(CultureInfo.InvariantCulture, $"daily at {options.DailyDigestTime:HH:mm} + {jitter.TotalSeconds:0} s in {zone.Id}"));
+
+            default:
+                return Interval(connection, job, options.InboundPollInterval!.Value, now + jitter);
+        }
+    }
+
+    /// <summary>A one-shot trigger at the first invoice date after <paramref name="after"/>, at the usage time (plus jitter) in the zone; <c>null</c> when the connection bills no usage.</summary>
+    private async Task<ITrigger?> UsageTriggerAsync(string connection, DateTimeZone zone, LocalDate after, CancellationToken cancellationToken)
+    {
+        var source = services.GetService<IUsageSource>();
+        if (source is null || await source.GetBillingOptionsAsync(connection, cancellationToken).ConfigureAwait(false) is not { } billing)
+        {
+            return null;
+        }
+
+        var date = billing.Calendar.NextInvoiceDate(after);
+        var jitter = Jitter(connection, AutotaskJobNames.UsageBilling);
+        var fire = date.At(options.UsageBillingTime).InZoneLeniently(zone).ToInstant().ToDateTimeOffset() + jitter;
+        return TriggerBuilder.Create(Clock)
+            .WithIdentity(TriggerKeyOf(connection, AutotaskJobNames.UsageBilling))
+            .ForJob(new JobKey(AutotaskJobNames.UsageBilling, JobGroup))
+            .UsingJobData(ConnectionKey, connection)
+            .UsingJobData(DefinitionKey, string.Create(CultureInfo.InvariantCulture, $"on invoice dates at {options.UsageBillingTime:HH:mm} + {jitter.TotalSeconds:0} s in {zone.Id}"))
+            .StartAt(fire)
+            .WithSchedule(SimpleScheduleBuilder.Create().WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
+            .WithOverlapPolicy(OverlapPolicy.Skip)
+            .Build();
+    }
+
+    private ITrigger Cron(string connection, string job, string cron, DateTimeZone zone, TimeSpan jitter, string definition)
+    {
+        var timeZone = TimeZoneInfo.TryFindSystemTimeZoneById(zone.Id, out var found)
+            ? found
+            : throw new AutotaskConfigurationException($"The time zone '{zone.Id}' of connection '{connection}' is not known to this machine's time zone data; install tzdata.", connection);
+        return TriggerBuilder.Create(Clock)
+            .WithIdentity(TriggerKeyOf(connection, job))
+            .ForJob(new JobKey(job, JobGroup))
+            .UsingJobData(ConnectionKey, connection)
+            .UsingJobData(DefinitionKey, definition)
+            .StartAt(Clock.GetUtcNow() + jitter)
+            .WithSchedule(CronScheduleBuilder.Create(cron).InTimeZone(timeZone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
+            .WithOverlapPolicy(OverlapPolicy.Skip)
+            .Build();
+    }
+
+    private ITrigger Interval(string connection, string job, TimeSpan every, DateTimeOffset start) =>
+        TriggerBuilder.Create(Clock)
+            .WithIdentity(TriggerKeyOf(connection, job))
+            .ForJob(new JobKey(job, JobGroup))
+            .UsingJobData(ConnectionKey, connection)
+            .UsingJobData(DefinitionKey, string.Create(CultureInfo.InvariantCulture, $"every {every}"))
+            .StartAt(start)
+            .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(every).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount))
+            .WithOverlapPolicy(OverlapPolicy.Skip)
+            .Build();
+
+    /// <summary>
+    /// A connection's fixed offset for a job, in whole seconds of [0, jitter): from a hash of the two names that is the
+    /// same in every process (string hash codes are randomised per process).
+    /// </summary>
+    internal TimeSpan Jitter(string connection, string job)
+    {
+        var seconds = (long)options.Jitter.TotalSeconds;
+        if (seconds <= 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        // FNV-1a, 64 bits, then MurmurHash3's 64-bit finaliser.
+        var hash = 14695981039346656037UL;
+        foreach (var b in Encoding.UTF8.GetBytes(connection.ToUpperInvariant() + "\n" + job))
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        // FNV's low bits follow the last characters closely (partner-1, partner-2...): a finaliser spreads every input bit over them.
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        hash *= 0xc4ceb9fe1a85ec53UL;
+        hash ^= hash >> 33;
+
+        return TimeSpan.FromSeconds((long)(hash % (ulong)seconds));
+    }
+
+    private static async Task EnsureJobsAsync(IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        foreach (var job in AutotaskJobNames.All)
+        {
+            var key = new JobKey(job, JobGroup);
+            if (await scheduler.Exists(key, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            try
+            {
+                await scheduler.AddJob(JobBuilder.Create<AutotaskQuartzJob>().WithIdentity(key).StoreDurably().RequestRecovery()
+                    .WithDescription($"The SDK's {job} job; each connection's trigger says which connection.").Build(), new AddJobOptions(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectAlreadyExistsException)
+            {
+                // Another instance added it first.
+            }
+        }
+    }
+}

@@ -1,0 +1,298 @@
+using Autotask.Integration.Connections;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Jobs;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Quartz;
+using Autotask.Integration.Sync;
+using Autotask.Integration.Testing;
+using Autotask.Integration.Tests.Support;
+using Autotask.Integration.Tests.Sync;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using NodaTime;
+
+namespace Autotask.Integration.Tests.Scheduling;
+
+/// <summary>The SDK's jobs on Quartz in one instance (in-memory store), driven by a fake clock.</summary>
+public sealed class SchedulingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<(IHost Host, AutotaskSimulator Simulator)> StartAsync(
+        FakeTimeProvider clock, Action<IServiceCollection> services, Action<AutotaskSchedulingOptions> schedule, string zone = "Europe/London", bool start = true)
+    {
+        var simulator = AutotaskSimulator.Create(new AutotaskSimulatorOptions
+        {
+            DataSet = SimulatorDataSet.Empty,
+            Fixtures = data =>
+            {
+                var company = data.Add(new Company { CompanyName = "Fjord Backup Customer", CompanyType = CompanyType.Customer, IsActive = true });
+                var contract = data.Add(new Contract { CompanyId = company.Id, ContractName = "Backup", ContractType = ContractType.RecurringService, Status = 1, StartDate = new LocalDate(2027, 12, 1), EndDate = new LocalDate(2029, 1, 31) });
+                var storage = data.Add(new Service { Name = "Backup storage", PeriodType = 1, UnitPrice = 4m });
+                data.Add(new ContractService { ContractId = contract.Id, ServiceId = storage.Id, UnitPrice = 4m });
+            },
+        });
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<TimeProvider>(clock);
+        services(builder.Services);
+        builder.Services.AddAutotaskIntegration(o => simulator.AddConnection(o, SyncHarness.Connection, c => c.TimeZone = zone))
+            .UseSimulator(simulator)
+            .AddAutotaskScheduling(s =>
+            {
+                s.TimeProvider = clock;
+                s.Jitter = TimeSpan.FromMinutes(10);
+                s.DailyDigestTime = null;
+                s.InboundPollInterval = null;
+                s.QuantitySyncInterval = null;
+                schedule(s);
+            });
+        var host = builder.Build();
+        if (start)
+        {
+            await host.StartAsync(Ct);
+        }
+
+        return (host, simulator);
+    }
+
+    private static async Task<IReadOnlyList<ScheduledJob>> ScheduleOf(IHost host)
+    {
+        var scheduler = host.Services.GetRequiredService<IAutotaskScheduler>();
+        await Wait.UntilAsync(() => scheduler.GetScheduleAsync(SyncHarness.Connection, Ct).GetAwaiter().GetResult().Count > 0);
+        return await scheduler.GetScheduleAsync(SyncHarness.Connection, Ct);
+    }
+
+    [Fact]
+    public async Task Usage_billing_fires_on_each_invoice_date_at_its_local_time_and_moves_to_the_next()
+    {
+        var zone = DateTimeZoneProviders.Tzdb["Europe/London"];
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 1, 29, 12, 0, 0, TimeSpan.Zero));
+        var source = new UsageBillingTests.ScriptedUsage(clock, zone);
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IUsageSource>(source), _ => { });
+        using var _ = host;
+        await using var __ = simulator;
+        var store = host.Services.GetRequiredService<IMappingStore>();
+        var line = simulator.Data.All<ContractService>()[0];
+        await store.AddSubscriptionAsync(new SubscriptionMapping
+        {
+            Connection = SyncHarness.Connection, VendorSubscriptionId = "usage-a", VendorCustomerId = "org-1", VendorOfferId = "storage",
+            CompanyId = simulator.Data.All<Company>()[0].Id, ContractId = line.ContractId, ContractServiceId = line.Id, ServiceId = line.ServiceId,
+        }, Ct);
+        var jitter = host.Services.GetRequiredService<AutotaskScheduler>().Jitter(SyncHarness.Connection, AutotaskJobNames.UsageBilling);
+
+        var schedule = await ScheduleOf(host);
+        var first = Assert.Single(schedule);
+        Assert.Equal(AutotaskJobNames.UsageBilling, first.Job);
+        // 30 January 2028, 02:00 in London (GMT), plus the connection's jitter.
+        Assert.Equal(Instant.FromUtc(2028, 1, 30, 2, 0) + Duration.FromTimeSpan(jitter), first.NextRun);
+
+        foreach (var (invoiceDate, next) in new[] { (new LocalDate(2028, 1, 30), new LocalDate(2028, 2, 29)), (new LocalDate(2028, 2, 29), new LocalDate(2028, 3, 30)), (new LocalDate(2028, 3, 30), new LocalDate(2028, 4, 30)) })
+        {
+            var due = invoiceDate.At(new LocalTime(2, 0)).InZoneLeniently(zone).ToInstant() + Duration.FromTimeSpan(jitter);
+            clock.SetUtcNow(due.ToDateTimeOffset().AddSeconds(1));
+            await Wait.UntilAsync(() => source.Billed.Any(b => b.Period.InvoiceDate == invoiceDate));
+            var expectedNext = next.At(new LocalTime(2, 0)).InZoneLeniently(zone).ToInstant() + Duration.FromTimeSpan(jitter);
+            await Wait.UntilAsync(() => ScheduleOf(host).GetAwaiter().GetResult()[0].NextRun == expectedNext);
+        }
+
+        // 30 March 2028 is in British Summer Time: 02:00 local is 01:00 UTC.
+        Assert.Equal([new LocalDate(2028, 1, 30), new LocalDate(2028, 2, 29), new LocalDate(2028, 3, 30)], source.Billed.Select(b => b.Period.InvoiceDate));
+        Assert.Equal(Instant.FromUtc(2028, 3, 30, 1, 0) + Duration.FromTimeSpan(jitter), Instant.FromDateTimeOffset(clock.GetUtcNow()) - Duration.FromSeconds(1));
+        Assert.Equal(UsageBillingTests.Rule.UnitsFor(UsageBillingTests.GigabytesFor("usage-a", new LocalDate(2028, 3, 30))), simulator.Data.UnitsOn(line.Id, new LocalDate(2028, 3, 30)));
+        var runs = await host.Services.GetRequiredService<IAutotaskJobs>().GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.UsageBilling, Ct);
+        Assert.Equal(3, runs.Count);
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task After_downtime_a_missed_interval_fires_once_not_once_per_slot()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
+        var quantities = new CountingQuantities();
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IQuantitySource>(quantities), s => { s.QuantitySyncInterval = TimeSpan.FromMinutes(5); s.Jitter = TimeSpan.Zero; });
+        using var _ = host;
+        await using var __ = simulator;
+        await ScheduleOf(host);
+
+        var jobs = host.Services.GetRequiredService<IAutotaskJobs>();
+        await StepUntilAsync(clock, () => jobs.GetRunsAsync(SyncHarness.Connection).GetAwaiter().GetResult() is [{ CompletedAt: not null }]);
+        Assert.Equal(1, quantities.Calls);
+
+        // Down for an hour: twelve slots pass unseen.
+        clock.Advance(TimeSpan.FromHours(1));
+        await StepUntilAsync(clock, () => quantities.Calls >= 2);
+        await Task.Delay(500, Ct);
+
+        Assert.Equal(2, quantities.Calls);
+        var next = Assert.Single(await ScheduleOf(host)).NextRun!.Value;
+        Assert.True(next > Instant.FromDateTimeOffset(clock.GetUtcNow()), $"The next run {next} is after now.");
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task Connections_linked_or_removed_at_run_time_gain_or_lose_their_triggers()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IQuantitySource>(new CountingQuantities()).AddSingleton<IInboundHandler>(new NoInbound()),
+            s => { s.QuantitySyncCron = "0 0 6 ? * MON-FRI"; s.InboundPollInterval = TimeSpan.FromMinutes(15); });
+        using var _ = host;
+        await using var __ = simulator;
+        var scheduler = host.Services.GetRequiredService<IAutotaskScheduler>();
+        var manager = host.Services.GetRequiredService<IAutotaskConnectionManager>();
+        await ScheduleOf(host);
+
+        await manager.SaveUntestedAsync("partner-b", simulator.CreateConnectionSettings(c => c.TimeZone = "America/New_York"), Ct);
+        var (added, removed) = await scheduler.ReconcileAsync(Ct);
+        var schedule = await scheduler.GetScheduleAsync("partner-b", Ct);
+
+        Assert.Equal((2, 0), (added, removed));
+        Assert.Equal([AutotaskJobNames.QuantitySync, AutotaskJobNames.InboundPoll], schedule.Select(j => j.Job));
+        Assert.Equal("cron 0 0 6 ? * MON-FRI in America/New_York", schedule[0].Schedule);
+        // 1 May 2028 is a Monday: 06:00 in New York is 10:00 UTC.
+        Assert.Equal(Instant.FromUtc(2028, 5, 1, 10, 0), schedule[0].NextRun);
+        Assert.Equal((0, 0), await scheduler.ReconcileAsync(Ct));
+
+        await host.Services.GetRequiredService<IAutotaskConnectionStore>().RemoveAsync("partner-b", Ct);
+        Assert.Equal((0, 2), await scheduler.ReconcileAsync(Ct));
+        Assert.Empty(await scheduler.GetScheduleAsync("partner-b", Ct));
+        Assert.Equal(2, (await scheduler.GetScheduleAsync(SyncHarness.Connection, Ct)).Count);
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task Jitter_spreads_connections_over_the_window_the_same_way_in_every_instance()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
+        var (host, simulator) = await StartAsync(clock, _ => { }, s => s.Jitter = TimeSpan.FromMinutes(10), start: false);
+        using var _ = host;
+        await using var __ = simulator;
+        var scheduler = host.Services.GetRequiredService<AutotaskScheduler>();
+
+        var offsets = Enumerable.Range(1, 1000).Select(i => scheduler.Jitter($"partner-{i}", AutotaskJobNames.QuantitySync)).ToList();
+
+        Assert.All(offsets, o => Assert.InRange(o, TimeSpan.Zero, TimeSpan.FromSeconds(599)));
+        // 1,000 connections over 600 seconds: no second holds more than a handful, every minute holds some.
+        Assert.True(offsets.GroupBy(o => o).Max(g => g.Count()) <= 8, "No second is crowded.");
+        Assert.Equal(10, offsets.Select(o => (int)o.TotalMinutes).Distinct().Count());
+        Assert.Equal(offsets, Enumerable.Range(1, 1000).Select(i => scheduler.Jitter($"PARTNER-{i}", AutotaskJobNames.QuantitySync)));
+        Assert.NotEqual(scheduler.Jitter("partner-1", AutotaskJobNames.QuantitySync), scheduler.Jitter("partner-1", AutotaskJobNames.InboundPoll));
+    }
+
+    [Fact]
+    public async Task A_job_running_when_the_host_stops_is_cancelled_and_recorded_so()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
+        var quantities = new CountingQuantities { Block = true };
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IQuantitySource>(quantities), s => { s.QuantitySyncInterval = TimeSpan.FromMinutes(5); s.Jitter = TimeSpan.Zero; });
+        using var _ = host;
+        await using var __ = simulator;
+        await ScheduleOf(host);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await Wait.UntilAsync(() => quantities.Calls == 1);
+
+        await host.StopAsync(Ct);
+
+        var run = Assert.Single(await host.Services.GetRequiredService<IAutotaskJobs>().GetRunsAsync(SyncHarness.Connection, cancellationToken: Ct));
+        Assert.Equal(JobOutcome.Cancelled, run.Outcome);
+    }
+
+    [Theory]
+    [InlineData("0 0 0 30 2 ?", "never fires")]
+    [InlineData("every morning", "is not a Quartz cron expression")]
+    public void A_cron_that_cannot_work_stops_the_application_at_registration(string cron, string message)
+    {
+        var services = new ServiceCollection();
+
+        var error = Assert.Throws<AutotaskConfigurationException>(() => services.AddAutotaskIntegration(_ => { }).AddAutotaskScheduling(s => s.QuantitySyncCron = cron));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Empty(services.Where(d => d.ServiceType == typeof(IAutotaskScheduler)));
+    }
+
+    [Fact]
+    public void Intervals_jitter_and_schema_names_that_cannot_work_are_refused()
+    {
+        AutotaskConfigurationException Refused(Action<AutotaskSchedulingOptions> configure) =>
+            Assert.Throws<AutotaskConfigurationException>(() => new ServiceCollection().AddAutotaskIntegration(_ => { }).AddAutotaskScheduling(configure));
+
+        Assert.Contains("QuantitySyncInterval", Refused(s => s.QuantitySyncInterval = TimeSpan.Zero).Message, StringComparison.Ordinal);
+        Assert.Contains("InboundPollInterval", Refused(s => s.InboundPollInterval = TimeSpan.FromMilliseconds(-5)).Message, StringComparison.Ordinal);
+        Assert.Contains("Jitter", Refused(s => s.Jitter = TimeSpan.FromSeconds(-1)).Message, StringComparison.Ordinal);
+        Assert.Contains("MaxConcurrentJobs", Refused(s => s.MaxConcurrentJobs = 0).Message, StringComparison.Ordinal);
+        Assert.Contains("PostgreSqlSchema", Refused(s => { s.PostgreSqlConnectionString = "Host=127.0.0.1"; s.PostgreSqlSchema = "quartz; drop table x"; }).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_connection_in_an_unknown_time_zone_is_refused_typed_and_the_others_are_still_scheduled()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IQuantitySource>(new CountingQuantities()), s => s.QuantitySyncInterval = TimeSpan.FromHours(1));
+        using var _ = host;
+        await using var __ = simulator;
+        await ScheduleOf(host);
+        var store = host.Services.GetRequiredService<IAutotaskConnectionStore>();
+        await store.AddAsync("partner-mars", simulator.CreateConnectionSettings(c => c.TimeZone = "Mars/Olympus_Mons"), Ct);
+        await store.AddAsync("partner-tokyo", simulator.CreateConnectionSettings(c => c.TimeZone = "Asia/Tokyo"), Ct);
+        var scheduler = host.Services.GetRequiredService<IAutotaskScheduler>();
+
+        var error = await Assert.ThrowsAsync<AutotaskConfigurationException>(() => scheduler.ScheduleConnectionAsync("partner-mars", Ct));
+        var (added, _) = await scheduler.ReconcileAsync(Ct);
+
+        Assert.Contains("'Mars/Olympus_Mons', which is not an IANA time zone id", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, added);
+        Assert.Single(await scheduler.GetScheduleAsync("partner-tokyo", Ct));
+        Assert.Empty(await scheduler.GetScheduleAsync("partner-mars", Ct));
+        await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => scheduler.ScheduleConnectionAsync("nobody", Ct));
+        await host.StopAsync(Ct);
+    }
+
+    /// <summary>Moves the clock on a second at a time (the scheduler's and the client's own waits are on it) until the condition holds, for at most a minute of it.</summary>
+    private static async Task StepUntilAsync(FakeTimeProvider clock, Func<bool> condition)
+    {
+        var steps = 0;
+        await Wait.UntilAsync(() =>
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            if (steps++ < 60)
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+            }
+
+            return false;
+        });
+    }
+
+    private sealed class CountingQuantities : IQuantitySource
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public bool Block { get; init; }
+
+        public async ValueTask<IReadOnlyList<SubscriptionQuantity>> GetQuantitiesAsync(string connection, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            if (Block)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return [];
+        }
+    }
+
+    private sealed class NoInbound : IInboundHandler
+    {
+        public ValueTask OnCustomerAsync(string connection, Autotask.Integration.Inbound.CustomerChange change, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask OnContractAsync(string connection, Autotask.Integration.Inbound.ContractChange change, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,230 @@
+using Autotask.Integration.Alerts;
+using Autotask.Integration.Entities;
+using Autotask.Integration.Inbound;
+using Autotask.Integration.Jobs;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Sync;
+using Autotask.Integration.Testing;
+using Autotask.Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using NodaTime;
+
+namespace Autotask.Integration.Tests.Sync;
+
+/// <summary>The jobs a vendor's scheduler calls, one call per connection, each recorded in the connection's history.</summary>
+public sealed class JobTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task After_downtime_every_missed_invoice_date_is_billed_in_turn_and_recorded()
+    {
+        var zone = DateTimeZoneProviders.Tzdb["Europe/London"];
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 1, 30, 9, 0, 0, TimeSpan.Zero));
+        var source = new UsageBillingTests.ScriptedUsage(clock, zone);
+        var (sync, lines) = await UsageBillingTests.HarnessAsync("Europe/London", clock, s => s.AddSingleton<IUsageSource>(source));
+        await using var _ = sync;
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+        var progress = new List<JobProgress>();
+
+        var first = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+        clock.Advance(TimeSpan.FromDays(92)); // down from 30 January to 1 May: three invoice dates missed
+        var caughtUp = await jobs.BillUsageAsync(SyncHarness.Connection, new SyncProgressSink(progress), Ct);
+        var nothingDue = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        Assert.Equal([new LocalDate(2028, 1, 30), new LocalDate(2028, 2, 29), new LocalDate(2028, 3, 30), new LocalDate(2028, 4, 30)], source.Billed.Select(b => b.Period.InvoiceDate));
+        Assert.Equal("Billed 2028-02-29, 2028-03-30, 2028-04-30.", caughtUp.Detail);
+        Assert.Equal((JobOutcome.Succeeded, 6, 0), (caughtUp.Outcome, caughtUp.Items, caughtUp.Failed));
+        Assert.Equal(sync.Simulator.AppliedAdjustments.Count - first.Writes, caughtUp.Writes);
+        Assert.StartsWith("Nothing due", nothingDue.Detail, StringComparison.Ordinal);
+        foreach (var date in source.Billed.Select(b => b.Period.InvoiceDate))
+        {
+            Assert.Equal(UsageBillingTests.Rule.UnitsFor(UsageBillingTests.GigabytesFor("usage-a", date)), sync.UnitsOn(lines[0], date));
+        }
+
+        // Progress: items done never go back and end at the total; the history has the three runs, newest first.
+        Assert.Equal(progress.Select(p => p.Done).Order(), progress.Select(p => p.Done));
+        Assert.Equal((6, 6), (progress[^1].Done, progress[^1].Total));
+        var runs = await jobs.GetRunsAsync(SyncHarness.Connection, cancellationToken: Ct);
+        Assert.Equal([nothingDue.RunId, caughtUp.RunId, first.RunId], runs.Select(r => r.RunId));
+        Assert.All(runs, r => Assert.Equal(AutotaskJobNames.UsageBilling, r.Job));
+        Assert.All(runs, r => Assert.NotNull(r.CompletedAt));
+        Assert.Equal(caughtUp, runs[1]);
+        Assert.Empty(await jobs.GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.DailyDigest, Ct));
+    }
+
+    [Fact]
+    public async Task A_failing_run_is_recorded_with_its_error_and_its_exception_reaches_the_scheduler()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 3, 30, 12, 0, 0, TimeSpan.Zero));
+        var (sync, _) = await UsageBillingTests.HarnessAsync("Etc/UTC", clock, s => s.AddSingleton<IQuantitySource>(new Quantities(() => throw new InvalidOperationException("vendor API down"))));
+        await using var __ = sync;
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => jobs.SyncQuantitiesAsync(SyncHarness.Connection, cancellationToken: Ct));
+        using var cancelled = new CancellationTokenSource();
+        var cancelling = new Quantities(() => { cancelled.Cancel(); cancelled.Token.ThrowIfCancellationRequested(); return []; });
+        await using var other = (await UsageBillingTests.HarnessAsync("Etc/UTC", clock, s => s.AddSingleton<IQuantitySource>(cancelling))).Sync;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => other.Services.GetRequiredService<IAutotaskJobs>().SyncQuantitiesAsync(SyncHarness.Connection, cancellationToken: cancelled.Token));
+
+        var failed = Assert.Single(await jobs.GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.QuantitySync, Ct));
+        Assert.Equal(JobOutcome.Failed, failed.Outcome);
+        Assert.Equal("InvalidOperationException: vendor API down", failed.Error);
+        Assert.NotNull(failed.CompletedAt);
+        var stopped = Assert.Single(await other.Services.GetRequiredService<IAutotaskJobs>().GetRunsAsync(SyncHarness.Connection, cancellationToken: Ct));
+        Assert.Equal(JobOutcome.Cancelled, stopped.Outcome);
+    }
+
+    [Fact]
+    public async Task A_job_without_its_source_is_a_configuration_error_and_runs_nothing()
+    {
+        await using var sync = SyncHarness.Create();
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+
+        var usage = await Assert.ThrowsAsync<AutotaskConfigurationException>(() => jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct));
+        var digest = await Assert.ThrowsAsync<AutotaskConfigurationException>(() => jobs.SendDailyDigestAsync(SyncHarness.Connection, cancellationToken: Ct));
+        await Assert.ThrowsAsync<AutotaskConfigurationException>(() => jobs.SyncQuantitiesAsync(SyncHarness.Connection, cancellationToken: Ct));
+        await Assert.ThrowsAsync<AutotaskConfigurationException>(() => jobs.PollInboundAsync(SyncHarness.Connection, cancellationToken: Ct));
+        await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => jobs.GetRunsAsync("nobody", cancellationToken: Ct));
+
+        Assert.Contains("IUsageSource", usage.Message, StringComparison.Ordinal);
+        Assert.Contains("IDigestSource", digest.Message, StringComparison.Ordinal);
+        Assert.Empty(await jobs.GetRunsAsync(SyncHarness.Connection, cancellationToken: Ct));
+        Assert.Empty(sync.Simulator.Requests);
+    }
+
+    [Fact]
+    public async Task The_quantity_job_applies_what_its_rule_approves_and_hands_the_held_plan_on()
+    {
+        Func<IReadOnlyList<SubscriptionQuantity>> wanted = () => [];
+        var source = new Quantities(() => wanted()) { Rule = PlanApprovalRule.UnderUnits(10) };
+        await using var sync = SyncHarness.Create(configure: b => b.Services.AddSingleton<IQuantitySource>(source));
+        var subs = await sync.MapSubscriptionsAsync(3);
+        var today = SyncHarness.TodayUtc;
+        var before = subs.Select(s => sync.UnitsOn(s, today)).ToArray();
+        wanted = () => [new("sub-1", before[0] + 1, SyncHarness.Today), new("sub-2", before[1] + 50, SyncHarness.Today), new("sub-3", before[2], SyncHarness.Today)];
+
+        var run = await sync.Services.GetRequiredService<IAutotaskJobs>().SyncQuantitiesAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        Assert.Equal(before[0] + 1, sync.UnitsOn(subs[0], today));
+        Assert.Equal(before[1], sync.UnitsOn(subs[1], today));
+        var held = Assert.Single(source.Held);
+        Assert.Equal(["sub-2"], held.Items.Select(i => i.VendorSubscriptionId));
+        Assert.Equal(PlanDecision.Held, held.Items[0].Decision);
+        Assert.Equal((JobOutcome.Succeeded, 3, 1), (run.Outcome, run.Items, run.Writes));
+        Assert.EndsWith($"1 approved by rule and applied; 1 held for approval in plan {held.PlanId}.", run.Detail, StringComparison.Ordinal);
+
+        // A person approves the held item later; the plan applies once.
+        var report = await sync.Sync.ApplyPlanAsync(SyncHarness.Connection, held.Approve(["sub-2"], "ops"), cancellationToken: Ct);
+        Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
+        Assert.Equal(before[1] + 50, sync.UnitsOn(subs[1], today));
+    }
+
+    [Fact]
+    public async Task The_digest_job_sends_one_ticket_per_customer_for_yesterday_in_the_instances_zone()
+    {
+        var simulator = AutotaskSimulator.Create();
+        var companies = simulator.Data.All<Company>().Take(2).ToArray();
+        // 03:00 UTC on 2 March is still 1 March in New York: the digest is of 28 February.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 3, 2, 3, 0, 0, TimeSpan.Zero));
+        var digests = new Digests();
+        await using var sync = SyncHarness.For(simulator, c => c.TimeZone = "America/New_York", configure: b =>
+        {
+            b.AddAlertTickets(o => o.For(SyncHarness.Connection, m => m.DailyDigest = new AlertTicketRule { Priority = "Low", Queue = "Monitoring Alert", DaysUntilDue = 1 }));
+            b.Services.AddSingleton<TimeProvider>(clock).AddSingleton<IDigestSource>(digests);
+        });
+        foreach (var (company, i) in companies.Select((c, i) => (c, i)))
+        {
+            await sync.Store.AddCustomerAsync(new CustomerMapping { Connection = SyncHarness.Connection, VendorCustomerId = $"org-{i}", CompanyId = company.Id }, Ct);
+        }
+
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+        var run = await jobs.SendDailyDigestAsync(SyncHarness.Connection, cancellationToken: Ct);
+        var again = await jobs.SendDailyDigestAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        Assert.Equal([new LocalDate(2028, 2, 29), new LocalDate(2028, 2, 29)], digests.Days);
+        Assert.Equal(2, simulator.Data.All<Ticket>().Count);
+        Assert.Equal((JobOutcome.PartlySucceeded, 3, 2, 1), (run.Outcome, run.Items, run.Writes, run.Failed));
+        Assert.Equal(2, again.Writes);
+        Assert.Equal(2, simulator.Data.All<Ticket>().Count);
+    }
+
+    [Fact]
+    public async Task The_inbound_poll_delivers_changes_once_and_counts_them()
+    {
+        var handler = new Inbound();
+        await using var sync = SyncHarness.Create(configure: b => b.Services.AddSingleton<IInboundHandler>(handler));
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+
+        var first = await jobs.PollInboundAsync(SyncHarness.Connection, cancellationToken: Ct);
+        var second = await jobs.PollInboundAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        Assert.True(handler.Customers > 0 && handler.Contracts > 0);
+        Assert.Equal(handler.Customers + handler.Contracts, first.Items);
+        Assert.Equal(0, second.Items);
+        Assert.Equal(JobOutcome.Succeeded, second.Outcome);
+    }
+
+    private sealed class SyncProgressSink(List<JobProgress> seen) : IProgress<JobProgress>
+    {
+        public void Report(JobProgress value)
+        {
+            lock (seen)
+            {
+                seen.Add(value);
+            }
+        }
+    }
+
+    private sealed class Quantities(Func<IReadOnlyList<SubscriptionQuantity>> read) : IQuantitySource
+    {
+        public PlanApprovalRule? Rule { get; init; }
+
+        public List<QuantityPlan> Held { get; } = [];
+
+        public ValueTask<IReadOnlyList<SubscriptionQuantity>> GetQuantitiesAsync(string connection, CancellationToken cancellationToken) => ValueTask.FromResult(read());
+
+        public PlanApprovalRule? GetApprovalRule(string connection) => Rule;
+
+        public ValueTask OnHeldAsync(string connection, QuantityPlan plan, CancellationToken cancellationToken)
+        {
+            Held.Add(plan);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class Digests : IDigestSource
+    {
+        public List<LocalDate> Days { get; } = [];
+
+        public ValueTask<IReadOnlyList<CustomerDigest>> GetDigestsAsync(string connection, LocalDate day, CancellationToken cancellationToken)
+        {
+            Days.Add(day);
+            Alert Event(string customer, string key) => new()
+            {
+                VendorCustomerId = customer, AlertKey = key, Severity = AlertSeverity.Warning, Title = "Backup job finished with warnings", OccurredAt = Instant.FromUtc(2028, 2, 29, 15, 0),
+            };
+            return ValueTask.FromResult<IReadOnlyList<CustomerDigest>>(
+                [new("org-0", [Event("org-0", "a"), Event("org-0", "b")]), new("org-1", [Event("org-1", "c")]), new("org-unmapped", [Event("org-unmapped", "d")])]);
+        }
+    }
+
+    private sealed class Inbound : IInboundHandler
+    {
+        public int Customers;
+        public int Contracts;
+
+        public ValueTask OnCustomerAsync(string connection, CustomerChange change, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Customers);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask OnContractAsync(string connection, ContractChange change, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Contracts);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
