@@ -25,6 +25,13 @@ if (args is ["cold-json"])
     return;
 }
 
+if (args is ["scheduler"])
+{
+    // What the Quartz scheduler itself costs one instance with 5,000 connections (not a BenchmarkDotNet run): see SchedulerAtScale.
+    await Autotask.Integration.Benchmarks.SchedulerAtScale.RunAsync(Console.Out);
+    return;
+}
+
 var config = DefaultConfig.Instance
     .WithArtifactsPath(Path.Combine("benchmarks", "results"))
     .AddExporter(MarkdownExporter.GitHub);

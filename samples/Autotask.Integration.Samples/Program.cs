@@ -34,6 +34,32 @@ var commandLine = SampleCommandLine.Build(async (command, allowWrites, cancellat
         return exit;
     }
 
+    if (command == "backup-vendor")
+    {
+        // Three partners on simulated databases and a clock moved by hand, whatever is configured.
+        var backupDatabases = BackupVendorSample.CreateDatabases();
+        var clock = new SimulatedClock();
+        var vendor = new BackupVendor();
+        var backupAudit = new InMemoryAuditSink();
+        BackupVendorSample.AddBackupVendor(builder.Services, backupDatabases, clock, vendor, backupAudit);
+        using var backupHost = builder.Build();
+        Console.WriteLine("Three simulated MSP databases; mappings, ledger and job history in memory (simulated months mean nothing to the next run).");
+        var exit = await BackupVendorSample.RunAsync(backupHost.Services, backupDatabases, clock, vendor, Console.Out, cancellationToken);
+        await Console.Out.HeadingAsync("Audit trail of this run, by operation");
+        await Console.Out.TableAsync(["Operation", "Succeeded", "Skipped", "Failed"], backupAudit.Events.GroupBy(e => e.Operation).Select(g => new[]
+        {
+            g.Key, g.Count(e => e.Status == AuditStatus.Succeeded).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            g.Count(e => e.Status == AuditStatus.Skipped).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            g.Count(e => e.Status == AuditStatus.Failed).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+        foreach (var database in backupDatabases)
+        {
+            await database.DisposeAsync();
+        }
+
+        return exit;
+    }
+
     await using var simulator = SampleHost.HasCredentials(builder.Configuration) ? null : AutotaskSimulator.Create(seed: 42);
     var storePath = SampleHost.StorePath(builder.Configuration);
     var runAudit = new InMemoryAuditSink();

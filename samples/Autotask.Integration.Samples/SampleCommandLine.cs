@@ -13,6 +13,7 @@ internal static class SampleCommandLine
         ("alerts", "A backup or monitoring service: alerts become tickets, repeats become notes, a daily digest and a test ticket."),
         ("devices", "A backup service's devices: a configuration item per device of a mapped customer, once, and a webhook for ticket updates."),
         ("inbound", "A channel platform: pull active customers and their contracts, incrementally."),
+        ("backup-vendor", "A backup service run by itself for three partners on an accelerated clock: usage billed on each partner's invoice date, failures as tickets, a daily digest."),
         ("portal", "A multi-tenant vendor portal on the simulator: partners link their own Autotask at run time (Test and Save), sync, rotate a secret, unlink."),
     ];
 

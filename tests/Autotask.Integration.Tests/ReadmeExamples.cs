@@ -3,6 +3,7 @@ using Autotask.Integration.Alerts;
 using Autotask.Integration.Connections;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Inbound;
+using Autotask.Integration.Jobs;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Querying;
 using Autotask.Integration.Sync;
@@ -274,6 +275,41 @@ public sealed class ReadmeExamples
         Assert.NotEqual(WebhookStatus.Malformed, result.Status);
     }
 
+    /// <summary>The README's usage billing, plan and jobs example, compiled here.</summary>
+    internal static async Task UsageBillingExample(IServiceProvider provider, IReadOnlyList<SubscriptionUsage> gigabytesPerSubscription, CancellationToken ct)
+    {
+        var usage = provider.GetRequiredService<IUsageBillingEngine>();
+        var sync = provider.GetRequiredService<IQuantitySyncEngine>();
+        var jobs = provider.GetRequiredService<IAutotaskJobs>();
+        var now = SystemClock.Instance.GetCurrentInstant();
+
+        // snippet: usage-billing
+        // The partner invoices on the 1st (the next business day when it is a weekend), from March on the last day.
+        var calendar = new InvoiceCalendar(InvoiceSchedule.OnDay(1, BusinessDayShift.NextBusinessDay))
+            .ChangedOn(new LocalDate(2028, 3, 1), InvoiceSchedule.LastDayOfMonth());
+        var billing = new UsageBillingOptions
+        {
+            Calendar = calendar,
+            Units = new UsageUnits { Rounding = UsageRounding.Up, UnitSize = 10m, Floor = 1 },   // per started 10 GB, at least 1
+        };
+
+        // The usage of the period that ends on an invoice date becomes the units from that date; billing it again writes nothing.
+        var billed = await usage.BillAsync("contoso", new LocalDate(2028, 2, 1), gigabytesPerSubscription, billing, ct);
+
+        // Approve, then apply: a plan holds what would change and the units it saw; a rule or a person decides.
+        var plan = await sync.PlanAsync("contoso", [new SubscriptionQuantity("sub-42", 40, now)],
+            new QuantityPlanOptions { Approval = PlanApprovalRule.UnderPercent(10) }, ct);
+        File.WriteAllText("plan.csv", plan.ToCsv());                            // or plan.ToJson(), read back by QuantityPlan.FromJson
+        var applied = await sync.ApplyPlanAsync("contoso", plan.Approve(["sub-42"], "approved by ops@vendor"), cancellationToken: ct);
+        // Items whose units moved since the plan come back Stale; a second apply throws QuantityPlanException.
+
+        // Each job is one call per connection, for any scheduler; every run is in the connection's history.
+        var run = await jobs.BillUsageAsync("contoso", new Progress<JobProgress>(p => Console.WriteLine($"{p.Done}/{p.Total}")), ct);
+        var history = await jobs.GetRunsAsync("contoso", AutotaskJobNames.UsageBilling, ct);
+        // end snippet
+        Assert.True(billed.Items.Count >= 0 && applied.Items.Count >= 0 && run.RunId.Length > 0 && history.Count > 0);
+    }
+
     [Fact]
     public void Every_csharp_block_of_the_readme_is_compiled_code_from_this_file()
     {
@@ -282,7 +318,9 @@ public sealed class ReadmeExamples
         var root = Repository.Root;
         var readmePath = Path.Combine(root, "README.md");
         var readme = File.ReadAllText(readmePath);
-        var snippets = ReadmeSnippets.FromCode(File.ReadAllText(Path.Combine(root, "tests", "Autotask.Integration.Tests", "ReadmeExamples.cs")));
+        // The scheduling example is in a file of its own, compiled only where Quartz 4 is (.NET 10).
+        var snippets = ReadmeSnippets.FromCode(File.ReadAllText(Path.Combine(root, "tests", "Autotask.Integration.Tests", "ReadmeExamples.cs")) + "\n" +
+            File.ReadAllText(Path.Combine(root, "tests", "Autotask.Integration.Tests", "Scheduling", "SchedulingReadmeExample.cs")));
         var expected = ReadmeSnippets.Apply(readme, snippets);
 
         if (Environment.GetEnvironmentVariable("AUTOTASK_UPDATE_README") == "1")

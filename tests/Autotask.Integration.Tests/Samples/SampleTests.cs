@@ -1,10 +1,12 @@
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Entities;
+using Autotask.Integration.Mapping;
 using Autotask.Integration.Samples;
 using Autotask.Integration.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
 
 namespace Autotask.Integration.Tests.Samples;
 
@@ -213,6 +215,51 @@ public sealed class SampleTests : IDisposable
         var (again, secondText, _) = await RunPortal();
         Assert.Equal(0, again);
         Assert.Contains("fabrikam (unlinked now, to play the page from the start).", secondText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_backup_vendor_sample_bills_usage_on_each_partners_invoice_dates_and_tickets_failures_and_digests()
+    {
+        var databases = BackupVendorSample.CreateDatabases();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        var audit = new InMemoryAuditSink();
+        var clock = new SimulatedClock();
+        var vendor = new BackupVendor();
+        BackupVendorSample.AddBackupVendor(services, databases, clock, vendor, audit);
+        await using var provider = services.BuildServiceProvider();
+        using var output = new StringWriter();
+
+        var exit = await BackupVendorSample.RunAsync(provider, databases, clock, vendor, output, TestContext.Current.CancellationToken);
+
+        var text = output.ToString();
+        Assert.Equal(0, exit);
+        // northwind: the 1st, or the next business day (1 January 2028 is a Saturday); contoso: the last business day
+        // (31 December 2027 and 31 March 2028 are Fridays); fabrikam: the 15th. Each billed once, on its own day; the
+        // first run also bills the invoice date before it (the latest one due).
+        Assert.Equal([new LocalDate(2027, 12, 1), new LocalDate(2028, 1, 3), new LocalDate(2028, 2, 1), new LocalDate(2028, 3, 1)], vendor.Billed.Where(b => b.Partner == "northwind").Select(b => b.Period.InvoiceDate));
+        Assert.Equal([new LocalDate(2027, 12, 31), new LocalDate(2028, 1, 31), new LocalDate(2028, 2, 29), new LocalDate(2028, 3, 31)], vendor.Billed.Where(b => b.Partner == "contoso").Select(b => b.Period.InvoiceDate));
+        Assert.Equal([new LocalDate(2027, 12, 15), new LocalDate(2028, 1, 15), new LocalDate(2028, 2, 15), new LocalDate(2028, 3, 15)], vendor.Billed.Where(b => b.Partner == "fabrikam").Select(b => b.Period.InvoiceDate));
+        var store = provider.GetRequiredService<IMappingStore>();
+        foreach (var (id, database, _, _) in BackupVendorSample.Partners)
+        {
+            var line = (await store.FindSubscriptionAsync(id, BackupVendorSample.Subscription, TestContext.Current.CancellationToken))!;
+            Assert.All(vendor.Billed.Where(b => b.Partner == id), b => Assert.Equal(BackupVendorSample.Units.UnitsFor(b.Gigabytes), databases[database - 1].Data.UnitsOn(line.ContractServiceId, b.Period.InvoiceDate)));
+            var tickets = databases[database - 1].Data.All<Ticket>();
+            // Failures on the 5th, 12th and 25th of three months; one digest a weekday.
+            Assert.Equal(9, tickets.Count(t => t.Title!.StartsWith("Backup failed", StringComparison.Ordinal)));
+            Assert.InRange(tickets.Count(t => t.Title!.StartsWith("Daily digest", StringComparison.Ordinal)), 60, 66);
+        }
+
+        Assert.Contains("Simulating 2028-01-01 to 2028-03-31, an hour a step: done.", text, StringComparison.Ordinal);
+        Assert.Contains("2028-01-31 to 2028-02-28", text, StringComparison.Ordinal);
+        Assert.Contains("4 adjustment(s), one per change of units", text, StringComparison.Ordinal);
+        Assert.Contains(audit.Events, e => e.Operation == AuditOperations.UpdateSubscriptionQuantity && e.Connection == "fabrikam");
+        Assert.DoesNotContain(audit.Events, e => e.Status == AuditStatus.Failed);
+        foreach (var database in databases)
+        {
+            await database.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -108,7 +108,7 @@ public sealed class ClusteredSchedulingTests(PostgreSqlServer server)
                 Assert.Equal(second[line.Id], simulator.Data.UnitsOn(line.Id, today));
             }
 
-            var perLine = simulator.Data.Adjustments.GroupBy(a => a.ContractServiceId).ToDictionary(g => g.Key, g => g.Count());
+            var perLine = simulator.Data.Adjustments.GroupBy(a => a.ContractServiceId ?? 0).ToDictionary(g => g.Key, g => g.Count());
             Assert.All(lines, l => Assert.Equal(initial[l.Id] + 2, perLine.GetValueOrDefault(l.Id)));
 
             // Every connection's runs are in its history, in the shared store.

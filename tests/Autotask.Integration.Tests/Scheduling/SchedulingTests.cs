@@ -209,7 +209,7 @@ public sealed class SchedulingTests
         var error = Assert.Throws<AutotaskConfigurationException>(() => services.AddAutotaskIntegration(_ => { }).AddAutotaskScheduling(s => s.QuantitySyncCron = cron));
 
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
-        Assert.Empty(services.Where(d => d.ServiceType == typeof(IAutotaskScheduler)));
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IAutotaskScheduler));
     }
 
     [Fact]
