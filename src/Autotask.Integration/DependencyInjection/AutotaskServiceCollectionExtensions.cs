@@ -123,7 +123,7 @@ public static class AutotaskServiceCollectionExtensions
             sp.GetRequiredService<IMappingStore>(), sp.GetRequiredService<DatabaseBinding>()));
         services.TryAddSingleton<IAutotaskJobs>(sp => new AutotaskJobs(sp, sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<DatabaseBinding>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IUsageBillingEngine>(),
-            sp.GetRequiredService<QuantitySyncEngine>(), sp.GetRequiredService<IInboundSyncEngine>()));
+            sp.GetRequiredService<QuantitySyncEngine>(), sp.GetRequiredService<IInboundSyncEngine>(), sp.GetRequiredService<AutotaskInstruments>()));
 
         // The factory's own request loggers keep the raw header values in their log state, where a structured log
         // sink could write the secret out; the client logs each request itself, without headers.

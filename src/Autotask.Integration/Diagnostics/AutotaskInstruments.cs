@@ -18,7 +18,19 @@ internal sealed class AutotaskInstruments
         Retries = meter.CreateCounter<long>("autotask.client.retries", "{retry}", "Requests retried after a transient failure.");
         Throttled = meter.CreateCounter<long>("autotask.client.throttled", "{request}", "Requests that waited because the database's hourly allowance (budget or pacing) was used up.");
         LimitFallbacks = meter.CreateCounter<long>("autotask.limits.fallbacks", "{fallback}", "Times the shared limits could not be used and in-process limits took over.");
+        JobRuns = meter.CreateCounter<long>("autotask.jobs.runs", "{run}", "Job runs ended, by job and outcome.");
+        JobItems = meter.CreateCounter<long>("autotask.jobs.items", "{item}", "Items job runs handled (subscriptions, digests, changes delivered).");
+        JobWrites = meter.CreateCounter<long>("autotask.jobs.writes", "{write}", "Writes job runs made to Autotask.");
+        JobDuration = meter.CreateHistogram<double>("autotask.jobs.duration", "s", "Time from a job run's start to its end.");
     }
+
+    public Counter<long> JobRuns { get; }
+
+    public Counter<long> JobItems { get; }
+
+    public Counter<long> JobWrites { get; }
+
+    public Histogram<double> JobDuration { get; }
 
     /// <summary>The SDK's meter, for observable instruments.</summary>
     public Meter Meter { get; }

@@ -47,7 +47,7 @@ internal static class JobScope
 
 internal sealed class AutotaskJobs(
     IServiceProvider services, IAutotaskClientFactory clients, IMappingStore store, DatabaseBinding binding, TimeProvider time,
-    IUsageBillingEngine usage, QuantitySyncEngine quantities, IInboundSyncEngine inbound) : IAutotaskJobs
+    IUsageBillingEngine usage, QuantitySyncEngine quantities, IInboundSyncEngine inbound, AutotaskInstruments instruments) : IAutotaskJobs
 {
     /// <summary>How many runs of each job and connection the history keeps.</summary>
     internal const int HistoryLength = 50;
@@ -260,7 +260,18 @@ internal sealed class AutotaskJobs(
         finally
         {
             await RecordAsync(run, CancellationToken.None).ConfigureAwait(false);
+            Measure(run);
         }
+    }
+
+    private void Measure(JobRun run)
+    {
+        var connection = new KeyValuePair<string, object?>("autotask.connection", run.Connection);
+        var job = new KeyValuePair<string, object?>("autotask.job", run.Job);
+        instruments.JobRuns.Add(1, connection, job, new KeyValuePair<string, object?>("autotask.job.outcome", run.Outcome.ToString()));
+        instruments.JobItems.Add(run.Items, connection, job);
+        instruments.JobWrites.Add(run.Writes, connection, job);
+        instruments.JobDuration.Record((run.CompletedAt!.Value - run.StartedAt).TotalSeconds, connection, job);
     }
 
     /// <summary>Adds or replaces a run in its job's history (compare-and-swap on the store's version, retried).</summary>

@@ -7,6 +7,7 @@ using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 using NodaTime;
 
@@ -27,6 +28,9 @@ public sealed class JobTests
         await using var _ = sync;
         var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
         var progress = new List<JobProgress>();
+        var meters = sync.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var runsMetric = new MetricCollector<long>(meters, AutotaskTelemetry.MeterName, "autotask.jobs.runs");
+        using var writesMetric = new MetricCollector<long>(meters, AutotaskTelemetry.MeterName, "autotask.jobs.writes");
 
         var first = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
         clock.Advance(TimeSpan.FromDays(92)); // down from 30 January to 1 May: three invoice dates missed
@@ -52,6 +56,12 @@ public sealed class JobTests
         Assert.All(runs, r => Assert.NotNull(r.CompletedAt));
         Assert.Equal(caughtUp, runs[1]);
         Assert.Empty(await jobs.GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.DailyDigest, Ct));
+
+        // The same counts as metrics, tagged by connection, job and outcome.
+        Assert.Equal(3, runsMetric.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.All(runsMetric.GetMeasurementSnapshot(), m => Assert.Equal((SyncHarness.Connection, AutotaskJobNames.UsageBilling, "Succeeded"),
+            ((string)m.Tags["autotask.connection"]!, (string)m.Tags["autotask.job"]!, (string)m.Tags["autotask.job.outcome"]!)));
+        Assert.Equal(first.Writes + caughtUp.Writes, writesMetric.GetMeasurementSnapshot().Sum(m => m.Value));
     }
 
     [Fact]
