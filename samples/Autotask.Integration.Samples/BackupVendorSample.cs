@@ -42,25 +42,17 @@ internal static class BackupVendorSample
     /// <summary>Storage is billed per started 10 GB, at least one unit.</summary>
     public static readonly UsageUnits Units = new() { Rounding = UsageRounding.Up, UnitSize = 10m, Floor = 1 };
 
-    public static AutotaskSimulator[] CreateDatabases() => Partners.Select(p => AutotaskSimulator.Create(new AutotaskSimulatorOptions
+    /// <summary>One simulated Autotask database per partner, where the MSP sells the backup service on a recurring contract of its own, over the simulated months.</summary>
+    public static AutotaskSimulator[] CreateDatabases() => Partners.Select(p => PortalSample.PartnerDatabase(p.Id, 2000 + p.Database, "BACKUPVENDORINTEGRATION0001", data =>
     {
-        Seed = 42,
-        DatabaseId = 2000 + p.Database,
-        UserName = $"api-user@{p.Id}.example",
-        Secret = $"{p.Id}-secret-from-autotask",
-        IntegrationCode = "BACKUPVENDORINTEGRATION0001",
-        // The MSP sells the backup service on a recurring contract of its own, over the simulated months.
-        Fixtures = data =>
+        var customer = data.All<Company>().First(c => c.CompanyType == CompanyType.Customer && c.IsActive == true);
+        var contract = data.Add(new Contract
         {
-            var customer = data.All<Company>().First(c => c.CompanyType == CompanyType.Customer && c.IsActive == true);
-            var contract = data.Add(new Contract
-            {
-                CompanyId = customer.Id, ContractName = ContractName, ContractType = ContractType.RecurringService, Status = ContractStatus.Active,
-                StartDate = new LocalDate(2027, 12, 1), EndDate = new LocalDate(2028, 12, 31),
-            });
-            var storage = data.Add(new Service { Name = "Backup storage (per 10 GB)", PeriodType = 1, UnitPrice = 4m, UnitCost = 1.5m });
-            data.Add(new ContractService { ContractId = contract.Id, ServiceId = storage.Id, UnitPrice = 4m });
-        },
+            CompanyId = customer.Id, ContractName = ContractName, ContractType = ContractType.RecurringService, Status = ContractStatus.Active,
+            StartDate = new LocalDate(2027, 12, 1), EndDate = new LocalDate(2028, 12, 31),
+        });
+        var storage = data.Add(new Service { Name = "Backup storage (per 10 GB)", PeriodType = 1, UnitPrice = 4m, UnitCost = 1.5m });
+        data.Add(new ContractService { ContractId = contract.Id, ServiceId = storage.Id, UnitPrice = 4m });
     })).ToArray();
 
     /// <summary>The vendor's host: the accelerated clock, the partners' databases, the vendor's usage and digest sources; mappings in memory (simulated months mean nothing to the next run).</summary>

@@ -24,14 +24,19 @@ internal static class PortalSample
     public static readonly IReadOnlyList<(string Id, int Database)> Partners = [("northwind", 1), ("contoso", 2), ("fabrikam", 3)];
 
     /// <summary>One simulated Autotask database per partner, each with its own API user.</summary>
-    public static AutotaskSimulator[] CreateDatabases() => Partners.Select(p => AutotaskSimulator.Create(new AutotaskSimulatorOptions
-    {
-        Seed = 42,
-        DatabaseId = 1000 + p.Database,
-        UserName = $"api-user@{p.Id}.example",
-        Secret = $"{p.Id}-secret-from-autotask",
-        IntegrationCode = "VENDORPORTALINTEGRATION0001",
-    })).ToArray();
+    public static AutotaskSimulator[] CreateDatabases() => Partners.Select(p => PartnerDatabase(p.Id, 1000 + p.Database, "VENDORPORTALINTEGRATION0001")).ToArray();
+
+    /// <summary>A partner's simulated Autotask database, with an API user of its own (<c>api-user@{id}.example</c>, secret <c>{id}-secret-from-autotask</c>).</summary>
+    public static AutotaskSimulator PartnerDatabase(string id, long databaseId, string integrationCode, Action<SimulatorData>? fixtures = null) =>
+        AutotaskSimulator.Create(new AutotaskSimulatorOptions
+        {
+            Seed = 42,
+            DatabaseId = databaseId,
+            UserName = $"api-user@{id}.example",
+            Secret = $"{id}-secret-from-autotask",
+            IntegrationCode = integrationCode,
+            Fixtures = fixtures,
+        });
 
     /// <summary>The portal's host: no connection configured, every partner's Autotask reached through the simulators.</summary>
     public static AutotaskIntegrationBuilder AddPortal(IServiceCollection services, AutotaskSimulator[] databases, string storePath, InMemoryAuditSink runAudit)

@@ -259,7 +259,16 @@ internal sealed class AutotaskJobs(
         }
         finally
         {
-            await RecordAsync(run, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await RecordAsync(run, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (MappingStoreException) when (run.Outcome is JobOutcome.Failed or JobOutcome.Cancelled)
+            {
+                // The store is gone (often the very failure that stopped the run): the run's own exception is what the
+                // caller needs; its record stays Running, and the next run settles its writes through the ledger.
+            }
+
             Measure(run);
         }
     }

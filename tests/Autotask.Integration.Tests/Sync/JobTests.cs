@@ -87,6 +87,35 @@ public sealed class JobTests
     }
 
     [Fact]
+    public async Task The_store_lost_in_the_middle_of_a_job_fails_the_run_and_the_next_run_settles_it_without_a_second_adjustment()
+    {
+        var store = new LosingStore(new InMemoryMappingStore());
+        Func<IReadOnlyList<SubscriptionQuantity>> wanted = () => [];
+        var source = new Quantities(() => wanted()) { Lease = TimeSpan.Zero };
+        await using var sync = SyncHarness.Create(configure: b => b.UseMappingStore(store).Services.AddSingleton<IQuantitySource>(source));
+        var subs = await sync.MapSubscriptionsAsync(2);
+        var today = SyncHarness.TodayUtc;
+        var before = subs.Select(s => sync.UnitsOn(s, today)).ToArray();
+        wanted = () => [new("sub-1", before[0] + 4, SyncHarness.Today), new("sub-2", before[1] + 6, SyncHarness.Today)];
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+        var adjustments = sync.Simulator.AppliedAdjustments.Count;
+
+        // The database goes away after the adjustments are written and before the ledger records them.
+        store.Lost = true;
+        var lost = await Assert.ThrowsAsync<MappingStoreException>(() => jobs.SyncQuantitiesAsync(SyncHarness.Connection, cancellationToken: Ct));
+        store.Lost = false;
+        var next = await jobs.SyncQuantitiesAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        Assert.Contains("connection to the database was lost", lost.Message, StringComparison.Ordinal);
+        Assert.Equal([before[0] + 4, before[1] + 6], subs.Select(s => sync.UnitsOn(s, today)));
+        Assert.Equal(adjustments + 2, sync.Simulator.AppliedAdjustments.Count);
+        Assert.Equal((JobOutcome.Succeeded, 0), (next.Outcome, next.Writes));
+        var runs = await jobs.GetRunsAsync(SyncHarness.Connection, cancellationToken: Ct);
+        Assert.Equal([JobOutcome.Succeeded, JobOutcome.Failed], runs.Select(r => r.Outcome));
+        Assert.Contains("MappingStoreException", runs[1].Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_job_without_its_source_is_a_configuration_error_and_runs_nothing()
     {
         await using var sync = SyncHarness.Create();
@@ -191,6 +220,10 @@ public sealed class JobTests
     {
         public PlanApprovalRule? Rule { get; init; }
 
+        public TimeSpan? Lease { get; init; }
+
+        public QuantitySyncOptions GetSyncOptions(string connection) => Lease is { } lease ? new QuantitySyncOptions { PendingLease = lease } : new QuantitySyncOptions();
+
         public List<QuantityPlan> Held { get; } = [];
 
         public ValueTask<IReadOnlyList<SubscriptionQuantity>> GetQuantitiesAsync(string connection, CancellationToken cancellationToken) => ValueTask.FromResult(read());
@@ -202,6 +235,15 @@ public sealed class JobTests
             Held.Add(plan);
             return ValueTask.CompletedTask;
         }
+    }
+
+    /// <summary>A store whose database can be lost: while <see cref="Lost"/>, settling a ledger entry fails as a dropped connection does.</summary>
+    private sealed class LosingStore(IMappingStore inner) : DelegatingMappingStore(inner)
+    {
+        public volatile bool Lost;
+
+        public override Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default) =>
+            Lost ? throw new MappingStoreException("The connection to the database was lost.") : base.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, cancellationToken);
     }
 
     private sealed class Digests : IDigestSource
