@@ -55,7 +55,7 @@ internal sealed class AutotaskJobs(
     /// <summary>How many missed invoice dates one usage run catches up on.</summary>
     internal const int MaxCatchUp = 24;
 
-    private const string LastBilledKey = "autotask.jobs.usage-billing.last";
+    internal const string LastBilledKey = "autotask.jobs.usage-billing.last";
 
     /// <inheritdoc />
     public Task<JobRun> BillUsageAsync(string connection, IProgress<JobProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -72,19 +72,21 @@ internal sealed class AutotaskJobs(
             var today = time.GetCurrentInstant().InZone(zone).Date;
             var latest = options.Calendar.PreviousInvoiceDate(today);
             var recorded = await store.GetStateAsync(name, LastBilledKey, ct).ConfigureAwait(false);
+            // What was billed last; a value that is not a date (written by hand) counts as nothing billed yet.
+            var last = recorded is not null && LocalDatePattern.Iso.Parse(recorded.Value).TryGetValue(default, out var parsed) ? parsed : (LocalDate?)null;
             var due = new List<LocalDate>();
-            if (recorded is not null && LocalDatePattern.Iso.Parse(recorded.Value).TryGetValue(default, out var last) && last < latest)
+            if (last is null)
             {
-                for (var date = options.Calendar.NextInvoiceDate(last); date <= latest; date = options.Calendar.NextInvoiceDate(date))
+                due.Add(latest);
+            }
+            else if (last < latest)
+            {
+                for (var date = options.Calendar.NextInvoiceDate(last.Value); date <= latest; date = options.Calendar.NextInvoiceDate(date))
                 {
                     due.Add(date);
                 }
 
                 due = due.TakeLast(MaxCatchUp).ToList();
-            }
-            else if (recorded is null)
-            {
-                due.Add(latest);
             }
 
             var version = recorded?.Version ?? 0;

@@ -65,6 +65,25 @@ public sealed class JobTests
     }
 
     [Fact]
+    public async Task A_last_billed_date_that_cannot_be_read_counts_as_nothing_billed_and_is_written_again()
+    {
+        var zone = DateTimeZoneProviders.Tzdb["Etc/UTC"];
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 3, 31, 9, 0, 0, TimeSpan.Zero));
+        var source = new UsageBillingTests.ScriptedUsage(clock, zone);
+        var (sync, _) = await UsageBillingTests.HarnessAsync("Etc/UTC", clock, s => s.AddSingleton<IUsageSource>(source));
+        await using var __ = sync;
+        await sync.Store.SetStateAsync(SyncHarness.Connection, AutotaskJobs.LastBilledKey, "not a date", 0, Ct);
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+
+        var run = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+        var again = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        Assert.Equal("Billed 2028-03-30.", run.Detail);
+        Assert.StartsWith("Nothing due", again.Detail, StringComparison.Ordinal);
+        Assert.Equal("2028-03-30", (await sync.Store.GetStateAsync(SyncHarness.Connection, AutotaskJobs.LastBilledKey, Ct))!.Value);
+    }
+
+    [Fact]
     public async Task A_failing_run_is_recorded_with_its_error_and_its_exception_reaches_the_scheduler()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2028, 3, 30, 12, 0, 0, TimeSpan.Zero));
