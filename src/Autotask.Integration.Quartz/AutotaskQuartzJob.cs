@@ -22,6 +22,7 @@ internal sealed class AutotaskQuartzJob(IAutotaskJobs jobs, AutotaskScheduler sc
         }
 
         var slot = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(context.MergedJobDataMap.GetString(AutotaskScheduler.ZoneKey) ?? "") ?? DateTimeZone.Utc;
         Log.JobFired(logger, job, connection, slot, context.Scheduler.SchedulerInstanceId, context.Recovering);
         try
         {
@@ -29,7 +30,8 @@ internal sealed class AutotaskQuartzJob(IAutotaskJobs jobs, AutotaskScheduler sc
             {
                 AutotaskJobNames.UsageBilling => await jobs.BillUsageAsync(connection, cancellationToken: cancellationToken).ConfigureAwait(false),
                 AutotaskJobNames.QuantitySync => await jobs.SyncQuantitiesAsync(connection, cancellationToken: cancellationToken).ConfigureAwait(false),
-                AutotaskJobNames.DailyDigest => await jobs.SendDailyDigestAsync(connection, await DigestDayAsync(slot).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false),
+                // The digest of the day before the slot, in the instance's zone: one that fires late after downtime still sends the day it was due for.
+                AutotaskJobNames.DailyDigest => await jobs.SendDailyDigestAsync(connection, Instant.FromDateTimeOffset(slot).InZone(zone).Date.PlusDays(-1), cancellationToken: cancellationToken).ConfigureAwait(false),
                 AutotaskJobNames.InboundPoll => await jobs.PollInboundAsync(connection, cancellationToken: cancellationToken).ConfigureAwait(false),
                 _ => null,
             };
@@ -51,11 +53,8 @@ internal sealed class AutotaskQuartzJob(IAutotaskJobs jobs, AutotaskScheduler sc
         {
             if (job == AutotaskJobNames.UsageBilling && !cancellationToken.IsCancellationRequested)
             {
-                await scheduler.RescheduleUsageAsync(context.Scheduler, connection, slot, CancellationToken.None).ConfigureAwait(false);
+                await scheduler.RescheduleUsageAsync(context.Scheduler, connection, zone, slot, CancellationToken.None).ConfigureAwait(false);
             }
         }
-
-        // The digest of the day before the slot, in the instance's zone: a digest that fires late after downtime still sends the day it was due for.
-        async Task<LocalDate?> DigestDayAsync(DateTimeOffset fired) => await scheduler.DayBeforeAsync(connection, fired, cancellationToken).ConfigureAwait(false);
     }
 }

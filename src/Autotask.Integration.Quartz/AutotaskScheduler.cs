@@ -49,13 +49,16 @@ public interface IAutotaskScheduler
 }
 
 internal sealed class AutotaskScheduler(
-    ISchedulerFactory factory, IServiceProvider services, IEnumerable<IAutotaskConnectionSource> sources, AutotaskSchedulingOptions options, TimeProvider time,
-    ILogger<AutotaskScheduler> logger) : IAutotaskScheduler
+    ISchedulerFactory factory, IServiceProvider services, IAutotaskClientFactory clients, IEnumerable<IAutotaskConnectionSource> sources, AutotaskSchedulingOptions options,
+    TimeProvider time, ILogger<AutotaskScheduler> logger) : IAutotaskScheduler
 {
     /// <summary>The group of the four durable jobs; each connection's triggers are in the group <c>autotask.{job}</c>.</summary>
     internal const string JobGroup = "autotask";
 
     internal const string ConnectionKey = "connection";
+
+    /// <summary>The connection's time zone, kept with each trigger so that a firing needs no look-up of the connection.</summary>
+    internal const string ZoneKey = "zone";
 
     private const string DefinitionKey = "definition";
 
@@ -121,11 +124,7 @@ internal sealed class AutotaskScheduler(
     public async Task<(int Added, int Removed)> ReconcileAsync(CancellationToken cancellationToken = default)
     {
         var scheduler = await factory.GetScheduler(cancellationToken).ConfigureAwait(false);
-        var listed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var source in sources)
-        {
-            listed.UnionWith(await source.ListAsync(cancellationToken).ConfigureAwait(false));
-        }
+        var listed = new HashSet<string>(await clients.ListConnectionsAsync(cancellationToken).ConfigureAwait(false), StringComparer.OrdinalIgnoreCase);
 
         var scheduled = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var key in await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.GroupStartsWith(JobGroup + "."), cancellationToken).ConfigureAwait(false))
@@ -176,21 +175,13 @@ internal sealed class AutotaskScheduler(
     }
 
     /// <summary>After a usage run: the trigger moves to the next invoice date after the one it fired for.</summary>
-    internal async Task RescheduleUsageAsync(IScheduler scheduler, string connection, DateTimeOffset firedFor, CancellationToken cancellationToken)
+    internal async Task RescheduleUsageAsync(IScheduler scheduler, string connection, DateTimeZone zone, DateTimeOffset firedFor, CancellationToken cancellationToken)
     {
-        var (id, zone) = await FindAsync(connection, cancellationToken).ConfigureAwait(false);
         var after = Instant.FromDateTimeOffset(firedFor).InZone(zone).Date;
-        if (await UsageTriggerAsync(id, zone, after, cancellationToken).ConfigureAwait(false) is { } next)
+        if (await UsageTriggerAsync(connection, zone, after, cancellationToken).ConfigureAwait(false) is { } next)
         {
             await scheduler.RescheduleJob(next.Key, next, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>The day before an instant, in the connection's zone.</summary>
-    internal async Task<LocalDate?> DayBeforeAsync(string connection, DateTimeOffset instant, CancellationToken cancellationToken)
-    {
-        var (_, zone) = await FindAsync(connection, cancellationToken).ConfigureAwait(false);
-        return Instant.FromDateTimeOffset(instant).InZone(zone).Date.PlusDays(-1);
     }
 
     private int ExpectedJobs() => AutotaskJobNames.All.Count(job => Enabled(job));
@@ -237,7 +228,7 @@ internal sealed class AutotaskScheduler(
                 return Cron(connection, job, cron, zone, jitter, $"cron {cron} in {zone.Id}");
 
             case AutotaskJobNames.QuantitySync:
-                return Interval(connection, job, options.QuantitySyncInterval!.Value, now + jitter);
+                return Interval(connection, job, zone, options.QuantitySyncInterval!.Value, now + jitter);
 
             case AutotaskJobNames.DailyDigest:
                 var at = options.DailyDigestTime!.Value.PlusSeconds((long)jitter.TotalSeconds);
@@ -245,7 +236,7 @@ internal sealed class AutotaskScheduler(
                     string.Create(CultureInfo.InvariantCulture, $"daily at {options.DailyDigestTime:HH:mm} + {jitter.TotalSeconds:0} s in {zone.Id}"));
 
             default:
-                return Interval(connection, job, options.InboundPollInterval!.Value, now + jitter);
+                return Interval(connection, job, zone, options.InboundPollInterval!.Value, now + jitter);
         }
     }
 
@@ -265,6 +256,7 @@ internal sealed class AutotaskScheduler(
             .WithIdentity(TriggerKeyOf(connection, AutotaskJobNames.UsageBilling))
             .ForJob(new JobKey(AutotaskJobNames.UsageBilling, JobGroup))
             .UsingJobData(ConnectionKey, connection)
+            .UsingJobData(ZoneKey, zone.Id)
             .UsingJobData(DefinitionKey, string.Create(CultureInfo.InvariantCulture, $"on invoice dates at {options.UsageBillingTime:HH:mm} + {jitter.TotalSeconds:0} s in {zone.Id}"))
             .StartAt(fire)
             .WithSchedule(SimpleScheduleBuilder.Create().WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
@@ -281,6 +273,7 @@ internal sealed class AutotaskScheduler(
             .WithIdentity(TriggerKeyOf(connection, job))
             .ForJob(new JobKey(job, JobGroup))
             .UsingJobData(ConnectionKey, connection)
+            .UsingJobData(ZoneKey, zone.Id)
             .UsingJobData(DefinitionKey, definition)
             .StartAt(Clock.GetUtcNow() + jitter)
             .WithSchedule(CronScheduleBuilder.Create(cron).InTimeZone(timeZone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
@@ -288,11 +281,12 @@ internal sealed class AutotaskScheduler(
             .Build();
     }
 
-    private ITrigger Interval(string connection, string job, TimeSpan every, DateTimeOffset start) =>
+    private ITrigger Interval(string connection, string job, DateTimeZone zone, TimeSpan every, DateTimeOffset start) =>
         TriggerBuilder.Create(Clock)
             .WithIdentity(TriggerKeyOf(connection, job))
             .ForJob(new JobKey(job, JobGroup))
             .UsingJobData(ConnectionKey, connection)
+            .UsingJobData(ZoneKey, zone.Id)
             .UsingJobData(DefinitionKey, string.Create(CultureInfo.InvariantCulture, $"every {every}"))
             .StartAt(start)
             .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(every).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount))

@@ -37,7 +37,7 @@ public static class QuartzAutotaskIntegrationBuilderExtensions
 
         var services = builder.Services;
         services.TryAddSingleton(options);
-        services.TryAddSingleton<AutotaskScheduler>(sp => new AutotaskScheduler(sp.GetRequiredService<ISchedulerFactory>(), sp, sp.GetServices<Connections.IAutotaskConnectionSource>(),
+        services.TryAddSingleton<AutotaskScheduler>(sp => new AutotaskScheduler(sp.GetRequiredService<ISchedulerFactory>(), sp, sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetServices<Connections.IAutotaskConnectionSource>(),
             options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AutotaskScheduler>>()));
         services.TryAddSingleton<IAutotaskScheduler>(sp => sp.GetRequiredService<AutotaskScheduler>());
         services.TryAddTransient<AutotaskQuartzJob>();

@@ -14,35 +14,16 @@ using NodaTime.Text;
 namespace Autotask.Integration.Jobs;
 
 /// <summary>
-/// Counts, for the job running on the current async flow, the waits on Autotask's hourly allowance (the request
-/// limits call <see cref="LimitWaited"/>), so a run reports them without a process-wide listener.
+/// Tells the job running on the current async flow of each wait on Autotask's hourly allowance (the request limits
+/// call <see cref="LimitWaited"/>), so a run counts them without a process-wide listener, apart from other runs.
 /// </summary>
 internal static class JobScope
 {
-    private static readonly AsyncLocal<Counter?> Current = new();
+    private static readonly AsyncLocal<Action?> Current = new();
 
-    public static void LimitWaited()
-    {
-        if (Current.Value is { } counter)
-        {
-            Interlocked.Increment(ref counter.Waits);
-            counter.OnWait?.Invoke();
-        }
-    }
+    public static void LimitWaited() => Current.Value?.Invoke();
 
-    public static Counter Begin(Action? onWait)
-    {
-        var counter = new Counter { OnWait = onWait };
-        Current.Value = counter;
-        return counter;
-    }
-
-    internal sealed class Counter
-    {
-        public int Waits;
-
-        public Action? OnWait { get; init; }
-    }
+    public static void Begin(Action onWait) => Current.Value = onWait;
 }
 
 internal sealed class AutotaskJobs(
@@ -240,9 +221,9 @@ internal sealed class AutotaskJobs(
         var tally = new Tally(name, job, progress);
         var run = new JobRun { RunId = Guid.NewGuid().ToString("N"), Connection = name, Job = job, StartedAt = time.GetCurrentInstant(), Outcome = JobOutcome.Running };
         await RecordAsync(run, CancellationToken.None).ConfigureAwait(false);
-        var counter = JobScope.Begin(tally.LimitWaited);
+        JobScope.Begin(tally.LimitWaited);
         JobRun Finish(JobOutcome outcome, string? detail, string? error) =>
-            tally.Fill(run) with { Outcome = outcome, Detail = detail, Error = error, CompletedAt = time.GetCurrentInstant(), LimitWaits = Volatile.Read(ref counter.Waits) };
+            tally.Fill(run) with { Outcome = outcome, Detail = detail, Error = error, CompletedAt = time.GetCurrentInstant() };
         try
         {
             var detail = await work(name, tally, cancellationToken).ConfigureAwait(false);
@@ -377,7 +358,7 @@ internal sealed class AutotaskJobs(
             Report();
         }
 
-        public JobRun Fill(JobRun run) => run with { Items = Volatile.Read(ref _done), Writes = Volatile.Read(ref _writes), Failed = Volatile.Read(ref _failed) };
+        public JobRun Fill(JobRun run) => run with { Items = Volatile.Read(ref _done), Writes = Volatile.Read(ref _writes), Failed = Volatile.Read(ref _failed), LimitWaits = Volatile.Read(ref _waits) };
 
         private void Report(int? done = null, int? writes = null) =>
             progress?.Report(new JobProgress(connection, job, done ?? Volatile.Read(ref _done), Volatile.Read(ref _total), writes ?? Volatile.Read(ref _writes), Volatile.Read(ref _waits)));

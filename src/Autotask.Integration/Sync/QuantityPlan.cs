@@ -166,9 +166,10 @@ public sealed record QuantityPlan
 
     private static string Field(string value)
     {
-        // A leading =, +, - or @ would make a spreadsheet run the text as a formula: such a field is quoted with a leading apostrophe.
-        var text = value.Length > 0 && "=+-@".Contains(value[0], StringComparison.Ordinal) ? "'" + value : value;
-        return text.AsSpan().IndexOfAny(",\"\r\n") >= 0 || !ReferenceEquals(text, value) ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+        // A leading =, +, - or @ would make a spreadsheet run the text as a formula: such a field gets a leading apostrophe, and quotes.
+        var formula = value.Length > 0 && "=+-@".Contains(value[0], StringComparison.Ordinal);
+        var text = formula ? "'" + value : value;
+        return formula || text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
     }
 }
 

@@ -142,7 +142,9 @@ public sealed class SchedulingTests
         await using var __ = simulator;
         var scheduler = host.Services.GetRequiredService<IAutotaskScheduler>();
         var manager = host.Services.GetRequiredService<IAutotaskConnectionManager>();
-        await ScheduleOf(host);
+        // The start-up reconcile listed the connections before it scheduled them: once the first has both its
+        // triggers, that pass cannot take up the connection saved below, and the counts are this test's own.
+        await Wait.UntilAsync(() => scheduler.GetScheduleAsync(SyncHarness.Connection, Ct).GetAwaiter().GetResult().Count == 2);
 
         await manager.SaveUntestedAsync("partner-b", simulator.CreateConnectionSettings(c => c.TimeZone = "America/New_York"), Ct);
         var (added, removed) = await scheduler.ReconcileAsync(Ct);
