@@ -29,6 +29,8 @@ public static class PostgreSqlAutotaskIntegrationBuilderExtensions
         builder.Services.RemoveAll<IMappingStore>();
         builder.Services.AddSingleton<IMappingStore>(sp => sp.GetRequiredService<PostgreSqlMappingStore>());
         builder.Services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<PostgreSqlMappingStore>());
+        builder.Services.RemoveAll<IAuditReader>();
+        builder.Services.AddSingleton<IAuditReader>(sp => sp.GetRequiredService<PostgreSqlMappingStore>());
         builder.UseConnectionStore(sp => sp.GetRequiredService<PostgreSqlMappingStore>());
         return builder;
     }

@@ -28,6 +28,8 @@ public static class SqliteAutotaskIntegrationBuilderExtensions
         builder.Services.RemoveAll<IMappingStore>();
         builder.Services.AddSingleton<IMappingStore>(sp => sp.GetRequiredService<SqliteMappingStore>());
         builder.Services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<SqliteMappingStore>());
+        builder.Services.RemoveAll<IAuditReader>();
+        builder.Services.AddSingleton<IAuditReader>(sp => sp.GetRequiredService<SqliteMappingStore>());
         builder.UseConnectionStore(sp => sp.GetRequiredService<SqliteMappingStore>());
         return builder;
     }

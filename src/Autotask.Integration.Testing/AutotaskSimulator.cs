@@ -107,10 +107,40 @@ public sealed class AutotaskSimulator : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<AutotaskSimulator> StartAsync(AutotaskSimulatorOptions options, CancellationToken cancellationToken = default)
     {
-        var simulator = Create(options);
-        simulator._server = await LoopbackServer.StartAsync(simulator._engine, cancellationToken).ConfigureAwait(false);
-        simulator._engine.ZoneBase = new Uri(simulator._server.Address, "/atservicesrest/");
-        return simulator;
+        ArgumentNullException.ThrowIfNull(options);
+        return (await StartZoneAsync([options], cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>
+    /// Starts several MSPs' databases in one simulated zone on a free port of 127.0.0.1: each request goes to the database
+    /// whose API user it names, as Autotask routes by API user. The port stays open until every one of them is disposed.
+    /// </summary>
+    /// <param name="databases">The databases' options, each with its own <see cref="AutotaskSimulatorOptions.UserName"/> and <see cref="AutotaskSimulatorOptions.DatabaseId"/>.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The databases, in the order given.</returns>
+    /// <exception cref="ArgumentException">No database is given, or two have the same API user.</exception>
+    public static async Task<IReadOnlyList<AutotaskSimulator>> StartZoneAsync(IEnumerable<AutotaskSimulatorOptions> databases, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(databases);
+        var simulators = databases.Select(Create).ToArray();
+        if (simulators.Length == 0)
+        {
+            throw new ArgumentException("Name at least one database.", nameof(databases));
+        }
+
+        if (simulators.GroupBy(s => s.Options.UserName, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        {
+            throw new ArgumentException($"Two databases have the API user '{shared.Key}'; each needs its own, as requests are routed by it.", nameof(databases));
+        }
+
+        var server = await LoopbackServer.StartAsync(simulators.Select(s => s._engine).ToArray(), cancellationToken).ConfigureAwait(false);
+        foreach (var simulator in simulators)
+        {
+            simulator._server = server;
+            simulator._engine.ZoneBase = new Uri(server.Address, "/atservicesrest/");
+        }
+
+        return simulators;
     }
 
     /// <summary>

@@ -16,9 +16,9 @@ namespace Autotask.Integration.PostgreSql;
 // map-once and one-pending-adjustment rules are unique constraints, so the database itself settles races between
 // processes; versions are random 63-bit numbers, so a removed and re-added row never passes for the old one.
 #if SQLITE_STORE
-public sealed partial class SqliteMappingStore : IMappingStore, IAuditSink
+public sealed partial class SqliteMappingStore : IMappingStore, IAuditSink, IAuditReader
 #else
-public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
+public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, IAuditReader
 #endif
 {
     /// <summary>Opens a connection with the schema in place.</summary>
@@ -422,14 +422,43 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
             ("d", auditEvent.Details), ("s", auditEvent.StartedAt.ToUnixTimeTicks()), ("e", auditEvent.CompletedAt.ToUnixTimeTicks())).ConfigureAwait(false);
     }
 
-    /// <summary>The audit events of a connection, newest first, for an audit-log page.</summary>
-    /// <param name="connection">The connection's name, as the events carry it.</param>
-    /// <param name="take">How many events, at least 1.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<IReadOnlyList<AuditEvent>> ReadAuditAsync(string connection, int take, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task<AuditPage> ReadAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(take, 1);
-        return await QueryAsync($"SELECT event_id, operation, connection_name, status, vendor_ids, autotask_ids, details, started_at, completed_at FROM {Table("audit_events")} WHERE connection_name = @c ORDER BY completed_at DESC, event_id LIMIT @take",
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.From is { } from && query.Until is { } until && until <= from)
+        {
+            throw new ArgumentException($"The audit query's end ({until}) must be after its start ({from}).", nameof(query));
+        }
+
+        // Only the filters given become conditions, so that no parameter is a typeless null.
+        var where = new StringBuilder("connection_name = @c");
+        var parameters = new List<(string Name, object? Value)> { ("c", query.Connection), ("skip", query.Skip), ("take", query.Take + 1) };
+        if (query.Operation is not null)
+        {
+            where.Append(" AND operation = @op");
+            parameters.Add(("op", query.Operation));
+        }
+
+        if (query.Status is { } status)
+        {
+            where.Append(" AND status = @st");
+            parameters.Add(("st", status.ToString()));
+        }
+
+        if (query.From is { } start)
+        {
+            where.Append(" AND completed_at >= @from");
+            parameters.Add(("from", start.ToUnixTimeTicks()));
+        }
+
+        if (query.Until is { } end)
+        {
+            where.Append(" AND completed_at < @until");
+            parameters.Add(("until", end.ToUnixTimeTicks()));
+        }
+
+        var events = await QueryAsync($"SELECT event_id, operation, connection_name, status, vendor_ids, autotask_ids, details, started_at, completed_at FROM {Table("audit_events")} WHERE {where} ORDER BY completed_at DESC, event_id LIMIT @take OFFSET @skip",
             r => new AuditEvent
             {
                 EventId = r.GetString(0),
@@ -441,7 +470,9 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink
                 Details = r.IsDBNull(6) ? null : r.GetString(6),
                 StartedAt = Instant.FromUnixTimeTicks(r.GetInt64(7)),
                 CompletedAt = Instant.FromUnixTimeTicks(r.GetInt64(8)),
-            }, cancellationToken, ("c", connection), ("take", take)).ConfigureAwait(false);
+            }, cancellationToken, [.. parameters]).ConfigureAwait(false);
+        var hasMore = events.Count > query.Take;
+        return new AuditPage { Events = hasMore ? events.GetRange(0, query.Take) : events, HasMore = hasMore };
     }
 
     private async Task<bool> RemoveAsync(string table, string idColumn, string connection, string id, long expectedVersion, string what, CancellationToken cancellationToken)

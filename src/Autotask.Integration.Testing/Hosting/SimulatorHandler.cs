@@ -34,10 +34,7 @@ internal sealed class SimulatorHandler(IReadOnlyList<SimulatorEngine> engines) :
             }
         }
 
-        var user = headers.TryGetValue("UserName", out var userHeader)
-            ? userHeader
-            : System.Web.HttpUtility.ParseQueryString(request.RequestUri!.Query)["user"];
-        var engine = engines.FirstOrDefault(e => e.HasUser(user)) ?? engines[0];
+        var engine = Route(engines, headers, request.RequestUri!);
         var answer = await engine.HandleAsync(new EngineRequest(request.Method.Method, request.RequestUri!, headers, body), cancellationToken).ConfigureAwait(false);
         switch (answer.Fault)
         {
@@ -107,5 +104,14 @@ internal sealed class SimulatorHandler(IReadOnlyList<SimulatorEngine> engines) :
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>The database a request is for: the one whose API user it names (header, or the discovery query's <c>user</c>), else the first.</summary>
+    internal static SimulatorEngine Route(IReadOnlyList<SimulatorEngine> engines, IReadOnlyDictionary<string, string> headers, Uri uri)
+    {
+        var user = headers.TryGetValue("UserName", out var userHeader)
+            ? userHeader
+            : System.Web.HttpUtility.ParseQueryString(uri.Query)["user"];
+        return engines.FirstOrDefault(e => e.HasUser(user)) ?? engines[0];
     }
 }

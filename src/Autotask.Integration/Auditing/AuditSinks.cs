@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Autotask.Integration.Auditing;
 
 /// <summary>Keeps audit events in memory, for tests, samples and an in-process audit-log page.</summary>
-public sealed class InMemoryAuditSink : IAuditSink
+public sealed class InMemoryAuditSink : IAuditSink, IAuditReader
 {
     private readonly ConcurrentQueue<AuditEvent> _events = new();
 
@@ -17,6 +17,27 @@ public sealed class InMemoryAuditSink : IAuditSink
         ArgumentNullException.ThrowIfNull(auditEvent);
         _events.Enqueue(auditEvent);
         return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<AuditPage> ReadAsync(AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.From is { } from && query.Until is { } until && until <= from)
+        {
+            throw new ArgumentException($"The audit query's end ({until}) must be after its start ({from}).", nameof(query));
+        }
+
+        var matching = _events
+            .Where(e => e.Connection == query.Connection
+                && (query.Operation is null || e.Operation == query.Operation)
+                && (query.Status is null || e.Status == query.Status)
+                && (query.From is null || e.CompletedAt >= query.From)
+                && (query.Until is null || e.CompletedAt < query.Until))
+            .OrderByDescending(e => e.CompletedAt).ThenBy(e => e.EventId, StringComparer.Ordinal)
+            .Skip(query.Skip).Take(query.Take + 1).ToList();
+        var hasMore = matching.Count > query.Take;
+        return Task.FromResult(new AuditPage { Events = hasMore ? matching.GetRange(0, query.Take) : matching, HasMore = hasMore });
     }
 }
 

@@ -125,7 +125,7 @@ public sealed class SqliteMappingStoreTests : MappingStoreConformance, IDisposab
         await engine.MapCustomerAsync("a", "cust-1", first.Id, Ct);
         await Assert.ThrowsAsync<MappingConflictException>(() => engine.MapCustomerAsync("a", "cust-2", first.Id, Ct));
 
-        var events = await sqlite.ReadAuditAsync("a", 10, Ct);
+        var events = (await sqlite.ReadAsync(new AuditQuery { Connection = "a", Take = 10 }, Ct)).Events;
         Assert.Equal([AuditStatus.Failed, AuditStatus.Succeeded], events.Select(e => e.Status));
         Assert.Equal(first.Id, events[1].AutotaskIds["company"]);
         Assert.Equal("cust-1", events[1].VendorIds["customer"]);

@@ -1,3 +1,4 @@
+using Autotask.Integration.Auditing;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Tests.Support;
 using NodaTime;
@@ -419,6 +420,19 @@ public abstract class MappingStoreConformance : IAsyncLifetime
         }
 
         Assert.Equal(CalloutReceipt.OutsideWindow, receipt);
+    }
+
+    [Fact]
+    public async Task A_store_that_keeps_the_audit_trail_reads_it_back_filtered_and_paged()
+    {
+        if (Store is IAuditSink sink and IAuditReader reader)
+        {
+            await AuditReaderScenario.RunAsync(sink, reader, Ct);
+        }
+        else
+        {
+            Assert.IsNotType<IAuditSink>(Store, exactMatch: false);
+        }
     }
 }
 

@@ -251,24 +251,21 @@ public sealed class SchedulingTests
         await host.StopAsync(Ct);
     }
 
-    /// <summary>Moves the clock on a second at a time (the scheduler's and the client's own waits are on it) until the condition holds, for at most a minute of it.</summary>
+    /// <summary>
+    /// Moves the clock on a second at a time (the scheduler's and the client's own waits are on it) until the condition holds, for at most
+    /// two minutes of it (under the 5-minute interval, so no second slot comes due). Each step waits 50 ms of real time, so that Quartz's
+    /// own thread sees every second even on a loaded machine: stepping as fast as the condition is polled ran the minute out before
+    /// Quartz had looked once, and the test then waited on a clock nobody moved.
+    /// </summary>
     private static async Task StepUntilAsync(FakeTimeProvider clock, Func<bool> condition)
     {
-        var steps = 0;
-        await Wait.UntilAsync(() =>
+        for (var step = 0; step < 120 && !condition(); step++)
         {
-            if (condition())
-            {
-                return true;
-            }
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50, Ct);
+        }
 
-            if (steps++ < 60)
-            {
-                clock.Advance(TimeSpan.FromSeconds(1));
-            }
-
-            return false;
-        });
+        await Wait.UntilAsync(condition);
     }
 
     private sealed class CountingQuantities : IQuantitySource

@@ -1,0 +1,193 @@
+using System.Net;
+using Autotask.Integration.Auditing;
+using Autotask.Integration.Connections;
+using Autotask.Integration.Mapping;
+using Autotask.Integration.Testing;
+using Autotask.Integration.Portal;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Autotask.Integration.Tests.Portal;
+
+/// <summary>
+/// What a security reviewer checks of the portal, at the HTTP level: every page's Content-Security-Policy, forms refused
+/// without their anti-forgery token, partners kept apart (pages, forms, background work, plans), sign-in required, and
+/// no secret in any page or log.
+/// </summary>
+public sealed class PortalSecurityTests
+{
+    private static readonly string[] Pages = ["integration", "alerts", "customers", "subscriptions", "sync", "inbound", "audit", "test-ticket"];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Every_page_carries_the_content_security_policy_and_needs_a_signed_in_partner()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var anonymous = portal.NewClient();
+        foreach (var page in Pages)
+        {
+            using var response = await anonymous.GetAsync($"/northwind/{page}", Ct);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("/signin", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        }
+
+        using var client = portal.NewClient();
+        await PortalHost.SignInAsync(client, "northwind", Ct);
+        foreach (var path in Pages.Select(p => $"/northwind/{p}").Append("/signin").Append("/assets/site.css").Append("/no-such-page"))
+        {
+            using var response = await client.GetAsync(path, Ct);
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");
+            Assert.Equal(PortalApp.ContentSecurityPolicy, response.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+            var html = await response.Content.ReadAsStringAsync(Ct);
+            // Nothing inline for the policy to have to allow.
+            Assert.DoesNotContain("<script>", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(" style=", html, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public async Task A_form_without_its_anti_forgery_token_is_refused_and_changes_nothing()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var client = portal.NewClient();
+        await PortalHost.SignInAsync(client, "northwind", Ct);
+
+        using var forged = await client.PostAsync("/northwind/integration?handler=Save", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["UserName"] = "api-user@northwind.example",
+            ["Secret"] = PortalHost.SecretOf("northwind"),
+            ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
+        }), Ct);
+        using var signIn = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["partner"] = "contoso", ["password"] = "contoso-portal" }), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, signIn.StatusCode);
+        Assert.Null(await portal.App.Services.GetRequiredService<IAutotaskConnectionStore>().FindAsync("northwind", Ct));
+        Assert.Empty(portal.Databases["northwind"].Requests);
+    }
+
+    [Fact]
+    public async Task A_partner_cannot_read_or_change_another_partners_connection_mappings_work_or_audit()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var northwind = portal.NewClient();
+        await PortalHost.SignInAsync(northwind, "northwind", Ct);
+        await PortalHost.LinkAsync(northwind, "northwind", PortalHost.SecretOf("northwind"), Ct);
+        // northwind starts a full read; its work id is in the redirect.
+        using var started = await PortalHost.PostFormAsync(northwind, "/northwind/inbound", "/northwind/inbound", [], Ct);
+        var work = started.Headers.Location!.OriginalString;
+        Assert.StartsWith("/northwind/work/", work, StringComparison.Ordinal);
+
+        using var contoso = portal.NewClient();
+        await PortalHost.SignInAsync(contoso, "contoso", Ct);
+        foreach (var path in Pages.Select(p => $"/northwind/{p}").Concat([work, work + "?handler=Events", "/NorthWind/audit", "/northwind/sync?handler=Csv&plan=x"]))
+        {
+            using var response = await contoso.GetAsync(path, Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{path}: {response.StatusCode}");
+            Assert.DoesNotContain("api-user@northwind.example", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        // Its own pages with northwind's ids find nothing.
+        using (var own = await contoso.GetAsync(work.Replace("/northwind/", "/contoso/", StringComparison.Ordinal), Ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, own.StatusCode);
+        }
+
+        // A form posted to northwind's page with contoso's own valid token: refused, nothing changed.
+        foreach (var action in new[] { "/northwind/integration?handler=Unlink", "/northwind/integration?handler=Save", "/northwind/customers?handler=Map" })
+        {
+            using var posted = await PortalHost.PostFormAsync(contoso, "/contoso/integration", action, new()
+            {
+                ["UserName"] = "api-user@contoso.example",
+                ["Secret"] = PortalHost.SecretOf("contoso"),
+                ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
+                ["customer"] = "vc-1001",
+                ["companyId"] = "1",
+            }, Ct);
+            Assert.Equal(HttpStatusCode.Forbidden, posted.StatusCode);
+        }
+
+        var store = portal.App.Services.GetRequiredService<IAutotaskConnectionStore>();
+        Assert.Equal("api-user@northwind.example", (await store.FindAsync("northwind", Ct))!.UserName);
+        Assert.Null(await store.FindAsync("contoso", Ct));
+        Assert.Empty(await portal.App.Services.GetRequiredService<IMappingStore>().ListCustomersAsync("northwind", Ct));
+        var audit = await portal.App.Services.GetRequiredService<IAuditReader>().ReadAsync(new AuditQuery { Connection = "contoso" }, Ct);
+        Assert.Empty(audit.Events);
+    }
+
+    [Fact]
+    public async Task The_secret_is_never_rendered_back_nor_logged_and_the_problem_is_in_an_administrators_words()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var client = portal.NewClient();
+        await PortalHost.SignInAsync(client, "northwind", Ct);
+        const string wrong = "a-wrong-secret-7Q2XK";
+
+        using var refused = await PortalHost.PostFormAsync(client, "/northwind/integration", "/northwind/integration?handler=Save", new()
+        {
+            ["UserName"] = "api-user@northwind.example",
+            ["Secret"] = wrong,
+            ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
+        }, Ct);
+        var refusedHtml = await refused.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("id=\"problems\"", refusedHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain(wrong, refusedHtml, StringComparison.Ordinal);
+
+        await PortalHost.LinkAsync(client, "northwind", PortalHost.SecretOf("northwind"), Ct);
+        // Saved again with the secret left empty: the saved one is kept and still works.
+        using var kept = await PortalHost.PostFormAsync(client, "/northwind/integration", "/northwind/integration?handler=Save", new()
+        {
+            ["UserName"] = "api-user@northwind.example",
+            ["Secret"] = "",
+            ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
+        }, Ct);
+        Assert.Equal(HttpStatusCode.Redirect, kept.StatusCode);
+        var page = await client.GetStringAsync("/northwind/integration", Ct);
+
+        Assert.Contains("api-user@northwind.example", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(PortalHost.SecretOf("northwind"), page, StringComparison.Ordinal);
+        Assert.DoesNotContain(portal.Logs.GetSnapshot(), r => $"{r.Message} {r.Exception}".Contains(PortalHost.SecretOf("northwind"), StringComparison.Ordinal)
+            || $"{r.Message} {r.Exception}".Contains(wrong, StringComparison.Ordinal));
+        Assert.NotEmpty(portal.Logs.GetSnapshot());
+    }
+
+    [Fact]
+    public async Task Long_work_streams_its_progress_to_the_page_then_the_result_page()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var client = portal.NewClient();
+        await PortalHost.SignInAsync(client, "northwind", Ct);
+        await PortalHost.LinkAsync(client, "northwind", PortalHost.SecretOf("northwind"), Ct);
+        portal.Databases["northwind"].Faults.Latency = TimeSpan.FromMilliseconds(300);
+        portal.Databases["northwind"].Faults.Next(SimulatorFault.Latency, times: 7, when: r => r.Entity == "Companies");
+
+        using var started = await PortalHost.PostFormAsync(client, "/northwind/inbound", "/northwind/inbound", [], Ct);
+        var work = started.Headers.Location!.OriginalString;
+        using var stream = await client.GetStreamAsync(work + "?handler=Events", Ct);
+        using var reader = new StreamReader(stream);
+        var events = new List<(string Name, System.Text.Json.JsonElement Data)>();
+        string? name = null;
+        while (await reader.ReadLineAsync(Ct) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                name = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                events.Add((name!, System.Text.Json.JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone()));
+            }
+        }
+
+        var progress = events.Where(e => e.Name == "progress").Select(e => e.Data.GetProperty("done").GetInt32()).ToList();
+        Assert.True(progress.Count(d => d > 0 && d < 317) >= 3, $"Progress seen along the way: {string.Join(", ", progress)}");
+        Assert.Equal(progress.Order(), progress);
+        var done = Assert.Single(events, e => e.Name == "done");
+        var result = done.Data.GetProperty("url").GetString()!;
+        Assert.StartsWith("/northwind/inbound?work=", result, StringComparison.Ordinal);
+        Assert.Contains("317 customers", await client.GetStringAsync(result, Ct), StringComparison.Ordinal);
+    }
+}
