@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Autotask.Integration.Tests.Support;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
@@ -153,17 +152,12 @@ internal sealed class Chromium : IDisposable
     {
         if (Which("chromium") is not { } browser || Which("chromedriver") is not { } driver)
         {
-            var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(Path.Combine(Repository.Root, "eng", "chromium.sh"));
-            using var process = Process.Start(start)!;
-            var error = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
+            var (code, output) = Support.PostgreSqlServer.RunScriptAsync(Repository.Root, "chromium.sh").GetAwaiter().GetResult();
             browser = Which("chromium");
             driver = Which("chromedriver");
-            if (process.ExitCode != 0 || browser is null || driver is null)
+            if (code != 0 || browser is null || driver is null)
             {
-                throw new InvalidOperationException("Headless Chromium is needed for the portal's browser tests: eng/chromium.sh could not install it: " + error.Result.Trim());
+                throw new InvalidOperationException("Headless Chromium is needed for the portal's browser tests; eng/chromium.sh could not install it: " + output.Trim());
             }
         }
 

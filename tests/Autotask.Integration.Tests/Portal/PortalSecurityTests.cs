@@ -190,4 +190,60 @@ public sealed class PortalSecurityTests
         Assert.StartsWith("/northwind/inbound?work=", result, StringComparison.Ordinal);
         Assert.Contains("317 customers", await client.GetStringAsync(result, Ct), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Bad_input_on_the_forms_is_refused_in_words_and_changes_nothing()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var client = portal.NewClient();
+        await PortalHost.SignInAsync(client, "northwind", Ct);
+
+        // Before linking, the pages say so instead of failing.
+        Assert.Contains("id=\"not-linked\"", await client.GetStringAsync("/northwind/sync", Ct), StringComparison.Ordinal);
+        using (var empty = await PortalHost.PostFormAsync(client, "/northwind/integration", "/northwind/integration?handler=Save", new() { ["UserName"] = " ", ["Secret"] = "", ["IntegrationCode"] = "" }, Ct))
+        {
+            var html = await empty.Content.ReadAsStringAsync(Ct);
+            Assert.Contains("Enter the API user&#x27;s name", html, StringComparison.Ordinal);
+            Assert.Contains("Enter the API user&#x27;s secret.", html, StringComparison.Ordinal);
+            Assert.Contains("Enter the integration code", html, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(portal.Databases["northwind"].Requests);
+        await PortalHost.LinkAsync(client, "northwind", PortalHost.SecretOf("northwind"), Ct);
+        var requests = portal.Databases["northwind"].Requests.Count;
+
+        async Task<string> PostAsync(string page, string action, Dictionary<string, string> fields)
+        {
+            using var response = await PortalHost.PostFormAsync(client, page, action, fields, Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync(Ct);
+        }
+
+        Assert.Contains("is not one of your customers", await PostAsync("/northwind/customers", "/northwind/customers?handler=Map", new() { ["customer"] = "vc-9999", ["companyId"] = "1" }), StringComparison.Ordinal);
+        Assert.Contains("is not one of your subscriptions", await PostAsync("/northwind/sync", "/northwind/sync?handler=Plan", new() { ["Quantities[sub-9999]"] = "3" }), StringComparison.Ordinal);
+        Assert.Contains("is negative", await PostAsync("/northwind/sync", "/northwind/sync?handler=Plan", new() { ["Quantities[sub-5001]"] = "-3" }), StringComparison.Ordinal);
+        Assert.Contains("whole number", await PostAsync("/northwind/sync", "/northwind/sync?handler=Plan", new() { ["Quantities[sub-5001]"] = "twelve" }), StringComparison.Ordinal);
+        Assert.Contains("Choose one of your mapped customers.", await PostAsync("/northwind/test-ticket", "/northwind/test-ticket", new() { ["customer"] = "vc-1001" }), StringComparison.Ordinal);
+        Assert.Contains("is not an alert severity", await PostAsync("/northwind/alerts", "/northwind/alerts", new() { ["Rows[0].Kind"] = "Catastrophe", ["Rows[0].Priority"] = "High", ["Rows[0].Queue"] = "Monitoring Alert" }), StringComparison.Ordinal);
+        Assert.Contains("is not one of your offers", await PostAsync("/northwind/subscriptions", "/northwind/subscriptions?handler=MapOffer", new() { ["offer"] = "off-none", ["serviceId"] = "1" }), StringComparison.Ordinal);
+        using (var unknownPlan = await PortalHost.PostFormAsync(client, "/northwind/sync", "/northwind/sync?handler=Apply", new() { ["plan"] = "no-such-plan" }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknownPlan.StatusCode);
+        }
+
+        var audit = await client.GetStringAsync("/northwind/audit?from=2026-13-01&status=Weird&operation=Drop%20Tables", Ct);
+        Assert.Contains("From is not a date", audit, StringComparison.Ordinal);
+        Assert.Contains("is not a status", audit, StringComparison.Ordinal);
+        Assert.Contains("is not an audited operation", audit, StringComparison.Ordinal);
+        Assert.Contains("The last day is before the first day.", await client.GetStringAsync("/northwind/audit?from=2026-11-02&to=2026-11-01", Ct), StringComparison.Ordinal);
+
+        // Nothing was written: no mapping, no alert mapping, no ticket, no adjustment; the mapping rules were not even asked.
+        var services = portal.App.Services;
+        Assert.Empty(await services.GetRequiredService<IMappingStore>().ListCustomersAsync("northwind", Ct));
+        Assert.Null(await services.GetRequiredService<Autotask.Integration.Alerts.IAlertTicketEngine>().GetMappingAsync("northwind", Ct));
+        Assert.Empty(portal.Databases["northwind"].AppliedAdjustments);
+        // Reads only (a query is a POST to .../query): nothing created, changed or deleted.
+        Assert.DoesNotContain(portal.Databases["northwind"].Requests.Skip(requests),
+            r => r.Method is "PUT" or "PATCH" or "DELETE" || (r.Method == "POST" && !r.Path.EndsWith("/query", StringComparison.OrdinalIgnoreCase)));
+    }
 }
