@@ -76,6 +76,14 @@ public interface IMappingEngine
     /// <exception cref="MappingException">The service does not exist, its period does not match the term, or the offer is mapped already.</exception>
     Task<OfferMapping> MapOfferAsync(string connection, string vendorOfferId, BillingTerm term, long serviceId, CancellationToken cancellationToken = default);
 
+    /// <summary>Removes an offer mapping. Refused while subscriptions of the offer are mapped.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="vendorOfferId">The offer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><c>false</c> when the offer was not mapped.</returns>
+    /// <exception cref="MappingException">Subscriptions of the offer are still mapped (<see cref="MappingError.InUse"/>).</exception>
+    Task<bool> UnmapOfferAsync(string connection, string vendorOfferId, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Maps a vendor subscription to a service line on an active Recurring Service contract of the customer's company,
     /// optionally adding the offer's service to the contract first (at purchase time).
@@ -214,6 +222,27 @@ internal sealed class MappingEngine : IMappingEngine
 
             var removed = await _store.RemoveCustomerAsync(client.ConnectionName, vendorCustomerId, existing.Version, ct).ConfigureAwait(false);
             return (removed, $"Removed the mapping of vendor customer '{vendorCustomerId}' to company {existing.CompanyId}.");
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> UnmapOfferAsync(string connection, string vendorOfferId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditOperations.DeleteOfferMapping, connection, Ids(("offer", vendorOfferId)), null, async (client, ct) =>
+        {
+            var existing = await _store.FindOfferAsync(client.ConnectionName, vendorOfferId, ct).ConfigureAwait(false);
+            if (existing is null)
+            {
+                return (false, $"Vendor offer '{vendorOfferId}' was not mapped.");
+            }
+
+            var subscriptions = (await _store.ListSubscriptionsAsync(client.ConnectionName, cancellationToken: ct).ConfigureAwait(false)).Count(s => s.VendorOfferId == vendorOfferId);
+            if (subscriptions > 0)
+            {
+                throw new MappingException(MappingError.InUse,
+                    $"Vendor offer '{vendorOfferId}' still has {subscriptions} mapped subscription(s); unmap them first.");
+            }
+
+            var removed = await _store.RemoveOfferAsync(client.ConnectionName, vendorOfferId, existing.Version, ct).ConfigureAwait(false);
+            return (removed, $"Removed the mapping of vendor offer '{vendorOfferId}' to service {existing.ServiceId}.");
         }, cancellationToken);
 
     /// <inheritdoc />

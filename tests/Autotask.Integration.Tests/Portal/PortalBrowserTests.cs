@@ -139,6 +139,10 @@ public sealed partial class PortalBrowserTests
             }
 
             Assert.Contains("Map customer vc-1003 first", browser.Find("subscription-sub-5004").Text, StringComparison.Ordinal);
+            // An offer its subscriptions still use cannot be unmapped.
+            browser.Submit("unmap-offer-off-m365");
+            Assert.Contains("still has 2 mapped subscription(s)", browser.WaitFor("problems").Text, StringComparison.Ordinal);
+            Assert.Contains("Microsoft 365 Business Premium", browser.Find("offer-off-m365").Text, StringComparison.Ordinal);
             browser.Screenshot("07-offers-and-subscriptions");
             return Task.CompletedTask;
         });

@@ -163,6 +163,27 @@ public sealed class MappingEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_offer_with_mapped_subscriptions_cannot_be_unmapped_and_can_be_once_they_are()
+    {
+        await MapCustomerAndOffer();
+        await _sync.Mapping.MapSubscriptionAsync(SyncHarness.Connection, Request(contract: _recurring.Id), Ct);
+
+        var error = await Refused(() => _sync.Mapping.UnmapOfferAsync(SyncHarness.Connection, "m365-monthly", Ct), MappingError.InUse);
+        Assert.Contains("1 mapped subscription", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(await _sync.Store.FindOfferAsync(SyncHarness.Connection, "m365-monthly", Ct));
+        // An offer no subscription uses goes at once; the other stays mapped.
+        Assert.True(await _sync.Mapping.UnmapOfferAsync(SyncHarness.Connection, "backup-monthly", Ct));
+        Assert.True(await _sync.Mapping.UnmapSubscriptionAsync(SyncHarness.Connection, "sub-1", Ct));
+        Assert.True(await _sync.Mapping.UnmapOfferAsync(SyncHarness.Connection, "m365-monthly", Ct));
+        Assert.False(await _sync.Mapping.UnmapOfferAsync(SyncHarness.Connection, "m365-monthly", Ct));
+
+        Assert.Null(await _sync.Store.FindOfferAsync(SyncHarness.Connection, "m365-monthly", Ct));
+        var deleted = _sync.Audit.Events.Where(e => e.Operation == AuditOperations.DeleteOfferMapping).ToList();
+        Assert.Equal([AuditStatus.Failed, AuditStatus.Succeeded, AuditStatus.Succeeded, AuditStatus.Succeeded], deleted.Select(e => e.Status));
+        Assert.Equal("m365-monthly", deleted[^1].VendorIds["offer"]);
+    }
+
+    [Fact]
     public async Task An_offer_maps_to_a_service_whose_period_matches_its_term()
     {
         var offer = await _sync.Mapping.MapOfferAsync(SyncHarness.Connection, "m365-annual", BillingTerm.Annual, _annual.Id, Ct);

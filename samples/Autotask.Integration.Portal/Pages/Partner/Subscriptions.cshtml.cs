@@ -74,6 +74,14 @@ public sealed class SubscriptionsModel(IMappingEngine mapping, IMappingStore sto
             return $"Mapped subscription {subscription} to contract service {mapped.ContractServiceId}.";
         }, cancellationToken);
 
+    /// <summary>Removes an offer mapping (refused while subscriptions of the offer are mapped).</summary>
+    /// <param name="offer">The offer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<IActionResult> OnPostUnmapOfferAsync(string offer, CancellationToken cancellationToken) =>
+        ChangeAsync(async () => await mapping.UnmapOfferAsync(Partner, offer, cancellationToken)
+            ? $"Unmapped offer {offer}."
+            : $"Offer {offer} was not mapped.", cancellationToken);
+
     /// <summary>Removes a subscription mapping.</summary>
     /// <param name="subscription">The subscription.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
