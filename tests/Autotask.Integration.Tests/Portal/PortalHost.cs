@@ -40,13 +40,13 @@ internal sealed partial class PortalHost : IAsyncDisposable
     /// <summary>What a partner types in as its API user's secret (the simulated database's).</summary>
     public static string SecretOf(string partner) => $"{partner}-secret-from-autotask";
 
-    public static async Task<PortalHost> StartAsync(CancellationToken cancellationToken)
+    public static async Task<PortalHost> StartAsync(CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "autotask-portal-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
         var app = await PortalApp.BuildAsync(["--urls", "http://127.0.0.1:0"], builder =>
         {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Portal:StorePath"] = Path.Combine(directory, "portal.db") });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Portal:StorePath"] = Path.Combine(directory, "portal.db") });
             builder.Logging.ClearProviders();
             builder.Logging.AddFakeLogging();
             builder.Logging.SetMinimumLevel(LogLevel.Trace);

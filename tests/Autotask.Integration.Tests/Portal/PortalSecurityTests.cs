@@ -246,4 +246,19 @@ public sealed class PortalSecurityTests
         Assert.DoesNotContain(portal.Databases["northwind"].Requests.Skip(requests),
             r => r.Method is "PUT" or "PATCH" or "DELETE" || (r.Method == "POST" && !r.Path.EndsWith("/query", StringComparison.OrdinalIgnoreCase)));
     }
+
+    [Fact]
+    public async Task Pointed_at_a_real_Autotask_by_configuration_alone_the_portal_starts_without_the_simulator()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct, new Dictionary<string, string?> { ["Portal:UseSimulator"] = "false" });
+        using var client = portal.NewClient();
+        await PortalHost.SignInAsync(client, "fabrikam", Ct);
+
+        Assert.Null(portal.App.Services.GetService<SimulatedMsps>());
+        Assert.Empty(await portal.App.Services.GetRequiredService<IAutotaskClientFactory>().ListConnectionsAsync(Ct));
+        Assert.Contains("id=\"not-linked-yet\"", await client.GetStringAsync("/fabrikam/integration", Ct), StringComparison.Ordinal);
+        // Missing fields are refused before anything is sent anywhere.
+        using var empty = await PortalHost.PostFormAsync(client, "/fabrikam/integration", "/fabrikam/integration?handler=Test", new() { ["UserName"] = "", ["Secret"] = "", ["IntegrationCode"] = "" }, Ct);
+        Assert.Contains("Enter the API user&#x27;s secret.", await empty.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
 }
