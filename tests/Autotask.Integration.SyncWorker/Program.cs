@@ -104,7 +104,7 @@ while (Console.ReadLine() is { } line)
         }
         catch (Exception ex)
         {
-            Console.WriteLine($"error {round} {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+            Console.WriteLine($"error {round} {Describe(ex)}");
         }
 
         continue;
@@ -128,7 +128,7 @@ while (Console.ReadLine() is { } line)
         }
         catch (Exception ex)
         {
-            Console.WriteLine($"error {round} {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+            Console.WriteLine($"error {round} {Describe(ex)}");
         }
 
         continue;
@@ -171,8 +171,17 @@ while (Console.ReadLine() is { } line)
     }
     catch (Exception ex)
     {
-        Console.WriteLine($"error {round} {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+        Console.WriteLine($"error {round} {Describe(ex)}");
     }
+}
+
+/// <summary>A failure on one line for the test's message: type, message, database error codes and the whole stack, so that a rare failure can be read from a CI log.</summary>
+internal partial class Program
+{
+    internal static string Describe(Exception exception) =>
+        (exception is System.Data.Common.DbException db
+            ? $"{exception.GetType().Name} (error code {db.ErrorCode}{(exception is Microsoft.Data.Sqlite.SqliteException sqlite ? $", SQLite {sqlite.SqliteErrorCode}/{sqlite.SqliteExtendedErrorCode}" : "")}): {exception}"
+            : $"{exception.GetType().Name}: {exception}").ReplaceLineEndings(" ");
 }
 
 /// <summary>Writes the SDK's warnings and the limits' decisions to stderr.</summary>
