@@ -426,10 +426,6 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
     public async Task<AuditPage> ReadAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.From is { } from && query.Until is { } until && until <= from)
-        {
-            throw new ArgumentException($"The audit query's end ({until}) must be after its start ({from}).", nameof(query));
-        }
 
         // Only the filters given become conditions, so that no parameter is a typeless null.
         var where = new StringBuilder("connection_name = @c");

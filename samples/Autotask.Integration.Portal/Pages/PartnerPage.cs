@@ -1,4 +1,6 @@
+using Autotask.Integration.Connections;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Autotask.Integration.Portal.Pages;
@@ -19,14 +21,29 @@ public abstract class PartnerPage : PageModel
     /// <summary>What went wrong, in an administrator's words, one line each.</summary>
     public IList<string> Problems { get; } = [];
 
-    /// <summary>Whether the partner has linked its Autotask (a connection is saved for it).</summary>
-    /// <param name="clients">The SDK's client factory.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    protected async Task<bool> IsLinkedAsync(IAutotaskClientFactory clients, CancellationToken cancellationToken)
+    /// <summary>The partner's saved connection (its secret is never rendered), or <c>null</c> before it links its Autotask.</summary>
+    public AutotaskConnectionOptions? Linked { get; private set; }
+
+    /// <summary>Whether the partner has linked its Autotask.</summary>
+    public bool IsLinked => Linked is not null;
+
+    /// <summary>
+    /// Reads the partner's connection once, before any handler of any partner page runs: one look-up by id, whatever
+    /// the number of partners.
+    /// </summary>
+    /// <param name="context">The handler's context.</param>
+    /// <param name="next">The handler.</param>
+    public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
-        ArgumentNullException.ThrowIfNull(clients);
-        return (await clients.ListConnectionsAsync(cancellationToken)).Contains(Partner, StringComparer.OrdinalIgnoreCase);
+        ArgumentNullException.ThrowIfNull(next);
+        await ReloadConnectionAsync(HttpContext.RequestAborted);
+        await next();
     }
+
+    /// <summary>Reads the partner's connection again (after linking or unlinking in the same request).</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    protected async Task ReloadConnectionAsync(CancellationToken cancellationToken) =>
+        Linked = await HttpContext.RequestServices.GetRequiredService<IAutotaskConnectionStore>().FindAsync(Partner, cancellationToken);
 
     /// <summary>Shows the SDK's refusal on the page: its messages say what to do and never carry a secret.</summary>
     /// <param name="exception">The refusal.</param>

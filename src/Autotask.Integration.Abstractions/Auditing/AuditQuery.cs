@@ -11,6 +11,8 @@ public sealed record AuditQuery
     private readonly string _connection = "";
     private readonly int _skip;
     private readonly int _take = 50;
+    private readonly Instant? _from;
+    private readonly Instant? _until;
 
     /// <summary>The connection whose events to read, as the events carry it. Required.</summary>
     /// <exception cref="ArgumentException">The name is empty.</exception>
@@ -31,10 +33,28 @@ public sealed record AuditQuery
     public AuditStatus? Status { get; init; }
 
     /// <summary>Only events that completed at or after this instant; <c>null</c> for no lower bound.</summary>
-    public Instant? From { get; init; }
+    /// <exception cref="ArgumentException"><see cref="Until"/> is set and not after it.</exception>
+    public Instant? From
+    {
+        get => _from;
+        init
+        {
+            RequireWindow(value, _until);
+            _from = value;
+        }
+    }
 
-    /// <summary>Only events that completed before this instant; <c>null</c> for no upper bound. Must be after <see cref="From"/>.</summary>
-    public Instant? Until { get; init; }
+    /// <summary>Only events that completed before this instant; <c>null</c> for no upper bound.</summary>
+    /// <exception cref="ArgumentException"><see cref="From"/> is set and this is not after it.</exception>
+    public Instant? Until
+    {
+        get => _until;
+        init
+        {
+            RequireWindow(_from, value);
+            _until = value;
+        }
+    }
 
     /// <summary>How many matching events to skip, newest first, for paging. Default: 0.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The number is negative.</exception>
@@ -60,6 +80,15 @@ public sealed record AuditQuery
             _take = value;
         }
     }
+
+    // Checked whichever of the two is set last, so that a query with an empty window cannot be made.
+    private static void RequireWindow(Instant? from, Instant? until)
+    {
+        if (from is { } start && until is { } end && end <= start)
+        {
+            throw new ArgumentException($"The audit query's end ({end}) must be after its start ({start}).", nameof(until));
+        }
+    }
 }
 
 /// <summary>A page of audit events, newest first.</summary>
@@ -79,6 +108,5 @@ public interface IAuditReader
     /// <summary>Reads a page of one connection's audit events, newest first.</summary>
     /// <param name="query">The connection, filters and page.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    /// <exception cref="ArgumentException"><see cref="AuditQuery.Until"/> is not after <see cref="AuditQuery.From"/>.</exception>
     Task<AuditPage> ReadAsync(AuditQuery query, CancellationToken cancellationToken = default);
 }

@@ -86,4 +86,15 @@ public sealed class AuditReaderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new AuditQuery { Connection = "a", Skip = -1 });
         Assert.Throws<ArgumentException>(() => new AuditQuery { Connection = " " });
     }
+
+    [Fact]
+    public void A_query_refuses_an_empty_time_window_whichever_bound_is_set_last()
+    {
+        var start = Instant.FromUtc(2026, 11, 30, 9, 0);
+        Assert.Throws<ArgumentException>(() => new AuditQuery { Connection = "a", From = start, Until = start });
+        Assert.Throws<ArgumentException>(() => new AuditQuery { Connection = "a", Until = start, From = start + Duration.FromSeconds(1) });
+        var open = new AuditQuery { Connection = "a", From = start };
+        Assert.Throws<ArgumentException>(() => open with { Until = start - Duration.FromHours(1) });
+        Assert.Equal(start + Duration.FromTicks(1), (open with { Until = start + Duration.FromTicks(1) }).Until);
+    }
 }

@@ -22,7 +22,7 @@ public sealed partial class PortalBrowserTests
         await using var portal = await PortalHost.StartAsync(Ct);
         using var browser = Chromium.Start(portal.Address, "journey");
         var database = portal.Databases["northwind"];
-        var secret = PortalHost.SecretOf("northwind");
+        var secret = portal.SecretOf("northwind");
         const string wrongSecret = "northwind-secret-mistyped-0001";
 
         await browser.StepAsync("sign-in", () =>
@@ -40,7 +40,7 @@ public sealed partial class PortalBrowserTests
 
         await browser.StepAsync("link-wrong-secret", () =>
         {
-            browser.Type("UserName", "api-user@northwind.example");
+            browser.Type("UserName", portal.UserOf("northwind"));
             browser.Type("Secret", wrongSecret);
             browser.Type("IntegrationCode", SimulatedMsps.IntegrationCode);
             browser.Submit("test-and-save");
@@ -57,7 +57,7 @@ public sealed partial class PortalBrowserTests
             browser.Type("Secret", secret);
             browser.Submit("test-and-save");
             Assert.Contains("Saved: your Autotask is linked", browser.WaitFor("message").Text, StringComparison.Ordinal);
-            Assert.Equal("api-user@northwind.example", browser.Find("linked-user").Text);
+            Assert.Equal(portal.UserOf("northwind"), browser.Find("linked-user").Text);
             Assert.Equal("1001", browser.Find("database").Text);
             Assert.DoesNotContain(secret, browser.Driver.PageSource, StringComparison.Ordinal);
             Assert.Equal("", browser.Find("Secret").GetAttribute("value"));
@@ -239,11 +239,7 @@ public sealed partial class PortalBrowserTests
     public async Task Another_partner_cannot_open_a_partners_pages_by_URL()
     {
         await using var portal = await PortalHost.StartAsync(Ct);
-        using (var client = portal.NewClient())
-        {
-            await PortalHost.SignInAsync(client, "northwind", Ct);
-            await PortalHost.LinkAsync(client, "northwind", PortalHost.SecretOf("northwind"), Ct);
-        }
+        (await portal.LinkedAsync("northwind", Ct)).Dispose();
 
         using var browser = Chromium.Start(portal.Address, "isolation");
         await browser.StepAsync("contoso", () =>
@@ -253,7 +249,7 @@ public sealed partial class PortalBrowserTests
             {
                 browser.Open($"/northwind/{page}");
                 Assert.Equal("403", browser.WaitFor("status").GetAttribute("data-status"));
-                Assert.DoesNotContain("api-user@northwind.example", browser.Driver.PageSource, StringComparison.Ordinal);
+                Assert.DoesNotContain(portal.UserOf("northwind"), browser.Driver.PageSource, StringComparison.Ordinal);
             }
 
             browser.Screenshot("15-another-partners-page");

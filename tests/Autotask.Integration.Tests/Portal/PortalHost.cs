@@ -37,8 +37,11 @@ internal sealed partial class PortalHost : IAsyncDisposable
     /// <summary>The partners' simulated Autotask databases.</summary>
     public IReadOnlyDictionary<string, AutotaskSimulator> Databases => App.Services.GetRequiredService<SimulatedMsps>().Databases;
 
-    /// <summary>What a partner types in as its API user's secret (the simulated database's).</summary>
-    public static string SecretOf(string partner) => $"{partner}-secret-from-autotask";
+    /// <summary>What a partner types in as its API user's secret: its simulated database's.</summary>
+    public string SecretOf(string partner) => Databases[partner].Options.Secret;
+
+    /// <summary>What a partner types in as its API user's name: its simulated database's.</summary>
+    public string UserOf(string partner) => Databases[partner].Options.UserName;
 
     public static async Task<PortalHost> StartAsync(CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null)
     {
@@ -72,6 +75,22 @@ internal sealed partial class PortalHost : IAsyncDisposable
         Assert.Equal($"/{partner}/integration", signedIn.Headers.Location?.OriginalString);
     }
 
+    /// <summary>A new client (one browser) signed in as the partner.</summary>
+    public async Task<HttpClient> SignedInAsync(string partner, CancellationToken cancellationToken)
+    {
+        var client = NewClient();
+        await SignInAsync(client, partner, cancellationToken);
+        return client;
+    }
+
+    /// <summary>A new client signed in as the partner, which has linked its simulated Autotask on the PSA integration page.</summary>
+    public async Task<HttpClient> LinkedAsync(string partner, CancellationToken cancellationToken)
+    {
+        var client = await SignedInAsync(partner, cancellationToken);
+        await LinkAsync(client, partner, SecretOf(partner), cancellationToken);
+        return client;
+    }
+
     /// <summary>Opens a page for its anti-forgery token, then posts a form to it (or to <paramref name="action"/>), as a browser would.</summary>
     public static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string page, string action, Dictionary<string, string> fields, CancellationToken cancellationToken)
     {
@@ -81,11 +100,11 @@ internal sealed partial class PortalHost : IAsyncDisposable
     }
 
     /// <summary>Links a partner's Autotask through the PSA integration page (Test and Save).</summary>
-    public static async Task LinkAsync(HttpClient client, string partner, string secret, CancellationToken cancellationToken)
+    public async Task LinkAsync(HttpClient client, string partner, string secret, CancellationToken cancellationToken)
     {
         using var saved = await PostFormAsync(client, $"/{partner}/integration", $"/{partner}/integration?handler=Save", new()
         {
-            ["UserName"] = $"api-user@{partner}.example",
+            ["UserName"] = UserOf(partner),
             ["Secret"] = secret,
             ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
         }, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Net;
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Connections;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Testing;
 using Autotask.Integration.Portal;
@@ -31,8 +32,7 @@ public sealed class PortalSecurityTests
             Assert.StartsWith("/signin", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
         }
 
-        using var client = portal.NewClient();
-        await PortalHost.SignInAsync(client, "northwind", Ct);
+        using var client = await portal.SignedInAsync("northwind", Ct);
         foreach (var path in Pages.Select(p => $"/northwind/{p}").Append("/signin").Append("/assets/site.css").Append("/no-such-page"))
         {
             using var response = await client.GetAsync(path, Ct);
@@ -51,13 +51,12 @@ public sealed class PortalSecurityTests
     public async Task A_form_without_its_anti_forgery_token_is_refused_and_changes_nothing()
     {
         await using var portal = await PortalHost.StartAsync(Ct);
-        using var client = portal.NewClient();
-        await PortalHost.SignInAsync(client, "northwind", Ct);
+        using var client = await portal.SignedInAsync("northwind", Ct);
 
         using var forged = await client.PostAsync("/northwind/integration?handler=Save", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["UserName"] = "api-user@northwind.example",
-            ["Secret"] = PortalHost.SecretOf("northwind"),
+            ["UserName"] = portal.UserOf("northwind"),
+            ["Secret"] = portal.SecretOf("northwind"),
             ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
         }), Ct);
         using var signIn = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["partner"] = "contoso", ["password"] = "contoso-portal" }), Ct);
@@ -72,21 +71,18 @@ public sealed class PortalSecurityTests
     public async Task A_partner_cannot_read_or_change_another_partners_connection_mappings_work_or_audit()
     {
         await using var portal = await PortalHost.StartAsync(Ct);
-        using var northwind = portal.NewClient();
-        await PortalHost.SignInAsync(northwind, "northwind", Ct);
-        await PortalHost.LinkAsync(northwind, "northwind", PortalHost.SecretOf("northwind"), Ct);
+        using var northwind = await portal.LinkedAsync("northwind", Ct);
         // northwind starts a full read; its work id is in the redirect.
         using var started = await PortalHost.PostFormAsync(northwind, "/northwind/inbound", "/northwind/inbound", [], Ct);
         var work = started.Headers.Location!.OriginalString;
         Assert.StartsWith("/northwind/work/", work, StringComparison.Ordinal);
 
-        using var contoso = portal.NewClient();
-        await PortalHost.SignInAsync(contoso, "contoso", Ct);
+        using var contoso = await portal.SignedInAsync("contoso", Ct);
         foreach (var path in Pages.Select(p => $"/northwind/{p}").Concat([work, work + "?handler=Events", "/NorthWind/audit", "/northwind/sync?handler=Csv&plan=x"]))
         {
             using var response = await contoso.GetAsync(path, Ct);
             Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{path}: {response.StatusCode}");
-            Assert.DoesNotContain("api-user@northwind.example", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            Assert.DoesNotContain(portal.UserOf("northwind"), await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
 
         // Its own pages with northwind's ids find nothing.
@@ -100,8 +96,8 @@ public sealed class PortalSecurityTests
         {
             using var posted = await PortalHost.PostFormAsync(contoso, "/contoso/integration", action, new()
             {
-                ["UserName"] = "api-user@contoso.example",
-                ["Secret"] = PortalHost.SecretOf("contoso"),
+                ["UserName"] = portal.UserOf("contoso"),
+                ["Secret"] = portal.SecretOf("contoso"),
                 ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
                 ["customer"] = "vc-1001",
                 ["companyId"] = "1",
@@ -110,7 +106,7 @@ public sealed class PortalSecurityTests
         }
 
         var store = portal.App.Services.GetRequiredService<IAutotaskConnectionStore>();
-        Assert.Equal("api-user@northwind.example", (await store.FindAsync("northwind", Ct))!.UserName);
+        Assert.Equal(portal.UserOf("northwind"), (await store.FindAsync("northwind", Ct))!.UserName);
         Assert.Null(await store.FindAsync("contoso", Ct));
         Assert.Empty(await portal.App.Services.GetRequiredService<IMappingStore>().ListCustomersAsync("northwind", Ct));
         var audit = await portal.App.Services.GetRequiredService<IAuditReader>().ReadAsync(new AuditQuery { Connection = "contoso" }, Ct);
@@ -121,13 +117,12 @@ public sealed class PortalSecurityTests
     public async Task The_secret_is_never_rendered_back_nor_logged_and_the_problem_is_in_an_administrators_words()
     {
         await using var portal = await PortalHost.StartAsync(Ct);
-        using var client = portal.NewClient();
-        await PortalHost.SignInAsync(client, "northwind", Ct);
+        using var client = await portal.SignedInAsync("northwind", Ct);
         const string wrong = "a-wrong-secret-7Q2XK";
 
         using var refused = await PortalHost.PostFormAsync(client, "/northwind/integration", "/northwind/integration?handler=Save", new()
         {
-            ["UserName"] = "api-user@northwind.example",
+            ["UserName"] = portal.UserOf("northwind"),
             ["Secret"] = wrong,
             ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
         }, Ct);
@@ -136,20 +131,20 @@ public sealed class PortalSecurityTests
         Assert.Contains("id=\"problems\"", refusedHtml, StringComparison.Ordinal);
         Assert.DoesNotContain(wrong, refusedHtml, StringComparison.Ordinal);
 
-        await PortalHost.LinkAsync(client, "northwind", PortalHost.SecretOf("northwind"), Ct);
+        await portal.LinkAsync(client, "northwind", portal.SecretOf("northwind"), Ct);
         // Saved again with the secret left empty: the saved one is kept and still works.
         using var kept = await PortalHost.PostFormAsync(client, "/northwind/integration", "/northwind/integration?handler=Save", new()
         {
-            ["UserName"] = "api-user@northwind.example",
+            ["UserName"] = portal.UserOf("northwind"),
             ["Secret"] = "",
             ["IntegrationCode"] = SimulatedMsps.IntegrationCode,
         }, Ct);
         Assert.Equal(HttpStatusCode.Redirect, kept.StatusCode);
         var page = await client.GetStringAsync("/northwind/integration", Ct);
 
-        Assert.Contains("api-user@northwind.example", page, StringComparison.Ordinal);
-        Assert.DoesNotContain(PortalHost.SecretOf("northwind"), page, StringComparison.Ordinal);
-        Assert.DoesNotContain(portal.Logs.GetSnapshot(), r => $"{r.Message} {r.Exception}".Contains(PortalHost.SecretOf("northwind"), StringComparison.Ordinal)
+        Assert.Contains(portal.UserOf("northwind"), page, StringComparison.Ordinal);
+        Assert.DoesNotContain(portal.SecretOf("northwind"), page, StringComparison.Ordinal);
+        Assert.DoesNotContain(portal.Logs.GetSnapshot(), r => $"{r.Message} {r.Exception}".Contains(portal.SecretOf("northwind"), StringComparison.Ordinal)
             || $"{r.Message} {r.Exception}".Contains(wrong, StringComparison.Ordinal));
         Assert.NotEmpty(portal.Logs.GetSnapshot());
     }
@@ -158,9 +153,7 @@ public sealed class PortalSecurityTests
     public async Task Long_work_streams_its_progress_to_the_page_then_the_result_page()
     {
         await using var portal = await PortalHost.StartAsync(Ct);
-        using var client = portal.NewClient();
-        await PortalHost.SignInAsync(client, "northwind", Ct);
-        await PortalHost.LinkAsync(client, "northwind", PortalHost.SecretOf("northwind"), Ct);
+        using var client = await portal.LinkedAsync("northwind", Ct);
         portal.Databases["northwind"].Faults.Latency = TimeSpan.FromMilliseconds(300);
         portal.Databases["northwind"].Faults.Next(SimulatorFault.Latency, times: 7, when: r => r.Entity == "Companies");
 
@@ -195,8 +188,7 @@ public sealed class PortalSecurityTests
     public async Task Bad_input_on_the_forms_is_refused_in_words_and_changes_nothing()
     {
         await using var portal = await PortalHost.StartAsync(Ct);
-        using var client = portal.NewClient();
-        await PortalHost.SignInAsync(client, "northwind", Ct);
+        using var client = await portal.SignedInAsync("northwind", Ct);
 
         // Before linking, the pages say so instead of failing.
         Assert.Contains("id=\"not-linked\"", await client.GetStringAsync("/northwind/sync", Ct), StringComparison.Ordinal);
@@ -209,7 +201,7 @@ public sealed class PortalSecurityTests
         }
 
         Assert.Empty(portal.Databases["northwind"].Requests);
-        await PortalHost.LinkAsync(client, "northwind", PortalHost.SecretOf("northwind"), Ct);
+        await portal.LinkAsync(client, "northwind", portal.SecretOf("northwind"), Ct);
         var requests = portal.Databases["northwind"].Requests.Count;
 
         async Task<string> PostAsync(string page, string action, Dictionary<string, string> fields)
@@ -251,8 +243,7 @@ public sealed class PortalSecurityTests
     public async Task Pointed_at_a_real_Autotask_by_configuration_alone_the_portal_starts_without_the_simulator()
     {
         await using var portal = await PortalHost.StartAsync(Ct, new Dictionary<string, string?> { ["Portal:UseSimulator"] = "false" });
-        using var client = portal.NewClient();
-        await PortalHost.SignInAsync(client, "fabrikam", Ct);
+        using var client = await portal.SignedInAsync("fabrikam", Ct);
 
         Assert.Null(portal.App.Services.GetService<SimulatedMsps>());
         Assert.Empty(await portal.App.Services.GetRequiredService<IAutotaskClientFactory>().ListConnectionsAsync(Ct));
@@ -261,4 +252,105 @@ public sealed class PortalSecurityTests
         using var empty = await PortalHost.PostFormAsync(client, "/fabrikam/integration", "/fabrikam/integration?handler=Test", new() { ["UserName"] = "", ["Secret"] = "", ["IntegrationCode"] = "" }, Ct);
         Assert.Contains("Enter the API user&#x27;s secret.", await empty.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_plan_applied_twice_from_the_page_writes_its_change_once()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var client = await portal.LinkedAsync("northwind", Ct);
+        var database = portal.Databases["northwind"];
+        var mapping = portal.App.Services.GetRequiredService<IMappingEngine>();
+        var company = database.Data.All<Company>().Single(c => c.CompanyName == "Alpine Dental Care");
+        var contract = database.Data.All<Contract>().Single(c => c.CompanyId == company.Id);
+        await mapping.MapCustomerAsync("northwind", "vc-1001", company.Id, Ct);
+        await mapping.MapOfferAsync("northwind", "off-m365", BillingTerm.Monthly, database.Data.All<Service>().Single(s => s.Name == "Microsoft 365 Business Premium").Id, Ct);
+        var line = await mapping.MapSubscriptionAsync("northwind", new SubscriptionMappingRequest { VendorSubscriptionId = "sub-5001", VendorCustomerId = "vc-1001", VendorOfferId = "off-m365", ContractId = contract.Id }, Ct);
+
+        using var planned = await PortalHost.PostFormAsync(client, "/northwind/sync", "/northwind/sync?handler=Plan", new() { ["Quantities[sub-5001]"] = "15", ["rule"] = "all" }, Ct);
+        var plan = planned.Headers.Location!.OriginalString;
+        Assert.StartsWith("/northwind/sync?plan=", plan, StringComparison.Ordinal);
+        var planId = plan["/northwind/sync?plan=".Length..];
+
+        // The same form sent twice at once (a double click, a resent page): both are taken, one write is made.
+        var html = await client.GetStringAsync(plan, Ct);
+        var token = System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        var applies = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => client.PostAsync("/northwind/sync?handler=Apply", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token), ["plan"] = planId, ["approve"] = "sub-5001",
+        }), Ct)));
+        foreach (var apply in applies)
+        {
+            Assert.Equal(HttpStatusCode.Redirect, apply.StatusCode);
+            var next = apply.Headers.Location!.OriginalString;
+            if (next.StartsWith("/northwind/work/", StringComparison.Ordinal))
+            {
+                await Support.Wait.UntilAsync(() => client.GetStringAsync(next, Ct).GetAwaiter().GetResult().Contains("id=\"work-result\"", StringComparison.Ordinal));
+            }
+
+            apply.Dispose();
+        }
+
+        Assert.Single(database.AppliedAdjustments);
+        Assert.Equal(15, database.Data.UnitsOn(line.ContractServiceId, NodaTime.SystemClock.Instance.GetCurrentInstant().InUtc().Date));
+        Assert.Contains("Applied", await client.GetStringAsync(plan, Ct), StringComparison.Ordinal);
+        // And once it is applied, the page says so instead of starting it again.
+        using var again = await PortalHost.PostFormAsync(client, plan, "/northwind/sync?handler=Apply", new() { ["plan"] = planId, ["approve"] = "sub-5001" }, Ct);
+        Assert.Equal(plan, again.Headers.Location!.OriginalString);
+        Assert.Single(database.AppliedAdjustments);
+    }
+
+    [Fact]
+    public async Task Long_work_that_Autotask_refuses_ends_with_the_problem_in_an_administrators_words()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var client = await portal.LinkedAsync("northwind", Ct);
+        portal.Databases["northwind"].DenyAccess("Companies", SimulatorAccess.Read);
+
+        using var started = await PortalHost.PostFormAsync(client, "/northwind/inbound", "/northwind/inbound", [], Ct);
+        var work = started.Headers.Location!.OriginalString;
+        string page = "";
+        await Support.Wait.UntilAsync(() => (page = client.GetStringAsync(work, Ct).GetAwaiter().GetResult()).Contains("id=\"work-result\"", StringComparison.Ordinal));
+        var result = System.Text.RegularExpressions.Regex.Match(page, "href=\"([^\"]+)\" id=\"work-result\"").Groups[1].Value;
+        using var shown = await client.GetAsync(WebUtility.HtmlDecode(result), Ct);
+        var html = await shown.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, shown.StatusCode);
+        Assert.Contains("id=\"problems\"", html, StringComparison.Ordinal);
+        Assert.Contains("Companies", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"preview\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_audit_log_page_shows_twenty_five_events_a_page_newest_first()
+    {
+        await using var portal = await PortalHost.StartAsync(Ct);
+        using var client = await portal.SignedInAsync("northwind", Ct);
+        var sink = portal.App.Services.GetRequiredService<IAuditSink>();
+        var start = NodaTime.Instant.FromUtc(2026, 11, 2, 8, 0);
+        for (var i = 0; i < 30; i++)
+        {
+            await sink.WriteAsync(new AuditEvent
+            {
+                EventId = $"e-{i:D2}", Operation = AuditOperations.UpdateSubscriptionQuantity, Connection = i == 29 ? "contoso" : "northwind", Status = AuditStatus.Succeeded,
+                Details = $"Event {i:D2}.", StartedAt = start + NodaTime.Duration.FromMinutes(i), CompletedAt = start + NodaTime.Duration.FromMinutes(i),
+            }, Ct);
+        }
+
+        var first = await client.GetStringAsync("/northwind/audit", Ct);
+        var second = await client.GetStringAsync("/northwind/audit?pageNumber=2", Ct);
+
+        Assert.Equal(Enumerable.Range(4, 25).Reverse().Select(i => $"Event {i:D2}."), Details(first));
+        Assert.Contains("id=\"next\"", first, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"previous\"", first, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(0, 4).Reverse().Select(i => $"Event {i:D2}."), Details(second));
+        Assert.DoesNotContain("id=\"next\"", second, StringComparison.Ordinal);
+        Assert.Contains("id=\"previous\"", second, StringComparison.Ordinal);
+        // contoso's event is never on northwind's page; a day filter of 2 November keeps all of northwind's.
+        Assert.DoesNotContain("Event 29.", first + second, StringComparison.Ordinal);
+        Assert.Equal(25, Details(await client.GetStringAsync("/northwind/audit?from=2026-11-02&to=2026-11-02", Ct)).Count);
+        Assert.Empty(Details(await client.GetStringAsync("/northwind/audit?from=2026-11-03", Ct)));
+    }
+
+    private static List<string> Details(string html) =>
+        [.. System.Text.RegularExpressions.Regex.Matches(html, "<td>(Event \\d\\d\\.)</td>").Select(m => m.Groups[1].Value)];
 }

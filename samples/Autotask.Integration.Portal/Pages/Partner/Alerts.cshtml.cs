@@ -31,9 +31,6 @@ public sealed class AlertsModel(IAlertTicketEngine alerts, IAutotaskClientFactor
 {
     private const string Digest = "Daily digest";
 
-    /// <summary>Whether the partner has linked its Autotask.</summary>
-    public bool IsLinked { get; private set; }
-
     /// <summary>The priority labels of the partner's Autotask.</summary>
     public IReadOnlyList<string> Priorities { get; private set; } = [];
 
@@ -118,7 +115,6 @@ public sealed class AlertsModel(IAlertTicketEngine alerts, IAutotaskClientFactor
 
     private async Task<bool> LoadPicklistsAsync(CancellationToken cancellationToken)
     {
-        IsLinked = await IsLinkedAsync(clients, cancellationToken);
         if (!IsLinked)
         {
             return false;

@@ -5,13 +5,10 @@ using Microsoft.AspNetCore.Mvc;
 namespace Autotask.Integration.Portal.Pages.Partner;
 
 /// <summary>Customer mapping: search Autotask companies by their first letters (sorted, paged, Customers only), map once, unmap.</summary>
-public sealed class CustomersModel(IMappingEngine mapping, IMappingStore store, IAutotaskClientFactory clients, VendorCatalogue catalogue) : PartnerPage
+public sealed class CustomersModel(IMappingEngine mapping, IMappingStore store, VendorCatalogue catalogue) : PartnerPage
 {
     /// <summary>Search results per page.</summary>
     public const int PageSize = 10;
-
-    /// <summary>Whether the partner has linked its Autotask.</summary>
-    public bool IsLinked { get; private set; }
 
     /// <summary>The vendor's customers.</summary>
     public IReadOnlyList<VendorCustomer> Customers => catalogue.Customers;
@@ -113,7 +110,6 @@ public sealed class CustomersModel(IMappingEngine mapping, IMappingStore store, 
 
     private async Task<bool> LoadAsync(CancellationToken cancellationToken)
     {
-        IsLinked = await IsLinkedAsync(clients, cancellationToken);
         Mapped = (await store.ListCustomersAsync(Partner, cancellationToken)).ToDictionary(m => m.VendorCustomerId, StringComparer.Ordinal);
         return IsLinked;
     }

@@ -16,18 +16,13 @@ public sealed record InboundPreview(IReadOnlyList<InboundCustomer> Customers);
 /// <summary>Inbound preview: a full read of the partner's customers and contracts, run in the background with its progress streamed.</summary>
 public sealed class InboundModel(IAutotaskClientFactory clients, PortalWork background) : PartnerPage
 {
-    /// <summary>Whether the partner has linked its Autotask.</summary>
-    public bool IsLinked { get; private set; }
-
     /// <summary>The preview read, when shown.</summary>
     public InboundPreview? Result { get; private set; }
 
     /// <summary>Shows the page, with a finished read's result.</summary>
     /// <param name="work">The read's work id.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<IActionResult> OnGetAsync(string? work, CancellationToken cancellationToken)
+    public IActionResult OnGet(string? work)
     {
-        IsLinked = await IsLinkedAsync(clients, cancellationToken);
         if (work is null)
         {
             return Page();
@@ -48,10 +43,8 @@ public sealed class InboundModel(IAutotaskClientFactory clients, PortalWork back
     }
 
     /// <summary>Starts the full read.</summary>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    public IActionResult OnPost()
     {
-        IsLinked = await IsLinkedAsync(clients, cancellationToken);
         if (!IsLinked)
         {
             return Page();

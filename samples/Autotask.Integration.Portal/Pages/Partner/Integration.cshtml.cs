@@ -6,11 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Autotask.Integration.Portal.Pages.Partner;
 
 /// <summary>"PSA Integration": the partner links its own Autotask (Test and Save), sees the link, unlinks.</summary>
-public sealed class IntegrationModel(IAutotaskConnectionManager connections, IAutotaskConnectionStore store) : PartnerPage
+public sealed class IntegrationModel(IAutotaskConnectionManager connections) : PartnerPage
 {
-    /// <summary>The saved connection (its secret is never rendered), or <c>null</c>.</summary>
-    public AutotaskConnectionOptions? Linked { get; private set; }
-
     /// <summary>The Autotask database the connection is bound to.</summary>
     public AutotaskDatabaseIdentity? Database { get; private set; }
 
@@ -107,7 +104,6 @@ public sealed class IntegrationModel(IAutotaskConnectionManager connections, IAu
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        Linked = await store.FindAsync(Partner, cancellationToken);
         Database = Linked is null ? null : await connections.GetDatabaseAsync(Partner, cancellationToken);
     }
 

@@ -8,9 +8,6 @@ namespace Autotask.Integration.Portal.Pages.Partner;
 /// <summary>Offer mapping (a service picker) and subscription mapping (a contract picker of the customer's company).</summary>
 public sealed class SubscriptionsModel(IMappingEngine mapping, IMappingStore store, IAutotaskClientFactory clients, VendorCatalogue catalogue) : PartnerPage
 {
-    /// <summary>Whether the partner has linked its Autotask.</summary>
-    public bool IsLinked { get; private set; }
-
     /// <summary>The vendor's offers.</summary>
     public IReadOnlyList<VendorOffer> Offers => catalogue.Offers;
 
@@ -92,7 +89,7 @@ public sealed class SubscriptionsModel(IMappingEngine mapping, IMappingStore sto
 
     private async Task<IActionResult> ChangeAsync(Func<Task<string?>> change, CancellationToken cancellationToken)
     {
-        if (await IsLinkedAsync(clients, cancellationToken))
+        if (IsLinked)
         {
             try
             {
@@ -113,7 +110,6 @@ public sealed class SubscriptionsModel(IMappingEngine mapping, IMappingStore sto
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        IsLinked = await IsLinkedAsync(clients, cancellationToken);
         if (!IsLinked)
         {
             return;

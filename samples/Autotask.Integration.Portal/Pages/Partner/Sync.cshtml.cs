@@ -12,11 +12,8 @@ namespace Autotask.Integration.Portal.Pages.Partner;
 public sealed record MappedSubscription(VendorSubscription Vendor, SubscriptionMapping Mapping);
 
 /// <summary>Quantity sync: a dry-run plan (the diff), approval by a rule or a person, then apply with the result per item.</summary>
-public sealed class SyncModel(IQuantitySyncEngine sync, IMappingStore store, IAutotaskClientFactory clients, VendorCatalogue catalogue, PlanDrafts drafts, PortalWork work, IClock clock) : PartnerPage
+public sealed class SyncModel(IQuantitySyncEngine sync, IMappingStore store, VendorCatalogue catalogue, PlanDrafts drafts, PortalWork work, IClock clock) : PartnerPage
 {
-    /// <summary>Whether the partner has linked its Autotask.</summary>
-    public bool IsLinked { get; private set; }
-
     /// <summary>The mapped subscriptions.</summary>
     public IReadOnlyList<MappedSubscription> Mapped { get; private set; } = [];
 
@@ -87,7 +84,9 @@ public sealed class SyncModel(IQuantitySyncEngine sync, IMappingStore store, IAu
         }
 
         var now = clock.GetCurrentInstant();
-        var changes = catalogue.Subscriptions(Partner).Where(s => Mapped.Any(m => m.Vendor.Id == s.Id)).Select(s => new SubscriptionQuantity(s.Id, s.Quantity, now));
+        // The quantities as just saved, of the mapped subscriptions.
+        var mapped = Mapped.Select(m => m.Vendor.Id).ToHashSet(StringComparer.Ordinal);
+        var changes = catalogue.Subscriptions(Partner).Where(s => mapped.Contains(s.Id)).Select(s => new SubscriptionQuantity(s.Id, s.Quantity, now));
         try
         {
             var plan = await sync.PlanAsync(Partner, changes, new QuantityPlanOptions { Approval = Rule(rule) }, cancellationToken);
@@ -150,7 +149,6 @@ public sealed class SyncModel(IQuantitySyncEngine sync, IMappingStore store, IAu
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        IsLinked = await IsLinkedAsync(clients, cancellationToken);
         if (!IsLinked)
         {
             return;

@@ -5,11 +5,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace Autotask.Integration.Portal.Pages.Partner;
 
 /// <summary>"Send a test ticket": one ticket by the alert mapping, with its number shown.</summary>
-public sealed class TestTicketModel(IAlertTicketEngine alerts, IMappingStore store, IAutotaskClientFactory clients) : PartnerPage
+public sealed class TestTicketModel(IAlertTicketEngine alerts, IMappingStore store) : PartnerPage
 {
-    /// <summary>Whether the partner has linked its Autotask.</summary>
-    public bool IsLinked { get; private set; }
-
     /// <summary>The mapped customers.</summary>
     public IReadOnlyList<CustomerMapping> Customers { get; private set; } = [];
 
@@ -55,7 +52,6 @@ public sealed class TestTicketModel(IAlertTicketEngine alerts, IMappingStore sto
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        IsLinked = await IsLinkedAsync(clients, cancellationToken);
         Customers = IsLinked ? await store.ListCustomersAsync(Partner, cancellationToken) : [];
     }
 }
