@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Records every public symbol the compiler reports as undeclared (RS0016) in the project's PublicAPI.Unshipped.txt,
 # and drops the declared ones that no longer exist (RS0017).
+# PROJECTS="src/..." limits it to some projects.
 # Run after a deliberate change to the public surface; review the diff like any other change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for project in src/Autotask.Integration.Abstractions src/Autotask.Integration src/Autotask.Integration.Testing src/Autotask.Integration.Sqlite src/Autotask.Integration.PostgreSql src/Autotask.Integration.Redis; do
+for project in ${PROJECTS:-src/Autotask.Integration.Abstractions src/Autotask.Integration src/Autotask.Integration.Testing src/Autotask.Integration.Sqlite src/Autotask.Integration.PostgreSql src/Autotask.Integration.Redis}; do
   log=$(mktemp)
   name=$(basename "$project")
   dotnet build "$project" -f net10.0 --no-incremental -p:TreatWarningsAsErrors=false > "$log" 2>&1 || true

@@ -327,22 +327,20 @@ public static partial class CatalogueGenerator
         }
 
         w.Append("    ];\n}\n\n");
-        w.Append("/// <summary>The source-generated serialiser metadata of every entity model, a record and its page and item envelopes.</summary>\n");
+        w.Append("/// <summary>The source-generated serialiser metadata of every entity model (pages and items are read around it, by EntityJson).</summary>\n");
         w.Append("[JsonSourceGenerationOptions(\n");
         w.Append("    GenerationMode = JsonSourceGenerationMode.Metadata,\n");
         w.Append("    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,\n");
         w.Append("    PropertyNameCaseInsensitive = true,\n");
         w.Append("    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,\n");
         w.Append("    NumberHandling = JsonNumberHandling.AllowReadingFromString,\n");
-        w.Append("    Converters = [typeof(InstantConverter), typeof(LocalDateConverter), typeof(TolerantStringConverter),\n");
+        w.Append("    Converters = [typeof(InstantConverter), typeof(LocalDateConverter), typeof(TolerantInstantConverter), typeof(TolerantLocalDateConverter), typeof(TolerantStringConverter),\n");
         w.Append("        typeof(TolerantNumberConverter<int>), typeof(TolerantNumberConverter<long>), typeof(TolerantNumberConverter<decimal>), typeof(TolerantBooleanConverter),\n");
         w.Append("        typeof(PicklistValueConverter<CompanyType>), typeof(PicklistValueConverter<ContractType>), typeof(PicklistValueConverter<ContractStatus>),\n");
         w.Append("        typeof(PicklistValueConverter<TicketPriority>), typeof(PicklistValueConverter<TicketStatus>)])]\n");
         foreach (var entity in modelled)
         {
             w.Append(CultureInfo.InvariantCulture, $"[JsonSerializable(typeof({entity.TypeName}))]\n");
-            w.Append(CultureInfo.InvariantCulture, $"[JsonSerializable(typeof(QueryResponse<{entity.TypeName}>))]\n");
-            w.Append(CultureInfo.InvariantCulture, $"[JsonSerializable(typeof(ItemResponse<{entity.TypeName}>))]\n");
         }
 
         w.Append("internal sealed partial class AutotaskEntityJsonContext : JsonSerializerContext;\n");

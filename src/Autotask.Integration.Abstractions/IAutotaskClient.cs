@@ -108,6 +108,16 @@ public interface IAutotaskClient
     /// <param name="cancellationToken">Cancels the request.</param>
     Task<EntityInformation> GetEntityInformationAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity;
 
+    /// <summary>
+    /// Compares the fields this Autotask instance has for <typeparamref name="T"/> (its <c>entityInformation/fields</c>,
+    /// cached for the connection) with the model's: an instance is often newer than the SDK's models. Records read keep the
+    /// fields the model lacks (<see cref="AutotaskEntity.GetJsonAsRead"/>) and replaces send them back unchanged; this says
+    /// which they are. The first time a connection reads an entity's fields, any drift is also logged, once.
+    /// </summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<EntityFieldDrift> GetFieldDriftAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity;
+
     /// <summary>Reads the fields of <typeparamref name="T"/> with their picklists; cached for the connection.</summary>
     /// <typeparam name="T">The entity model.</typeparam>
     /// <param name="cancellationToken">Cancels the request.</param>

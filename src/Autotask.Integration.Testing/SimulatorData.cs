@@ -25,6 +25,9 @@ public sealed class SimulatorData
     private readonly Dictionary<long, List<ContractServiceAdjustment>> _adjustmentsByLine = [];
     private readonly Dictionary<long, long> _lineVersions = [];
     private readonly Dictionary<long, (long Structure, long Line, ContractServiceUnit[] Rows)> _unitsByLine = [];
+    private readonly object _instanceGate = new();
+    private readonly Dictionary<string, Dictionary<string, string>> _instanceFields = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<(string Entity, long Id), JsonObject> _instanceValues = [];
     private long _version;
     private long _structureVersion;
     private (long Version, IReadOnlyList<ContractServiceUnit> Rows)? _units;
@@ -259,6 +262,115 @@ public sealed class SimulatorData
     {
         ArgumentNullException.ThrowIfNull(record);
         return CatalogueTable(CatalogueEntryOf(entity)).Insert(record)["id"]!.GetValue<long>();
+    }
+
+    /// <summary>
+    /// Gives an entity a field that this instance has and the SDK's catalogue does not, as real instances, newer than any
+    /// published description, do: writes accept it, reads return it (for every entity, the modelled ones too) and its
+    /// <c>entityInformation/fields</c> lists it.
+    /// </summary>
+    /// <param name="entity">The entity's name, such as <c>Companies</c>.</param>
+    /// <param name="field">The field's wire name, such as <c>companyCategoryID</c>.</param>
+    /// <param name="type">Its type as the catalogue names types: <c>int32</c>, <c>int64</c>, <c>double</c>, <c>decimal</c>, <c>boolean</c>, <c>string</c> or <c>datetime</c>.</param>
+    /// <exception cref="ArgumentException">The catalogue has no such entity, the entity has the field already, or the type is not one of those.</exception>
+    public void AddInstanceField(string entity, string field, string type)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(entity);
+        ArgumentException.ThrowIfNullOrWhiteSpace(field);
+        ArgumentException.ThrowIfNullOrWhiteSpace(type);
+        var entry = SimulatorCatalog.ByName.GetValueOrDefault(entity)
+            ?? throw new ArgumentException($"Autotask's REST catalogue has no entity '{entity}'.", nameof(entity));
+        if (type is not ("int32" or "int64" or "double" or "decimal" or "boolean" or "string" or "datetime"))
+        {
+            throw new ArgumentException($"'{type}' is not a catalogue type: int32, int64, double, decimal, boolean, string or datetime.", nameof(type));
+        }
+
+        if (entry.Fields.ContainsKey(field) || _byPath.GetValueOrDefault(entry.Name)?.Fields.ContainsKey(field) == true)
+        {
+            throw new ArgumentException($"{entry.Name} has a field '{field}' in the catalogue already.", nameof(field));
+        }
+
+        lock (_instanceGate)
+        {
+            if (!_instanceFields.TryGetValue(entry.Name, out var fields))
+            {
+                fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                _instanceFields[entry.Name] = fields;
+            }
+
+            fields[field] = type;
+        }
+    }
+
+    /// <summary>The fields of an entity added by <see cref="AddInstanceField"/>, by wire name, with their catalogue types.</summary>
+    internal IReadOnlyList<KeyValuePair<string, string>> InstanceFields(string entity)
+    {
+        lock (_instanceGate)
+        {
+            return _instanceFields.TryGetValue(entity, out var fields) ? fields.ToArray() : [];
+        }
+    }
+
+    /// <summary>The catalogue type of an instance field of the entity (its wire name, as declared), or <c>null</c>.</summary>
+    internal KeyValuePair<string, string>? InstanceField(string entity, string field)
+    {
+        lock (_instanceGate)
+        {
+            return _instanceFields.TryGetValue(entity, out var fields) && fields.TryGetValue(field, out var type)
+                ? new KeyValuePair<string, string>(fields.Keys.First(k => k.Equals(field, StringComparison.OrdinalIgnoreCase)), type)
+                : null;
+        }
+    }
+
+    /// <summary>
+    /// Sets the value of an instance field (<see cref="AddInstanceField"/>) on a stored entity the simulator keeps as a
+    /// model, as if Autotask had it from another client; catalogue records kept as JSON take it in <see cref="AddRecord"/>.
+    /// </summary>
+    /// <param name="entity">The entity's name, such as <c>Companies</c>.</param>
+    /// <param name="id">The entity's id.</param>
+    /// <param name="field">The instance field.</param>
+    /// <param name="value">The value as JSON, or <c>null</c> to empty it.</param>
+    /// <exception cref="ArgumentException">The entity has no such instance field, or is not kept as a model.</exception>
+    public void SetInstanceFieldValue(string entity, long id, string field, JsonNode? value)
+    {
+        var table = TableFor(entity) ?? throw new ArgumentException($"The simulator keeps {entity} as JSON: give the field in AddRecord.", nameof(entity));
+        var declared = InstanceField(table.Path, field) ?? throw new ArgumentException($"{table.Path} has no instance field '{field}': add it with AddInstanceField.", nameof(field));
+        if (table.Find(id) is null)
+        {
+            throw new ArgumentException($"{table.Path} has no entity with id {id}.", nameof(id));
+        }
+
+        lock (_instanceGate)
+        {
+            var values = InstanceValuesOf(table.Path, id) ?? [];
+            values[declared.Key] = value?.DeepClone();
+            _instanceValues[(table.Path, id)] = values;
+        }
+    }
+
+    /// <summary>A copy of the instance-field values of a modelled entity, or <c>null</c> when it has none.</summary>
+    internal JsonObject? InstanceValuesOf(string entity, long id)
+    {
+        lock (_instanceGate)
+        {
+            return _instanceValues.TryGetValue((entity, id), out var values) ? (JsonObject)values.DeepClone() : null;
+        }
+    }
+
+    /// <summary>Keeps the instance-field values of a modelled entity (a replace or a patch has merged them already).</summary>
+    internal void KeepInstanceValues(string entity, long id, JsonObject? values)
+    {
+        lock (_instanceGate)
+        {
+            if (values is null || values.Count == 0)
+            {
+                _instanceValues.Remove((entity, id));
+            }
+            else
+            {
+                _instanceValues[(entity, id)] = (JsonObject)values.DeepClone();
+            }
+        }
     }
 
     /// <summary>Makes a field of an entity required on create, as an administrator can in Autotask; its metadata then says so.</summary>

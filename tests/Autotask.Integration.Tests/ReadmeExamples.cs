@@ -180,7 +180,7 @@ public sealed class ReadmeExamples
         var id = await client.CreateAsync(new ConfigurationItem { CompanyId = companyId, ProductId = productId, ReferenceTitle = "NAS-01", IsActive = true }, ct);
         await client.CreateAsync(new ConfigurationItemNote { ConfigurationItemId = id, Title = "Installed", NoteType = 1 }, ct); // POST ConfigurationItems/{id}/Notes
         await foreach (var item in client.QueryAsync(new AutotaskQuery<ConfigurationItem>().Where(Filter<ConfigurationItem>.Eq(c => c.CompanyId, companyId)), ct)) { }
-        await client.ReplaceAsync(ticket with { Title = "Backup fixed", Description = null }, ct);   // PUT: what is null becomes empty
+        await client.ReplaceAsync(ticket with { Title = "Backup fixed", Description = null }, ct);   // PUT: as read, but these two
         await client.DeleteAsync<Contact>(contactId, parentId: companyId, ct);                         // DELETE Companies/{id}/Contacts/{contactId}
 
         // What the models lack, by name: JSON records whose fields are checked against the instance's own metadata first.

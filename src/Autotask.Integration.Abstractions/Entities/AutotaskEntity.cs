@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Autotask.Integration.Entities;
@@ -7,7 +9,10 @@ namespace Autotask.Integration.Entities;
 /// </summary>
 /// <remarks>
 /// Models are immutable records. Properties that Autotask may omit or return as <c>null</c> are nullable.
-/// Properties the server sends that the model does not know are ignored when reading.
+/// A record the client read keeps the JSON Autotask sent, every field of it: fields this model does not declare (an
+/// instance is often newer than the models) and values it could not convert (read as <c>null</c>) are there, through
+/// <see cref="GetJsonAsRead"/>, and <c>ReplaceAsync</c> sends them back unchanged. A copy made with <c>with</c> keeps it;
+/// equality and <see cref="object.ToString"/> leave it out.
 /// The set of entities is the SDK's: a type outside it cannot derive from this one, because the client only knows
 /// the URLs and capabilities of its own: one model per entity of Autotask's REST API, generated from its published
 /// description. What an entity supports is a compile-time fact, told by <see cref="IQueryableEntity"/>,
@@ -21,9 +26,55 @@ public abstract record AutotaskEntity
     {
     }
 
+    // The record's JSON as Autotask sent it (UTF-8), set by the client that read it; null for a record made in code.
+    private byte[]? _jsonAsRead;
+
     /// <summary>The Autotask id of the entity; <c>0</c> for an entity that has not been created yet (and then not sent).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long Id { get; init; }
+
+    /// <summary>The record's JSON exactly as Autotask sent it (UTF-8), or <c>null</c> for one made in code.</summary>
+    internal byte[]? JsonAsRead => _jsonAsRead;
+
+    /// <summary>
+    /// The record exactly as Autotask sent it when the client read it: every field, including those this model does not
+    /// declare and values it could not convert (which its properties hold as <c>null</c>); <c>null</c> for a record made
+    /// in code. A copy made with <c>with</c> keeps what the original was read as, so this does not show changes made since.
+    /// </summary>
+    /// <returns>A JSON object, parsed anew on each call, or <c>null</c>.</returns>
+    /// <example><c>company.GetJsonAsRead()?.TryGetProperty("companyCategoryID", out var category)</c> reads a field the model lacks.</example>
+    public JsonElement? GetJsonAsRead()
+    {
+        if (_jsonAsRead is null)
+        {
+            return null;
+        }
+
+        var reader = new Utf8JsonReader(_jsonAsRead);
+        return JsonElement.ParseValue(ref reader);
+    }
+
+    /// <summary>Keeps the JSON the record was read from; called once, by the client, before the record is handed out.</summary>
+    /// <param name="json">The record's JSON object as Autotask sent it (UTF-8), owned by the record from now on.</param>
+    internal void KeepJsonAsRead(byte[] json) => _jsonAsRead = json;
+
+    /// <summary>Whether two records hold the same values; what they were read from does not count.</summary>
+    /// <param name="other">The record to compare with.</param>
+    public virtual bool Equals(AutotaskEntity? other) =>
+        ReferenceEquals(this, other) || (other is not null && EqualityContract == other.EqualityContract && Id == other.Id);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, Id);
+
+    /// <summary>Prints the record's values (not the JSON it was read from).</summary>
+    /// <param name="builder">Where the values are printed.</param>
+    /// <returns>Whether anything was printed.</returns>
+    protected virtual bool PrintMembers(StringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Append("Id = ").Append(Id);
+        return true;
+    }
 }
 
 /// <summary>An entity that can be queried, counted and read by id (<c>QueryAsync</c>, <c>CountAsync</c>, <c>GetAsync</c>).</summary>

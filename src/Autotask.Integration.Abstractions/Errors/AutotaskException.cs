@@ -184,6 +184,12 @@ public sealed class AutotaskNotFoundException : AutotaskRequestException
         : base(message, details, innerException)
     {
     }
+
+    /// <summary>
+    /// Whether the answer was Autotask's own "no such record" (<c>{"item":null}</c>), rather than a URL not found (a
+    /// route that is down answers with an HTML page or an empty body).
+    /// </summary>
+    internal bool NoSuchRecord { get; init; }
 }
 
 /// <summary>Autotask failed with a server error (HTTP 5xx) that retries did not get past.</summary>

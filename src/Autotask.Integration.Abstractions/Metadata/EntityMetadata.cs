@@ -86,3 +86,19 @@ public sealed record PicklistValue
     /// <summary>Whether the value is built into Autotask.</summary>
     public bool IsSystem { get; init; }
 }
+
+/// <summary>How an Autotask instance's fields of an entity differ from the SDK's model of it (<c>IAutotaskClient.GetFieldDriftAsync</c>).</summary>
+public sealed record EntityFieldDrift
+{
+    /// <summary>The entity's name, such as <c>Companies</c>.</summary>
+    public required string Entity { get; init; }
+
+    /// <summary>The instance's fields that the model does not declare: read records keep them, replaces send them back as read.</summary>
+    public required IReadOnlyList<EntityField> NotInModel { get; init; }
+
+    /// <summary>The model's fields (wire names) that the instance does not have: sending a value in one is refused by Autotask.</summary>
+    public required IReadOnlyList<string> NotInInstance { get; init; }
+
+    /// <summary>Whether the instance and the model differ at all.</summary>
+    public bool HasDrift => NotInModel.Count > 0 || NotInInstance.Count > 0;
+}

@@ -176,12 +176,20 @@ internal sealed partial class SimulatorEngine
                 continue;
             }
 
-            if (!entry.Fields.TryGetValue(name, out var type))
+            string canonical;
+            if (entry.Fields.TryGetValue(name, out var type))
+            {
+                canonical = entry.Fields.Keys.First(k => k.Equals(name, StringComparison.OrdinalIgnoreCase));
+            }
+            else if (_data.InstanceField(entry.Name, name) is { } instanceField)
+            {
+                (canonical, type) = instanceField;
+            }
+            else
             {
                 throw SimulatorException.Invalid($"Unable to find {name} in the {entry.Name} entity.");
             }
 
-            var canonical = entry.Fields.Keys.First(k => k.Equals(name, StringComparison.OrdinalIgnoreCase));
             if (operation == "update" && CatalogueReadOnly.Contains(canonical, StringComparer.OrdinalIgnoreCase))
             {
                 throw SimulatorException.Invalid($"{canonical} of {entry.Name} is read-only.");
@@ -254,7 +262,7 @@ internal sealed partial class SimulatorEngine
     }
 
     /// <summary>A value as Autotask would store it, or Autotask's error for a value of the wrong type.</summary>
-    private static JsonNode? CheckValue(string entity, string field, string type, JsonNode? value)
+    internal static JsonNode? CheckValue(string entity, string field, string type, JsonNode? value)
     {
         if (value is null)
         {
@@ -392,17 +400,11 @@ internal sealed partial class SimulatorEngine
             foreach (var (name, type) in entry.Fields.OrderBy(f => entry.FieldList.IndexOf(f.Key + ":", StringComparison.Ordinal)))
             {
                 var picklist = _data.Picklist(entry.Name, name);
-                WriteField(w, name, type switch
-                {
-                    "int32" => "integer",
-                    "int64" => "long",
-                    "double" or "decimal" => "double",
-                    "boolean" => "boolean",
-                    "datetime" => "datetime",
-                    _ => "string",
-                }, parentFields.Contains(name) || _data.IsRequired(entry.Name, name), CatalogueReadOnly.Contains(name, StringComparer.OrdinalIgnoreCase), picklist);
+                WriteField(w, name, MetadataType(type),
+                    parentFields.Contains(name) || _data.IsRequired(entry.Name, name), CatalogueReadOnly.Contains(name, StringComparer.OrdinalIgnoreCase), picklist);
             }
 
+            WriteInstanceFields(w, entry.Name);
             w.WriteEndArray();
             w.WriteEndObject();
         });

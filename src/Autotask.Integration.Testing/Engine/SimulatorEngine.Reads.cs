@@ -33,11 +33,38 @@ internal sealed partial class SimulatorEngine
             }
             else
             {
-                JsonSerializer.Serialize(w, entity, typeInfo);
+                WriteEntity(w, path, entity, typeInfo, null);
             }
 
             w.WriteEndObject();
         }, entity is null ? (int)_options.MissingIdStatus : 200);
+    }
+
+    /// <summary>Writes a modelled entity as the API answers it: its model's fields, its instance fields, only the included ones.</summary>
+    private void WriteEntity(Utf8JsonWriter w, string path, object entity, System.Text.Json.Serialization.Metadata.JsonTypeInfo typeInfo, HashSet<string>? include)
+    {
+        var extra = _data.InstanceValuesOf(path, ((AutotaskEntity)entity).Id);
+        if (include is null && extra is null)
+        {
+            JsonSerializer.Serialize(w, entity, typeInfo);
+            return;
+        }
+
+        var node = JsonSerializer.SerializeToNode(entity, typeInfo)!.AsObject();
+        foreach (var (name, value) in extra ?? [])
+        {
+            node[name] = value?.DeepClone();
+        }
+
+        if (include is not null)
+        {
+            foreach (var name in node.Select(p => p.Key).Where(k => !include.Contains(k)).ToList())
+            {
+                node.Remove(name);
+            }
+        }
+
+        node.WriteTo(w);
     }
 
     private EngineResponse Query(string path, EngineRequest request, string[] segments)
@@ -55,22 +82,8 @@ internal sealed partial class SimulatorEngine
             ? _data.ContractServiceUnits().Where(u => u.Id > after)
             : _data.TableFor(path)!.After(after);
 
-        return Query(new QueryTarget(path, QueryEvaluator.Readers(fields), Source, e => ((AutotaskEntity)e).Id, (w, entity, include) =>
-        {
-            if (include is null)
-            {
-                JsonSerializer.Serialize(w, entity, typeInfo);
-                return;
-            }
-
-            var node = JsonSerializer.SerializeToNode(entity, typeInfo)!.AsObject();
-            foreach (var name in node.Select(p => p.Key).Where(k => !include.Contains(k)).ToList())
-            {
-                node.Remove(name);
-            }
-
-            node.WriteTo(w);
-        }), request, segments);
+        return Query(new QueryTarget(path, QueryEvaluator.Readers(fields), Source, e => ((AutotaskEntity)e).Id,
+            (w, entity, include) => WriteEntity(w, path, entity, typeInfo, include)), request, segments);
     }
 
     /// <summary>Answers a query, a count or a next page over any table: Autotask's paging, include fields and page size.</summary>
@@ -240,10 +253,31 @@ internal sealed partial class SimulatorEngine
                     ReadOnlyFields.Contains(property.Name) || path == "ContractServiceUnits", picklist);
             }
 
+            WriteInstanceFields(w, path);
             w.WriteEndArray();
             w.WriteEndObject();
         });
     }
+
+    /// <summary>Writes the fields of <c>entityInformation/fields</c> that the instance has beyond the catalogue.</summary>
+    private void WriteInstanceFields(Utf8JsonWriter w, string entity)
+    {
+        foreach (var (name, type) in _data.InstanceFields(entity))
+        {
+            WriteField(w, name, MetadataType(type), _data.IsRequired(entity, name), isReadOnly: false, _data.Picklist(entity, name));
+        }
+    }
+
+    /// <summary>The data type <c>entityInformation/fields</c> gives a field of a catalogue type.</summary>
+    private static string MetadataType(string catalogueType) => catalogueType switch
+    {
+        "int32" => "integer",
+        "int64" => "long",
+        "double" or "decimal" => "double",
+        "boolean" => "boolean",
+        "datetime" => "datetime",
+        _ => "string",
+    };
 
     /// <summary>Writes one field of <c>entityInformation/fields</c>, as Autotask describes it.</summary>
     private static void WriteField(Utf8JsonWriter w, string name, string dataType, bool isRequired, bool isReadOnly, IReadOnlyList<Metadata.PicklistValue> picklist)

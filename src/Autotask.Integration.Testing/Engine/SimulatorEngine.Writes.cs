@@ -37,11 +37,13 @@ internal sealed partial class SimulatorEngine
             throw SimulatorException.Invalid("The id of a new entity must not be set.");
         }
 
+        var instanceValues = InstanceValues(table, JsonNode.Parse(body) as JsonObject ?? []);
         lock (_gate)
         {
             // One writer at a time, so that validation and insertion see the same state.
             entity = EntityRules.PrepareCreate(entity, parentId, _data, Now, ref _ticketSequence);
             var stored = _data.Insert(table, entity);
+            _data.KeepInstanceValues(table.Path, stored.Id, instanceValues);
             if (stored is ContractServiceAdjustment adjustment)
             {
                 _applied.Add(adjustment);
@@ -80,6 +82,14 @@ internal sealed partial class SimulatorEngine
         {
             var existing = table.Find(id) ?? throw SimulatorException.Invalid($"No {path} entity has id {id}.");
             var merged = JsonSerializer.SerializeToNode(existing, table.TypeInfo)!.AsObject();
+
+            // The instance's own fields: a PUT keeps only those it sends, a PATCH changes those it sends.
+            var instanceValues = replace ? [] : _data.InstanceValuesOf(table.Path, id) ?? [];
+            foreach (var (name, value) in InstanceValues(table, patch))
+            {
+                instanceValues[name] = value?.DeepClone();
+            }
+
             if (replace)
             {
                 foreach (var name in merged.Select(p => p.Key).Where(k => !ReadOnlyFields.Contains(k)).ToList())
@@ -97,6 +107,11 @@ internal sealed partial class SimulatorEngine
 
                 if (!table.Fields.TryGetValue(name, out var field))
                 {
+                    if (_data.InstanceField(table.Path, name) is not null)
+                    {
+                        continue;
+                    }
+
                     throw SimulatorException.Invalid($"Unable to find {name} in the {path} entity.");
                 }
 
@@ -126,8 +141,24 @@ internal sealed partial class SimulatorEngine
 
             updated = EntityRules.PrepareUpdate(updated, existing, parentId, _data, Now);
             _data.Replace(table, updated);
+            _data.KeepInstanceValues(table.Path, id, instanceValues);
             return ItemId(id);
         }
+    }
+
+    /// <summary>The values a body gives the instance's own fields of a modelled entity (<c>SimulatorData.AddInstanceField</c>), checked by type.</summary>
+    private JsonObject InstanceValues(IEntityTable table, JsonObject body)
+    {
+        var values = new JsonObject();
+        foreach (var (name, value) in body)
+        {
+            if (!table.Fields.ContainsKey(name) && _data.InstanceField(table.Path, name) is var (field, type))
+            {
+                values[field] = CheckValue(table.Path, field, type, value);
+            }
+        }
+
+        return values;
     }
 
     /// <summary>Deletes a modelled entity kept under a parent (a contact under its company).</summary>
@@ -144,6 +175,7 @@ internal sealed partial class SimulatorEngine
             }
 
             _data.Remove(table, id);
+            _data.KeepInstanceValues(table.Path, id, null);
             return ItemId(id);
         }
     }

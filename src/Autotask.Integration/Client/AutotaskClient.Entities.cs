@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autotask.Integration.Entities;
+using Autotask.Integration.Http;
 using Autotask.Integration.Json;
 using Autotask.Integration.Querying;
 
@@ -18,17 +19,24 @@ internal sealed partial class AutotaskClient
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
         var info = zone.Request("Get", entity.Path, isRead: true);
         var uri = new Uri(zone.ApiRoot, $"{entity.Path}/{id}");
+        ItemAnswer<T> answer;
         try
         {
-            var result = await ReadJsonAsync(HttpMethod.Get, uri, null, info, entity.ItemTypeInfo, cancellationToken).ConfigureAwait(false);
-            return result.Item;
+            answer = await ReadJsonAsync(HttpMethod.Get, uri, null, info, entity.ReadItemAsync, cancellationToken).ConfigureAwait(false);
         }
-        catch (AutotaskNotFoundException)
+        catch (AutotaskNotFoundException missing) when (missing.NoSuchRecord)
         {
-            // Autotask answers a missing id either 200 {"item":null} or 404 {"item":null}; the URL itself comes from the model.
+            // Autotask answers a missing id either 200 {"item":null} or 404 {"item":null}; any other 404 is a failure.
             return null;
         }
+
+        return answer.HasItem ? answer.Item : throw NoItem(info, uri);
     }
+
+    /// <summary>A read by id answered with success but without <c>item</c>: neither a record nor Autotask's "no such record".</summary>
+    private AutotaskServerException NoItem(RequestInfo info, Uri uri) =>
+        new($"Autotask {info.Operation} {info.Entity} for connection '{ConnectionName}' answered without an item: that is neither a record nor Autotask's \"no such record\" ({{\"item\":null}}), so nothing is known of the record.",
+            Details(info, HttpMethod.Get, uri) with { StatusCode = System.Net.HttpStatusCode.OK });
 
     public async Task<long> CreateAsync<T>(T entity, CancellationToken cancellationToken = default) where T : AutotaskEntity, ICreatableEntity
     {
@@ -79,11 +87,13 @@ internal sealed partial class AutotaskClient
         }
 
         var path = descriptor.UrlFor(EntityOperations.Replace, ParentIdOf(descriptor, entity, EntityOperations.Replace), nameof(entity));
-        await ValidateWriteAsync(descriptor.Path, () => JsonSerializer.SerializeToNode(entity, descriptor.TypeInfo)!.AsObject(), WriteKind.Replace, cancellationToken).ConfigureAwait(false);
+        // Every field the record was read with goes back as read, but those the caller changed (see EntityJson.ReplaceBody).
+        var replacement = EntityJson.ReplaceBody(entity, descriptor.TypeInfo);
+        await ValidateWriteAsync(descriptor.Path, () => replacement, WriteKind.Replace, cancellationToken).ConfigureAwait(false);
         using var activity = StartActivity("Replace", descriptor.Path);
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
         var info = zone.Request("Replace", descriptor.Path, isRead: false);
-        var body = JsonSerializer.SerializeToUtf8Bytes(entity, descriptor.TypeInfo);
+        var body = JsonSerializer.SerializeToUtf8Bytes(replacement, AutotaskJsonContext.Default.JsonObject);
         var result = await ReadJsonAsync(HttpMethod.Put, new Uri(zone.ApiRoot, path), body, info, AutotaskJsonContext.Default.ItemIdResponse, cancellationToken).ConfigureAwait(false);
         return result.ItemId == 0 ? entity.Id : result.ItemId;
     }

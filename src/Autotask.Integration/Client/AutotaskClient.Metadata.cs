@@ -20,6 +20,20 @@ internal sealed partial class AutotaskClient
             $"Autotask answered the entity information of {entity.Path} without an 'info' object.", Details(info, HttpMethod.Get, null));
     }
 
+    public async Task<EntityFieldDrift> GetFieldDriftAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity
+    {
+        var entity = EntityDescriptor<T>.Instance;
+        return Drift(entity.Path, entity.FieldNames, await GetFieldsAsync<T>(cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>How the instance's fields differ from a model's wire names (the id and user-defined fields are every model's).</summary>
+    private static EntityFieldDrift Drift(string entity, IReadOnlySet<string> model, IReadOnlyList<EntityField> instance) => new()
+    {
+        Entity = entity,
+        NotInModel = [.. instance.Where(f => !model.Contains(f.Name))],
+        NotInInstance = [.. model.Where(m => m is not ("id" or "userDefinedFields") && !instance.Any(f => f.Name.Equals(m, StringComparison.OrdinalIgnoreCase))).Order(StringComparer.Ordinal)],
+    };
+
     public Task<IReadOnlyList<EntityField>> GetFieldsAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity =>
         LoadFieldsAsync(EntityDescriptor<T>.Instance.Path, "fields", cancellationToken);
 
@@ -52,6 +66,9 @@ internal sealed partial class AutotaskClient
             AutotaskJsonContext.Default.ThresholdInformation, cancellationToken).ConfigureAwait(false);
     }
 
+    private static HashSet<string> ModelFields(Type model) =>
+        new(AutotaskEntityJsonContext.Default.GetTypeInfo(model)!.Properties.Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
+
     private async Task<IReadOnlyList<EntityField>> LoadFieldsAsync(string entityPath, string kind, CancellationToken cancellationToken)
     {
         var zone = await ZoneAsync(cancellationToken).ConfigureAwait(false);
@@ -63,6 +80,13 @@ internal sealed partial class AutotaskClient
                 AutotaskJsonContext.Default.FieldsResponse, CancellationToken.None).ConfigureAwait(false);
             var fields = result.Fields?.ToArray() ?? [];
             Log.FieldsLoaded(_logger, fields.Length, entityPath, ConnectionName);
+            if (kind == "fields" && EntityCatalog.ByName.GetValueOrDefault(entityPath) is { } modelled &&
+                Drift(entityPath, ModelFields(modelled.ModelType), fields) is { HasDrift: true } drift)
+            {
+                // Once per entity per connection (the fields are cached): a newer instance is normal, and nothing is lost.
+                Log.FieldDrift(_logger, entityPath, ConnectionName, string.Join(", ", drift.NotInModel.Select(f => f.Name)), string.Join(", ", drift.NotInInstance));
+            }
+
             return (IReadOnlyList<EntityField>)fields;
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -57,7 +57,7 @@ internal sealed partial class AutotaskClient
         var (method, uri, body) = QueryRequest(zone, entity.Path + "/query", search);
 
         using var ahead = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var pending = ReadJsonAsync(method, uri, body, info, entity.PageTypeInfo, ahead.Token);
+        var pending = ReadJsonAsync(method, uri, body, info, entity.ReadPageAsync, ahead.Token);
         var awaited = false;
         try
         {
@@ -204,7 +204,7 @@ internal sealed partial class AutotaskClient
         var (method, uri, body) = NextPageRequest(next, first, search);
         try
         {
-            return await ReadJsonAsync(method, uri, body, info, entity.PageTypeInfo, cancellationToken).ConfigureAwait(false);
+            return await ReadJsonAsync(method, uri, body, info, entity.ReadPageAsync, cancellationToken).ConfigureAwait(false);
         }
         catch (AutotaskValidationException refused) when (refused.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed)
         {
@@ -219,7 +219,7 @@ internal sealed partial class AutotaskClient
 
             try
             {
-                var page = await ReadJsonAsync(otherMethod, otherUri, otherBody, info, entity.PageTypeInfo, cancellationToken).ConfigureAwait(false);
+                var page = await ReadJsonAsync(otherMethod, otherUri, otherBody, info, entity.ReadPageAsync, cancellationToken).ConfigureAwait(false);
                 info.Connection.NextPageMethod = other;
                 Log.NextPageMethodChanged(_logger, ConnectionName, first.Method, other.Method);
                 return page;

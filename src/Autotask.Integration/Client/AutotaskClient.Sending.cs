@@ -14,8 +14,13 @@ namespace Autotask.Integration.Client;
 internal sealed partial class AutotaskClient
 {
     /// <summary>Sends a request and reads its JSON answer. A read whose answer breaks off while it is read is sent again.</summary>
+    private Task<TResult> ReadJsonAsync<TResult>(
+        HttpMethod method, Uri uri, byte[]? body, RequestInfo info, JsonTypeInfo<TResult> typeInfo, CancellationToken cancellationToken) =>
+        ReadJsonAsync(method, uri, body, info, (stream, token) => JsonSerializer.DeserializeAsync(stream, typeInfo, token), cancellationToken);
+
+    /// <summary>Sends a request and reads its JSON answer with <paramref name="read"/> (which throws <see cref="JsonException"/> on what it cannot read).</summary>
     private async Task<TResult> ReadJsonAsync<TResult>(
-        HttpMethod method, Uri uri, byte[]? body, RequestInfo info, JsonTypeInfo<TResult> typeInfo, CancellationToken cancellationToken)
+        HttpMethod method, Uri uri, byte[]? body, RequestInfo info, Func<Stream, CancellationToken, ValueTask<TResult?>> read, CancellationToken cancellationToken)
     {
         var settings = info.Connection!.Settings;
         for (var attempt = 1; ; attempt++)
@@ -28,7 +33,7 @@ internal sealed partial class AutotaskClient
             try
             {
                 using var stream = await response.Content.ReadAsStreamAsync(attemptTimeout.Token).ConfigureAwait(false);
-                var result = await JsonSerializer.DeserializeAsync(stream, typeInfo, attemptTimeout.Token).ConfigureAwait(false);
+                var result = await read(stream, attemptTimeout.Token).ConfigureAwait(false);
                 if (result is not null)
                 {
                     return result;

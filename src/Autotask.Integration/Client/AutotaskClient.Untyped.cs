@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization.Metadata;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
 using Autotask.Integration.Metadata;
@@ -43,7 +42,8 @@ internal sealed partial class AutotaskClient
     {
         public string Path { get; } = path;
 
-        public JsonTypeInfo<QueryResponse<JsonObject>> PageTypeInfo => AutotaskJsonContext.Default.QueryResponseJsonObject;
+        public ValueTask<QueryResponse<JsonObject>?> ReadPageAsync(Stream stream, CancellationToken cancellationToken) =>
+            JsonSerializer.DeserializeAsync(stream, AutotaskJsonContext.Default.QueryResponseJsonObject, cancellationToken);
 
         public long IdOf(JsonObject item) => JsonIds.Read(item["id"]) ?? 0;
     }
@@ -93,16 +93,24 @@ internal sealed partial class AutotaskClient
             using var activity = client.StartActivity("Get", name);
             var zone = await client.ZoneAsync(cancellationToken).ConfigureAwait(false);
             var info = zone.Request("Get", name, isRead: true);
+            var uri = new Uri(zone.ApiRoot, $"{name}/{id.ToString(CultureInfo.InvariantCulture)}");
+            JsonObject answer;
             try
             {
-                var result = await client.ReadJsonAsync(HttpMethod.Get, new Uri(zone.ApiRoot, $"{name}/{id.ToString(CultureInfo.InvariantCulture)}"), null, info,
-                    AutotaskJsonContext.Default.ItemResponseJsonObject, cancellationToken).ConfigureAwait(false);
-                return result.Item;
+                answer = await client.ReadJsonAsync(HttpMethod.Get, uri, null, info, AutotaskJsonContext.Default.JsonObject, cancellationToken).ConfigureAwait(false);
             }
-            catch (AutotaskNotFoundException)
+            catch (AutotaskNotFoundException missing) when (missing.NoSuchRecord)
             {
                 return null;
             }
+
+            // Only Autotask's own {"item":null} means missing; an answer without item says nothing of the record.
+            var item = answer.FirstOrDefault(p => p.Key.Equals("item", StringComparison.OrdinalIgnoreCase));
+            return item.Key is null ? throw client.NoItem(info, uri)
+                : item.Value is JsonObject record && answer.Remove(item.Key) ? record
+                : item.Value is null ? null
+                : throw new AutotaskServerException($"Autotask Get {name} for connection '{client.ConnectionName}' answered an item that is not a record.",
+                    client.Details(info, HttpMethod.Get, uri) with { StatusCode = System.Net.HttpStatusCode.OK });
         }
 
         public Task<long> CreateAsync(JsonObject record, long? parentId = null, CancellationToken cancellationToken = default)

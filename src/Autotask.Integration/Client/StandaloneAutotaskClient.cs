@@ -101,6 +101,10 @@ public sealed class StandaloneAutotaskClient : IAutotaskClient, IDisposable, IAs
         _client.GetEntityInformationAsync<T>(cancellationToken);
 
     /// <inheritdoc />
+    public Task<EntityFieldDrift> GetFieldDriftAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity =>
+        _client.GetFieldDriftAsync<T>(cancellationToken);
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<EntityField>> GetFieldsAsync<T>(CancellationToken cancellationToken = default) where T : AutotaskEntity =>
         _client.GetFieldsAsync<T>(cancellationToken);
 

@@ -47,4 +47,7 @@ internal static partial class Log
 
     [LoggerMessage(1200, LogLevel.Debug, "Loaded {Count} fields of {Entity} for connection {Connection}")]
     public static partial void FieldsLoaded(ILogger logger, int count, string entity, string connection);
+
+    [LoggerMessage(1201, LogLevel.Information, "{Entity} of connection {Connection} differs from the SDK's model: the instance has fields the model lacks ({NotInModel}), which records read keep and replaces send back as read; the model has fields the instance lacks ({NotInInstance})")]
+    public static partial void FieldDrift(ILogger logger, string entity, string connection, string notInModel, string notInInstance);
 }

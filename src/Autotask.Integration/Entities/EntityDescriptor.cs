@@ -9,7 +9,8 @@ internal interface IPagedEntity<T>
 {
     string Path { get; }
 
-    JsonTypeInfo<QueryResponse<T>> PageTypeInfo { get; }
+    /// <summary>Reads a page from an answer's body.</summary>
+    ValueTask<QueryResponse<T>?> ReadPageAsync(Stream stream, CancellationToken cancellationToken);
 
     long IdOf(T item);
 }
@@ -27,8 +28,6 @@ internal sealed class EntityDescriptor<T> : IPagedEntity<T> where T : AutotaskEn
             ?? throw new NotSupportedException($"{typeof(T).FullName} is not an Autotask entity this SDK models.");
         var context = AutotaskEntityJsonContext.Default;
         TypeInfo = (JsonTypeInfo<T>)context.GetTypeInfo(typeof(T))!;
-        PageTypeInfo = (JsonTypeInfo<QueryResponse<T>>)context.GetTypeInfo(typeof(QueryResponse<T>))!;
-        ItemTypeInfo = (JsonTypeInfo<ItemResponse<T>>)context.GetTypeInfo(typeof(ItemResponse<T>))!;
         FieldNames = new HashSet<string>(TypeInfo.Properties.Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
         _getters = TypeInfo.Properties.Where(p => p.Get is not null)
             .ToDictionary(p => p.Name, p => p.Get!, StringComparer.OrdinalIgnoreCase);
@@ -41,9 +40,13 @@ internal sealed class EntityDescriptor<T> : IPagedEntity<T> where T : AutotaskEn
 
     public JsonTypeInfo<T> TypeInfo { get; }
 
-    public JsonTypeInfo<QueryResponse<T>> PageTypeInfo { get; }
+    /// <summary>Reads a page, each record keeping the JSON it was read from.</summary>
+    public async ValueTask<QueryResponse<T>?> ReadPageAsync(Stream stream, CancellationToken cancellationToken) =>
+        await EntityJson.ReadBufferedAsync(stream, json => EntityJson.ReadPage(json.Span, TypeInfo), cancellationToken).ConfigureAwait(false);
 
-    public JsonTypeInfo<ItemResponse<T>> ItemTypeInfo { get; }
+    /// <summary>Reads the answer of a read by id, the record keeping the JSON it was read from.</summary>
+    public async ValueTask<ItemAnswer<T>> ReadItemAsync(Stream stream, CancellationToken cancellationToken) =>
+        await EntityJson.ReadBufferedAsync(stream, json => EntityJson.ReadItem(json.Span, TypeInfo), cancellationToken).ConfigureAwait(false);
 
     public long IdOf(T item) => item.Id;
 

@@ -27,7 +27,8 @@ internal enum FailureKind
 /// <param name="Errors">The messages, credentials redacted.</param>
 /// <param name="IsHtml">Whether the body was an HTML page (summarised by its title).</param>
 /// <param name="Broken">Whether the body could not be read to its end.</param>
-internal sealed record ErrorBody(IReadOnlyList<string> Errors, bool IsHtml = false, bool Broken = false)
+/// <param name="NoSuchRecord">Whether the body was Autotask's own answer for a missing record, <c>{"item":null}</c>.</param>
+internal sealed record ErrorBody(IReadOnlyList<string> Errors, bool IsHtml = false, bool Broken = false, bool NoSuchRecord = false)
 {
     public static ErrorBody Empty { get; } = new([]);
 
@@ -148,9 +149,9 @@ internal static partial class ErrorMapper
             return ErrorBody.Empty;
         }
 
-        if (text[0] == '{' && JsonMessages(text) is { } messages)
+        if (text[0] == '{' && JsonMessages(text, out var noSuchRecord) is { } messages)
         {
-            return new ErrorBody(messages);
+            return new ErrorBody(messages, NoSuchRecord: noSuchRecord);
         }
 
         if (text[0] == '<')
@@ -163,9 +164,10 @@ internal static partial class ErrorMapper
         return new ErrorBody([Shorten(text, 500)]);
     }
 
-    /// <summary>The messages of a JSON error body, or <c>null</c> when it is not JSON.</summary>
-    private static List<string>? JsonMessages(string text)
+    /// <summary>The messages of a JSON error body, or <c>null</c> when it is not JSON; and whether it is <c>{"item":null}</c>.</summary>
+    private static List<string>? JsonMessages(string text, out bool noSuchRecord)
     {
+        noSuchRecord = false;
         try
         {
             using var document = JsonDocument.Parse(text);
@@ -175,6 +177,7 @@ internal static partial class ErrorMapper
                 return messages;
             }
 
+            noSuchRecord = document.RootElement.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.Null;
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.NameEquals("errors") || property.Name.Equals("errors", StringComparison.OrdinalIgnoreCase))
@@ -281,7 +284,9 @@ internal static partial class ErrorMapper
                     $"{what} was refused by Autotask's web server because its URL is too long, {status}{said}. This is not \"not found\": send the query as a POST (QueryMethod = Post), or use fewer values in In filters.",
                     details);
             case FailureKind.NotFound:
-                return new AutotaskNotFoundException($"{what} found nothing, {status}{said}.", details);
+                return new AutotaskNotFoundException(
+                    body.NoSuchRecord ? $"{what} found no such record, {status}." : $"{what} found nothing, {status}{said}: the URL itself was not found, which is not an answer about a record.",
+                    details) { NoSuchRecord = body.NoSuchRecord };
             case FailureKind.Server:
                 return new AutotaskServerException($"{what} failed on Autotask's side, {status}{said}. Reads were retried; try again later.", details);
             case FailureKind.Redirect:

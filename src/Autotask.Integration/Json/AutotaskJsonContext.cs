@@ -15,13 +15,13 @@ namespace Autotask.Integration.Json;
     PropertyNameCaseInsensitive = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowReadingFromString,
-    Converters = [typeof(InstantConverter), typeof(LocalDateConverter), typeof(TolerantStringConverter),
+    Converters = [typeof(InstantConverter), typeof(LocalDateConverter), typeof(TolerantInstantConverter), typeof(TolerantLocalDateConverter), typeof(TolerantStringConverter),
         typeof(TolerantNumberConverter<int>), typeof(TolerantNumberConverter<long>), typeof(TolerantNumberConverter<decimal>), typeof(TolerantBooleanConverter),
         typeof(PicklistValueConverter<CompanyType>), typeof(PicklistValueConverter<ContractType>), typeof(PicklistValueConverter<ContractStatus>),
         typeof(PicklistValueConverter<TicketPriority>), typeof(PicklistValueConverter<TicketStatus>)])]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 [JsonSerializable(typeof(QueryResponse<System.Text.Json.Nodes.JsonObject>))]
-[JsonSerializable(typeof(ItemResponse<System.Text.Json.Nodes.JsonObject>))]
+[JsonSerializable(typeof(PageDetails))]
 [JsonSerializable(typeof(CountResponse))]
 [JsonSerializable(typeof(ItemIdResponse))]
 [JsonSerializable(typeof(ErrorResponse))]

@@ -19,10 +19,13 @@ internal sealed class InstantConverter : JsonConverter<Instant>
 {
     private static readonly InstantPattern OutputPattern = InstantPattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'");
 
+    // ISO 8601's basic offset (+0000), which some tenants send in place of the extended one (+00:00).
+    private static readonly OffsetDateTimePattern BasicOffsetPattern = OffsetDateTimePattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFFFo<+HHmm>");
+
     public override Instant Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        var text = reader.GetString();
-        return Parse(text) ?? throw new JsonException($"'{text}' is not an ISO 8601 date-time.");
+        var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        return Parse(text) ?? throw new JsonException($"'{text}' is not an ISO 8601 date-time.", new FormatException("Not an ISO 8601 date-time."));
     }
 
     public override void Write(Utf8JsonWriter writer, Instant value, JsonSerializerOptions options) =>
@@ -47,6 +50,11 @@ internal sealed class InstantConverter : JsonConverter<Instant>
         if (timeStart > 0 && text.AsSpan(timeStart).IndexOfAny('+', '-') > 0)
         {
             var result = OffsetDateTimePattern.ExtendedIso.Parse(text);
+            if (!result.Success)
+            {
+                result = BasicOffsetPattern.Parse(text);
+            }
+
             return result.Success ? result.Value.ToInstant() : null;
         }
 
@@ -62,6 +70,50 @@ internal sealed class InstantConverter : JsonConverter<Instant>
 }
 
 /// <summary>
+/// Reads an optional Autotask date-time as tolerantly as the other scalars: a value that is not one (<c>""</c>,
+/// <c>"n/a"</c>, an offset such as <c>+0000</c>, a number) reads as <c>null</c> instead of failing its page; a record
+/// the client read keeps the value as sent, so a replace sends it back. Written as <see cref="InstantConverter"/> does.
+/// </summary>
+internal sealed class TolerantInstantConverter : JsonConverter<Instant?>
+{
+    public override bool HandleNull => false;
+
+    public override Instant? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        return InstantConverter.Parse(reader.GetString());
+    }
+
+    public override void Write(Utf8JsonWriter writer, Instant? value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(InstantConverter.Format(value!.Value));
+}
+
+/// <summary>Reads an optional Autotask date as tolerantly as <see cref="TolerantInstantConverter"/> reads a date-time.</summary>
+internal sealed class TolerantLocalDateConverter : JsonConverter<LocalDate?>
+{
+    public override bool HandleNull => false;
+
+    public override LocalDate? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        return LocalDateConverter.Parse(reader.GetString());
+    }
+
+    public override void Write(Utf8JsonWriter writer, LocalDate? value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(LocalDateConverter.Format(value!.Value));
+}
+
+/// <summary>
 /// Reads and writes Autotask date-only fields (contract dates, effective dates). Autotask sends them as a date at
 /// midnight and does not convert them between time zones, so only the calendar date is kept.
 /// </summary>
@@ -69,8 +121,8 @@ internal sealed class LocalDateConverter : JsonConverter<LocalDate>
 {
     public override LocalDate Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        var text = reader.GetString();
-        return Parse(text) ?? throw new JsonException($"'{text}' is not an ISO 8601 date.");
+        var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        return Parse(text) ?? throw new JsonException($"'{text}' is not an ISO 8601 date.", new FormatException("Not an ISO 8601 date."));
     }
 
     public override void Write(Utf8JsonWriter writer, LocalDate value, JsonSerializerOptions options) =>

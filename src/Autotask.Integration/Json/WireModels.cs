@@ -3,12 +3,6 @@ using Autotask.Integration.Metadata;
 
 namespace Autotask.Integration.Json;
 
-/// <summary>The answer of <c>GET {entity}/{id}</c>.</summary>
-internal sealed class ItemResponse<T>
-{
-    public T? Item { get; set; }
-}
-
 /// <summary>One page of a query's answer.</summary>
 internal sealed class QueryResponse<T>
 {

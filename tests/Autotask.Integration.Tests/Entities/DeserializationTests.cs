@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Json;
@@ -16,7 +17,7 @@ public sealed class DeserializationTests
              "brandNewField":{"nested":[1,2,3]},"userDefinedFields":[{"name":"Vendor Ref","value":"A-1"},{"name":"Empty","value":null}]}}
             """;
 
-        var ticket = JsonSerializer.Deserialize(json, AutotaskEntityJsonContext.Default.ItemResponseTicket)!.Item!;
+        var ticket = EntityJson.ReadItem(Encoding.UTF8.GetBytes(json), AutotaskEntityJsonContext.Default.Ticket).Item!;
 
         Assert.Equal(12, ticket.CompanyId);
         Assert.Equal(8, ticket.QueueId);
@@ -33,7 +34,7 @@ public sealed class DeserializationTests
     {
         const string json = """{"item":{"id":1,"contractID":2,"contractServiceID":3,"startDate":"2026-12-01T00:00:00","endDate":"2026-12-31","units":17}}""";
 
-        var unit = JsonSerializer.Deserialize(json, AutotaskEntityJsonContext.Default.ItemResponseContractServiceUnit)!.Item!;
+        var unit = EntityJson.ReadItem(Encoding.UTF8.GetBytes(json), AutotaskEntityJsonContext.Default.ContractServiceUnit).Item!;
 
         Assert.Equal(new LocalDate(2026, 12, 1), unit.StartDate);
         Assert.Equal(new LocalDate(2026, 12, 31), unit.EndDate);
@@ -41,13 +42,27 @@ public sealed class DeserializationTests
     }
 
     [Fact]
-    public void A_malformed_date_is_a_json_error() =>
-        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"item":{"id":1,"createDate":"yesterday"}}""", AutotaskEntityJsonContext.Default.ItemResponseCompany));
+    public void A_malformed_optional_date_reads_as_null_and_is_kept_as_read()
+    {
+        var company = EntityJson.ReadItem("""{"item":{"id":1,"createDate":"yesterday","lastActivityDate":7}}"""u8, AutotaskEntityJsonContext.Default.Company).Item!;
+
+        Assert.Null(company.CreateDate);
+        Assert.Null(company.LastActivityDate);
+        Assert.Equal("yesterday", company.GetJsonAsRead()!.Value.GetProperty("createDate").GetString());
+    }
+
+    [Fact]
+    public void A_malformed_required_date_is_a_conversion_error_not_a_broken_answer()
+    {
+        var error = Assert.Throws<JsonException>(() => EntityJson.ReadItem("""{"item":{"id":1,"effectiveDate":"n/a"}}"""u8, AutotaskEntityJsonContext.Default.ContractServiceAdjustment));
+
+        Assert.IsType<FormatException>(error.InnerException);
+    }
 
     [Fact]
     public void Numbers_sent_as_strings_are_read()
     {
-        var company = JsonSerializer.Deserialize("""{"item":{"id":"5","companyType":"1"}}""", AutotaskEntityJsonContext.Default.ItemResponseCompany)!.Item!;
+        var company = EntityJson.ReadItem("""{"item":{"id":"5","companyType":"1"}}"""u8, AutotaskEntityJsonContext.Default.Company).Item!;
         Assert.Equal(5, company.Id);
         Assert.Equal(CompanyType.Customer, company.CompanyType);
     }

@@ -186,6 +186,14 @@ public sealed partial record BillingItem : AutotaskEntity, IQueryableEntity, IUp
     [JsonPropertyName("webServiceDate")]
     public Instant? WebServiceDate { get; init; }
 
+    /// <summary>The contract block ID (<c>contractBlockID</c>).</summary>
+    [JsonPropertyName("contractBlockID")]
+    public long? ContractBlockId { get; init; }
+
+    /// <summary>The sort order ID (<c>sortOrderID</c>).</summary>
+    [JsonPropertyName("sortOrderID")]
+    public long? SortOrderId { get; init; }
+
     /// <inheritdoc />
     public IReadOnlyList<UserDefinedField>? UserDefinedFields { get; init; }
 }

@@ -142,4 +142,8 @@ public sealed partial record Company : AutotaskEntity, IQueryableEntity, ICreata
     /// <summary>The territory ID (<c>territoryID</c>).</summary>
     [JsonPropertyName("territoryID")]
     public long? TerritoryId { get; init; }
+
+    /// <summary>The company category ID (<c>companyCategoryID</c>).</summary>
+    [JsonPropertyName("companyCategoryID")]
+    public long? CompanyCategoryId { get; init; }
 }

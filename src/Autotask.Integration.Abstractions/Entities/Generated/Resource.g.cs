@@ -116,6 +116,10 @@ public sealed partial record Resource : AutotaskEntity, IQueryableEntity, IUpdat
     [JsonPropertyName("userType")]
     public int? UserType { get; init; }
 
+    /// <summary>The payroll identifier (<c>payrollIdentifier</c>).</summary>
+    [JsonPropertyName("payrollIdentifier")]
+    public string? PayrollIdentifier { get; init; }
+
     /// <inheritdoc />
     public IReadOnlyList<UserDefinedField>? UserDefinedFields { get; init; }
 }

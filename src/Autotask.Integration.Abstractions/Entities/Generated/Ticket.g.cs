@@ -215,4 +215,12 @@ public sealed partial record Ticket : AutotaskEntity, IQueryableEntity, ICreatab
     /// <summary>The service thermometer temperature (<c>serviceThermometerTemperature</c>).</summary>
     [JsonPropertyName("serviceThermometerTemperature")]
     public int? ServiceThermometerTemperature { get; init; }
+
+    /// <summary>The is assigned to comanaged (<c>isAssignedToComanaged</c>).</summary>
+    [JsonPropertyName("isAssignedToComanaged")]
+    public bool? IsAssignedToComanaged { get; init; }
+
+    /// <summary>The is visible to comanaged (<c>isVisibleToComanaged</c>).</summary>
+    [JsonPropertyName("isVisibleToComanaged")]
+    public bool? IsVisibleToComanaged { get; init; }
 }

@@ -126,6 +126,10 @@ public sealed partial record TimeEntry : AutotaskEntity, IQueryableEntity, ICrea
     [JsonPropertyName("timeEntryType")]
     public int? TimeEntryType { get; init; }
 
+    /// <summary>The is internal notes visible to comanaged (<c>isInternalNotesVisibleToComanaged</c>).</summary>
+    [JsonPropertyName("isInternalNotesVisibleToComanaged")]
+    public bool? IsInternalNotesVisibleToComanaged { get; init; }
+
     /// <inheritdoc />
     public IReadOnlyList<UserDefinedField>? UserDefinedFields { get; init; }
 }
