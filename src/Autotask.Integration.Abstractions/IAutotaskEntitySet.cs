@@ -27,12 +27,14 @@ public interface IAutotaskEntitySet
     /// <param name="filters">The filters (<see cref="Filter.Field"/>, <see cref="Filter.Udf"/>, groups), field names as Autotask spells them.</param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     /// <exception cref="AutotaskFieldException">A filter names a field the entity does not have in this instance.</exception>
+    /// <exception cref="ArgumentException">A filter is <c>null</c> (thrown by the call, before anything is sent).</exception>
     IAsyncEnumerable<JsonObject> QueryAsync(IEnumerable<QueryFilter> filters, CancellationToken cancellationToken = default);
 
     /// <summary>Counts the records matching all the filters.</summary>
     /// <param name="filters">The filters.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <exception cref="AutotaskFieldException">A filter names a field the entity does not have in this instance.</exception>
+    /// <exception cref="ArgumentException">A filter is <c>null</c>; nothing was sent.</exception>
     Task<long> CountAsync(IEnumerable<QueryFilter> filters, CancellationToken cancellationToken = default);
 
     /// <summary>Reads one record by id, or <c>null</c> when there is none.</summary>

@@ -16,6 +16,9 @@ public sealed record AutotaskReadOptions
     /// <summary>Whether the next page of a range is requested while the caller works through the current one. Default: on.</summary>
     public bool Prefetch { get; init; } = true;
 
-    /// <summary>The most pages a range holds for the caller before it waits. Default: 64 (32,000 records).</summary>
+    /// <summary>
+    /// The most pages a range holds for the caller before it waits (unordered, the ranges share a buffer of this many
+    /// pages each, up to <see cref="int.MaxValue"/> in all). Default: 64 (32,000 records).
+    /// </summary>
     public int MaxBufferedPages { get; init; } = 64;
 }

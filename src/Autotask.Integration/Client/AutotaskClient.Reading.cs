@@ -112,7 +112,9 @@ internal sealed partial class AutotaskClient
         var channels = new Channel<List<T>>[options.Ordered ? ranges.Count : 1];
         for (var i = 0; i < channels.Length; i++)
         {
-            channels[i] = Channel.CreateBounded<List<T>>(new BoundedChannelOptions(options.Ordered ? options.MaxBufferedPages : options.MaxBufferedPages * ranges.Count)
+            // Unordered, the ranges share one buffer of their pages; as many as an int holds is no limit anyway.
+            var capacity = options.Ordered ? options.MaxBufferedPages : (int)Math.Min((long)options.MaxBufferedPages * ranges.Count, int.MaxValue);
+            channels[i] = Channel.CreateBounded<List<T>>(new BoundedChannelOptions(capacity)
             {
                 SingleReader = true,
                 SingleWriter = options.Ordered,

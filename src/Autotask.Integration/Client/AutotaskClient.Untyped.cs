@@ -59,9 +59,9 @@ internal sealed partial class AutotaskClient
 
         public IAsyncEnumerable<JsonObject> QueryAsync(IEnumerable<QueryFilter> filters, CancellationToken cancellationToken = default)
         {
-            ArgumentNullException.ThrowIfNull(filters);
+            var list = Checked(filters);
             Require(EntityOperations.Query);
-            return Enumerate(filters.ToArray(), cancellationToken);
+            return Enumerate(list, cancellationToken);
         }
 
         private async IAsyncEnumerable<JsonObject> Enumerate(QueryFilter[] filters, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -79,9 +79,8 @@ internal sealed partial class AutotaskClient
 
         public async Task<long> CountAsync(IEnumerable<QueryFilter> filters, CancellationToken cancellationToken = default)
         {
-            ArgumentNullException.ThrowIfNull(filters);
+            var list = Checked(filters);
             Require(EntityOperations.Count);
-            var list = filters.ToArray();
             await ValidateFiltersAsync(list, cancellationToken).ConfigureAwait(false);
             return await client.CountAsync(name, list, cancellationToken).ConfigureAwait(false);
         }
@@ -222,6 +221,15 @@ internal sealed partial class AutotaskClient
             {
                 throw new NotSupportedException($"Autotask does not let API users {operation.ToString().ToLowerInvariant()} {name}.");
             }
+        }
+
+        /// <summary>The filters as an array, refused as given when the list or one of them is <c>null</c>.</summary>
+        private static QueryFilter[] Checked(IEnumerable<QueryFilter> filters)
+        {
+            ArgumentNullException.ThrowIfNull(filters);
+            var list = filters.ToArray();
+            var hole = Array.FindIndex(list, f => f is null);
+            return hole < 0 ? list : throw new ArgumentException($"The filter at index {hole} is null.", nameof(filters));
         }
 
         private async Task ValidateFiltersAsync(QueryFilter[] filters, CancellationToken cancellationToken)

@@ -22,6 +22,7 @@ public interface IAutotaskConnectionManager
     /// <param name="cancellationToken">Cancels the test.</param>
     /// <returns>The outcome, with problems in an administrator's words; audited as <see cref="AuditOperations.CreateConnectorConnection"/>.</returns>
     /// <exception cref="AutotaskConnectionSettingsException">The settings cannot work (nothing was sent).</exception>
+    /// <exception cref="ArgumentException">A requirement is <c>null</c>; nothing was sent.</exception>
     Task<ConnectionTestResult> TestAsync(string connectionId, AutotaskConnectionOptions settings, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default);
 
     /// <summary>"Test and Save": tests the credentials and, only when everything works, saves the connection and binds it to its Autotask database.</summary>
@@ -34,6 +35,7 @@ public interface IAutotaskConnectionManager
     /// <exception cref="AutotaskConnectionExistsException">A connection has the id already; nothing was saved.</exception>
     /// <exception cref="AutotaskConnectionTestFailedException">The test found problems (listed in it); nothing was saved.</exception>
     /// <exception cref="AutotaskDatabaseMismatchException">The id was bound to another database before (its mappings remain); nothing was saved.</exception>
+    /// <exception cref="ArgumentException">A requirement is <c>null</c>; nothing was sent or saved.</exception>
     Task<ConnectionTestResult> LinkAsync(string connectionId, AutotaskConnectionOptions settings, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default);
 
     /// <summary>Saves a connection without testing it, audited as untested. It is bound to its database on its first store-backed operation.</summary>
@@ -59,6 +61,7 @@ public interface IAutotaskConnectionManager
     /// <exception cref="AutotaskConnectionSettingsException">The changed settings cannot work; nothing was saved.</exception>
     /// <exception cref="AutotaskConnectionTestFailedException">The changed settings failed the test (a wrong secret); the old ones stay.</exception>
     /// <exception cref="AutotaskDatabaseMismatchException">The changed credentials reach another database; the old ones stay.</exception>
+    /// <exception cref="ArgumentException">A requirement is <c>null</c>; nothing was sent, and the old settings stay.</exception>
     Task<ConnectionTestResult> UpdateAsync(string connectionId, Action<AutotaskConnectionOptions> change, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -139,6 +139,7 @@ public interface IAutotaskConnectionTester
     /// <param name="connection">The connection's name.</param>
     /// <param name="requirements">The permissions to probe; default <see cref="ConnectionRequirements.SubscriptionSync"/>.</param>
     /// <param name="cancellationToken">Cancels the test.</param>
+    /// <exception cref="ArgumentException">A requirement is <c>null</c>; nothing was sent.</exception>
     Task<ConnectionTestResult> TestAsync(string connection, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default);
 }
 
@@ -168,8 +169,16 @@ internal sealed class AutotaskConnectionTester : IAutotaskConnectionTester
         TestAsync(_clients.GetClient(connection), requirements, cancellationToken);
 
     /// <summary>Tests the connection of a client, registered or not.</summary>
+    /// <exception cref="ArgumentException">A requirement is <c>null</c>; nothing was sent or audited.</exception>
     internal async Task<ConnectionTestResult> TestAsync(IAutotaskClient client, IEnumerable<PermissionRequirement>? requirements, CancellationToken cancellationToken)
     {
+        var probes = requirements?.ToArray() ?? [.. ConnectionRequirements.SubscriptionSync];
+        var hole = Array.FindIndex(probes, r => r is null);
+        if (hole >= 0)
+        {
+            throw new ArgumentException($"The requirement at index {hole} is null; each requirement must be a permission to probe.", nameof(requirements));
+        }
+
         var started = _time.GetCurrentInstant();
         var problems = new List<string>();
         var checks = new List<PermissionCheck>();
@@ -178,7 +187,7 @@ internal sealed class AutotaskConnectionTester : IAutotaskConnectionTester
         {
             zone = await client.GetZoneAsync(cancellationToken).ConfigureAwait(false);
             await client.GetThresholdInformationAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var requirement in requirements ?? ConnectionRequirements.SubscriptionSync)
+            foreach (var requirement in probes)
             {
                 checks.Add(await ProbeAsync(client, requirement, cancellationToken).ConfigureAwait(false));
             }

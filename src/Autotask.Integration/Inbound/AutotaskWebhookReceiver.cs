@@ -71,7 +71,7 @@ public interface IAutotaskWebhookReceiver
     /// <param name="signatureHeader">The <c>X-Hook-Signature</c> header's value, or <c>null</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>What became of the callout.</returns>
-    /// <exception cref="ArgumentException">No connection has that name.</exception>
+    /// <exception cref="AutotaskConnectionNotFoundException">No connection has that id, or it was removed; the body was not read.</exception>
     /// <exception cref="AutotaskConfigurationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
 #pragma warning disable RS0026 // The overloads differ in the body's type (a stream or bytes); no call can bind to both.
     Task<WebhookResult> ReceiveAsync(string connection, Stream body, string? signatureHeader, CancellationToken cancellationToken = default);
@@ -82,7 +82,7 @@ public interface IAutotaskWebhookReceiver
     /// <param name="signatureHeader">The <c>X-Hook-Signature</c> header's value, or <c>null</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>What became of the callout.</returns>
-    /// <exception cref="ArgumentException">No connection has that name.</exception>
+    /// <exception cref="AutotaskConnectionNotFoundException">No connection has that id, or it was removed.</exception>
     /// <exception cref="AutotaskConfigurationException">The connection has no <see cref="AutotaskConnectionOptions.WebhookSecretKey"/>.</exception>
     Task<WebhookResult> ReceiveAsync(string connection, ReadOnlyMemory<byte> body, string? signatureHeader, CancellationToken cancellationToken = default);
 #pragma warning restore RS0026

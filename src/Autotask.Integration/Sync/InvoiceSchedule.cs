@@ -38,11 +38,26 @@ public sealed record BillingPeriod(LocalDate Start, LocalDate InvoiceDate)
 /// <summary>
 /// A partner's invoice schedule: a day of the month (a day the month lacks, such as the 31st in February, means the
 /// month's last day) or the last day, moved off weekends (Saturday, Sunday) and holidays if asked. Dates are calendar
-/// dates of the Autotask instance's time zone. Immutable.
+/// dates of the Autotask instance's time zone, from 0001-01-01 to 9998-12-31 (the months around a date must exist in
+/// the ISO calendar). Immutable.
 /// </summary>
 public sealed class InvoiceSchedule
 {
+    /// <summary>
+    /// The most days in a row that may be off (weekends and holidays): an invoice date moves by at most this many, so
+    /// it never reaches the next month's (at least 28 days later), and the months around a date hold its neighbours.
+    /// </summary>
+    private const int MostDaysOff = 27;
+
     private static readonly HashSet<LocalDate> NoHolidays = [];
+
+    private static readonly LocalDate FirstDate = new(1, 1, 1);
+
+    private static readonly LocalDate LastDate = new(9998, 12, 31);
+
+    private static readonly Instant FirstInstant = Instant.FromUtc(1, 1, 2, 0, 0);
+
+    private static readonly Instant LastInstant = Instant.FromUtc(9998, 12, 31, 0, 0);
 
     private InvoiceSchedule(int? dayOfMonth, BusinessDayShift shift, IReadOnlySet<LocalDate> holidays)
     {
@@ -77,15 +92,150 @@ public sealed class InvoiceSchedule
 
     /// <summary>The same schedule with these holidays (replacing any it had).</summary>
     /// <param name="holidays">The holidays, such as the MSP's from Autotask's <c>Holidays</c>.</param>
+    /// <exception cref="ArgumentException">
+    /// With the weekends, the holidays leave no business day for 28 days or more in a row: an invoice date moved off
+    /// them could pass the next month's.
+    /// </exception>
     public InvoiceSchedule WithHolidays(IEnumerable<LocalDate> holidays)
     {
         ArgumentNullException.ThrowIfNull(holidays);
-        return new InvoiceSchedule(DayOfMonth, Shift, holidays.ToHashSet());
+        var schedule = new InvoiceSchedule(DayOfMonth, Shift, holidays.ToHashSet());
+        // In date order, the first holiday of a run too long is met first, and only a weekend can come before it.
+        foreach (var holiday in schedule.Holidays.Order())
+        {
+            var (first, last) = (holiday, holiday);
+            while (Period.DaysBetween(first, last) < MostDaysOff && first > LocalDate.MinIsoValue && !schedule.IsBusinessDay(first.PlusDays(-1)))
+            {
+                first = first.PlusDays(-1);
+            }
+
+            while (Period.DaysBetween(first, last) < MostDaysOff && last < LocalDate.MaxIsoValue && !schedule.IsBusinessDay(last.PlusDays(1)))
+            {
+                last = last.PlusDays(1);
+            }
+
+            if (Period.DaysBetween(first, last) >= MostDaysOff)
+            {
+                throw new ArgumentException(
+                    $"The holidays, with the weekends, leave no business day for {MostDaysOff + 1} days or more in a row from {first:uuuu-MM-dd}: an invoice date moved off them could pass the next month's. At most {MostDaysOff} days in a row may be off.",
+                    nameof(holidays));
+            }
+        }
+
+        return schedule;
     }
 
     /// <summary>The invoice date that belongs to a month (moved off a weekend or holiday, possibly into a neighbouring month).</summary>
     /// <param name="month">The month.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The month is before year 1 or after year 9998.</exception>
     public LocalDate InvoiceDateOf(YearMonth month)
+    {
+        if (month.Year is < 1 or > 9998)
+        {
+            throw new ArgumentOutOfRangeException(nameof(month), month, "An invoice schedule works with the months of years 1 to 9998.");
+        }
+
+        return DateOf(month);
+    }
+
+    /// <summary>The first invoice date after a day.</summary>
+    /// <param name="date">The day.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The day is before 0001-01-01 or after 9998-12-31.</exception>
+    public LocalDate NextInvoiceDate(LocalDate date) => Next(InRange(date, nameof(date)));
+
+    /// <summary>The last invoice date on or before a day.</summary>
+    /// <param name="date">The day.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The day is before 0001-01-01 or after 9998-12-31.</exception>
+    public LocalDate PreviousInvoiceDate(LocalDate date) => Previous(InRange(date, nameof(date)));
+
+    /// <summary>The period billed on an invoice date: from the previous invoice date to this one.</summary>
+    /// <param name="invoiceDate">An invoice date of this schedule.</param>
+    /// <exception cref="ArgumentException">The date is not one of the schedule's invoice dates.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The date is before 0001-01-01 or after 9998-12-31.</exception>
+    public BillingPeriod PeriodBilledOn(LocalDate invoiceDate) => BilledOn(InRange(invoiceDate, nameof(invoiceDate)));
+
+    /// <summary>The period a day's usage is billed in: the one whose invoice date is the first after the day.</summary>
+    /// <param name="date">The day of the usage.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The day is before 0001-01-01 or after 9998-12-31.</exception>
+    public BillingPeriod PeriodOf(LocalDate date) => BilledOn(Next(InRange(date, nameof(date))));
+
+    /// <summary>The period running at an instant, by the calendar date in the instance's time zone.</summary>
+    /// <param name="now">The instant.</param>
+    /// <param name="instanceZone">The Autotask instance's time zone.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The instant is before 0001-01-02 or from 9998-12-31 (UTC) on.</exception>
+    public BillingPeriod PeriodAt(Instant now, DateTimeZone instanceZone)
+    {
+        ArgumentNullException.ThrowIfNull(instanceZone);
+        // The instants at the ends of time have no date in some zones; a day's margin keeps the date of every zone in range.
+        if (now < FirstInstant || now >= LastInstant)
+        {
+            throw new ArgumentOutOfRangeException(nameof(now), now, $"{now} is outside the instants an invoice schedule works with (0001-01-02 to 9998-12-31 UTC).");
+        }
+
+        return BilledOn(Next(now.InZone(instanceZone).Date));
+    }
+
+    /// <summary>Whether a day is a business day: not a Saturday, Sunday or holiday.</summary>
+    /// <param name="date">The day.</param>
+    public bool IsBusinessDay(LocalDate date) =>
+        date.DayOfWeek is not (IsoDayOfWeek.Saturday or IsoDayOfWeek.Sunday) && !Holidays.Contains(date);
+
+    /// <summary>Describes the schedule.</summary>
+    public override string ToString() =>
+        (DayOfMonth is { } day ? $"day {day} of each month" : "last day of each month") +
+        (Shift == BusinessDayShift.None ? "" : Shift == BusinessDayShift.NextBusinessDay ? ", next business day" : ", previous business day") +
+        (Holidays.Count == 0 ? "" : $", {Holidays.Count} holidays");
+
+    /// <summary>A date the schedule works with, or the argument refused.</summary>
+    internal static LocalDate InRange(LocalDate date, string parameterName) =>
+        date >= FirstDate && date <= LastDate
+            ? date
+            : throw new ArgumentOutOfRangeException(parameterName, date, $"{date:uuuu-MM-dd} is outside the dates an invoice schedule works with (0001-01-01 to 9998-12-31).");
+
+    /// <summary><see cref="NextInvoiceDate"/> without the range check: the months around a date in range exist.</summary>
+    internal LocalDate Next(LocalDate date)
+    {
+        // A shift moves a date by at most MostDaysOff days, so the month before and the two after hold the answer.
+        var month = date.ToYearMonth();
+        for (var offset = -1; offset <= 2; offset++)
+        {
+            var candidate = DateOf(Add(month, offset));
+            if (candidate > date)
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"No invoice date follows {date:uuuu-MM-dd} within two months.");
+    }
+
+    /// <summary><see cref="PreviousInvoiceDate"/> without the range check.</summary>
+    internal LocalDate Previous(LocalDate date)
+    {
+        var month = date.ToYearMonth();
+        for (var offset = 1; offset >= -2; offset--)
+        {
+            var candidate = DateOf(Add(month, offset));
+            if (candidate <= date)
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"No invoice date comes on or before {date:uuuu-MM-dd} within two months.");
+    }
+
+    private BillingPeriod BilledOn(LocalDate invoiceDate)
+    {
+        if (Previous(invoiceDate) != invoiceDate)
+        {
+            throw new ArgumentException($"{invoiceDate:uuuu-MM-dd} is not an invoice date of this schedule; the next one is {Next(invoiceDate):uuuu-MM-dd}.", nameof(invoiceDate));
+        }
+
+        return new BillingPeriod(Previous(invoiceDate.PlusDays(-1)), invoiceDate);
+    }
+
+    private LocalDate DateOf(YearMonth month)
     {
         var last = month.OnDayOfMonth(1).PlusMonths(1).PlusDays(-1).Day;
         var date = month.OnDayOfMonth(Math.Min(DayOfMonth ?? last, last));
@@ -102,78 +252,6 @@ public sealed class InvoiceSchedule
 
         return date;
     }
-
-    /// <summary>The first invoice date after a day.</summary>
-    /// <param name="date">The day.</param>
-    public LocalDate NextInvoiceDate(LocalDate date)
-    {
-        // A shift moves a date by at most a few days, so the month before and the two after hold the answer.
-        var month = date.ToYearMonth();
-        for (var offset = -1; offset <= 2; offset++)
-        {
-            var candidate = InvoiceDateOf(Add(month, offset));
-            if (candidate > date)
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"No invoice date follows {date:uuuu-MM-dd} within two months.");
-    }
-
-    /// <summary>The last invoice date on or before a day.</summary>
-    /// <param name="date">The day.</param>
-    public LocalDate PreviousInvoiceDate(LocalDate date)
-    {
-        var month = date.ToYearMonth();
-        for (var offset = 1; offset >= -2; offset--)
-        {
-            var candidate = InvoiceDateOf(Add(month, offset));
-            if (candidate <= date)
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"No invoice date comes on or before {date:uuuu-MM-dd} within two months.");
-    }
-
-    /// <summary>The period billed on an invoice date: from the previous invoice date to this one.</summary>
-    /// <param name="invoiceDate">An invoice date of this schedule.</param>
-    /// <exception cref="ArgumentException">The date is not one of the schedule's invoice dates.</exception>
-    public BillingPeriod PeriodBilledOn(LocalDate invoiceDate)
-    {
-        if (PreviousInvoiceDate(invoiceDate) != invoiceDate)
-        {
-            throw new ArgumentException($"{invoiceDate:uuuu-MM-dd} is not an invoice date of this schedule; the next one is {NextInvoiceDate(invoiceDate):uuuu-MM-dd}.", nameof(invoiceDate));
-        }
-
-        return new BillingPeriod(PreviousInvoiceDate(invoiceDate.PlusDays(-1)), invoiceDate);
-    }
-
-    /// <summary>The period a day's usage is billed in: the one whose invoice date is the first after the day.</summary>
-    /// <param name="date">The day of the usage.</param>
-    public BillingPeriod PeriodOf(LocalDate date) => PeriodBilledOn(NextInvoiceDate(date));
-
-    /// <summary>The period running at an instant, by the calendar date in the instance's time zone.</summary>
-    /// <param name="now">The instant.</param>
-    /// <param name="instanceZone">The Autotask instance's time zone.</param>
-    public BillingPeriod PeriodAt(Instant now, DateTimeZone instanceZone)
-    {
-        ArgumentNullException.ThrowIfNull(instanceZone);
-        return PeriodOf(now.InZone(instanceZone).Date);
-    }
-
-    /// <summary>Whether a day is a business day: not a Saturday, Sunday or holiday.</summary>
-    /// <param name="date">The day.</param>
-    public bool IsBusinessDay(LocalDate date) =>
-        date.DayOfWeek is not (IsoDayOfWeek.Saturday or IsoDayOfWeek.Sunday) && !Holidays.Contains(date);
-
-    /// <summary>Describes the schedule.</summary>
-    public override string ToString() =>
-        (DayOfMonth is { } day ? $"day {day} of each month" : "last day of each month") +
-        (Shift == BusinessDayShift.None ? "" : Shift == BusinessDayShift.NextBusinessDay ? ", next business day" : ", previous business day") +
-        (Holidays.Count == 0 ? "" : $", {Holidays.Count} holidays");
 
     private static YearMonth Add(YearMonth month, int months) => month.OnDayOfMonth(1).PlusMonths(months).ToYearMonth();
 
@@ -239,7 +317,17 @@ public sealed record UsageUnits
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(usage);
-        var units = usage / UnitSize;
+        decimal units;
+        try
+        {
+            units = usage / UnitSize;
+        }
+        catch (OverflowException)
+        {
+            // A unit smaller than 1 can make a usage that is a decimal into a number of units that is none.
+            throw new ArgumentOutOfRangeException(nameof(usage), usage, $"The usage is too large to bill as units of {UnitSize}.");
+        }
+
         var rounded = Rounding switch
         {
             UsageRounding.Up => decimal.Ceiling(units),
@@ -271,9 +359,16 @@ public sealed record UsageUnits
     /// <exception cref="InvalidOperationException">The floor is above the ceiling.</exception>
     public int UnitsFor(double usage)
     {
-        if (double.IsNaN(usage) || double.IsInfinity(usage) || usage > (double)decimal.MaxValue)
+        if (double.IsNaN(usage) || double.IsInfinity(usage))
         {
             throw new ArgumentOutOfRangeException(nameof(usage), usage, "The usage is not a finite number.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(usage);
+        // decimal.MaxValue as a double rounds up to 2^96, which no decimal holds: that bound is refused too.
+        if (usage >= (double)decimal.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(usage), usage, "The usage is too large to bill as units.");
         }
 
         return UnitsFor((decimal)usage);
@@ -304,9 +399,11 @@ public sealed class InvoiceCalendar
     /// <param name="from">The first day the new schedule governs; after every earlier change.</param>
     /// <param name="schedule">The new schedule.</param>
     /// <exception cref="ArgumentException">The day is not after the last change.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The day is before 0001-01-01 or after 9998-12-31.</exception>
     public InvoiceCalendar ChangedOn(LocalDate from, InvoiceSchedule schedule)
     {
         ArgumentNullException.ThrowIfNull(schedule);
+        from = InvoiceSchedule.InRange(from, nameof(from));
         if (from <= _segments[^1].From)
         {
             throw new ArgumentException($"A schedule change must come after the last one ({_segments[^1].From:uuuu-MM-dd}); {from:uuuu-MM-dd} does not.", nameof(from));
@@ -321,12 +418,31 @@ public sealed class InvoiceCalendar
 
     /// <summary>The first invoice date after a day.</summary>
     /// <param name="date">The day.</param>
-    public LocalDate NextInvoiceDate(LocalDate date)
+    /// <exception cref="ArgumentOutOfRangeException">The day is before 0001-01-01 or after 9998-12-31.</exception>
+    public LocalDate NextInvoiceDate(LocalDate date) => Next(InvoiceSchedule.InRange(date, nameof(date)));
+
+    /// <summary>The last invoice date on or before a day.</summary>
+    /// <param name="date">The day.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The day is before 0001-01-01 or after 9998-12-31.</exception>
+    public LocalDate PreviousInvoiceDate(LocalDate date) => Previous(InvoiceSchedule.InRange(date, nameof(date)));
+
+    /// <summary>The period billed on an invoice date: from the previous invoice date (of whichever schedule) to this one.</summary>
+    /// <param name="invoiceDate">An invoice date of the calendar.</param>
+    /// <exception cref="ArgumentException">The date is not one of the calendar's invoice dates.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The date is before 0001-01-01 or after 9998-12-31.</exception>
+    public BillingPeriod PeriodBilledOn(LocalDate invoiceDate) => BilledOn(InvoiceSchedule.InRange(invoiceDate, nameof(invoiceDate)));
+
+    /// <summary>The period a day's usage is billed in.</summary>
+    /// <param name="date">The day of the usage.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The day is before 0001-01-01 or after 9998-12-31.</exception>
+    public BillingPeriod PeriodOf(LocalDate date) => BilledOn(Next(InvoiceSchedule.InRange(date, nameof(date))));
+
+    private LocalDate Next(LocalDate date)
     {
         for (var i = 0; i < _segments.Length; i++)
         {
             var (from, schedule) = _segments[i];
-            var candidate = schedule.NextInvoiceDate(from > date ? from.PlusDays(-1) : date);
+            var candidate = schedule.Next(from > date ? from.PlusDays(-1) : date);
             if (i == _segments.Length - 1 || candidate < _segments[i + 1].From)
             {
                 return candidate;
@@ -336,15 +452,13 @@ public sealed class InvoiceCalendar
         throw new InvalidOperationException("A calendar always has a schedule.");
     }
 
-    /// <summary>The last invoice date on or before a day.</summary>
-    /// <param name="date">The day.</param>
-    public LocalDate PreviousInvoiceDate(LocalDate date)
+    private LocalDate Previous(LocalDate date)
     {
         for (var i = _segments.Length - 1; i >= 0; i--)
         {
             var (from, schedule) = _segments[i];
             var until = i == _segments.Length - 1 ? date : LocalDate.Min(date, _segments[i + 1].From.PlusDays(-1));
-            var candidate = schedule.PreviousInvoiceDate(until);
+            var candidate = schedule.Previous(until);
             if (i == 0 || candidate >= from)
             {
                 return candidate;
@@ -354,20 +468,13 @@ public sealed class InvoiceCalendar
         throw new InvalidOperationException("A calendar always has a schedule.");
     }
 
-    /// <summary>The period billed on an invoice date: from the previous invoice date (of whichever schedule) to this one.</summary>
-    /// <param name="invoiceDate">An invoice date of the calendar.</param>
-    /// <exception cref="ArgumentException">The date is not one of the calendar's invoice dates.</exception>
-    public BillingPeriod PeriodBilledOn(LocalDate invoiceDate)
+    private BillingPeriod BilledOn(LocalDate invoiceDate)
     {
-        if (PreviousInvoiceDate(invoiceDate) != invoiceDate)
+        if (Previous(invoiceDate) != invoiceDate)
         {
-            throw new ArgumentException($"{invoiceDate:uuuu-MM-dd} is not an invoice date of this calendar; the next one is {NextInvoiceDate(invoiceDate):uuuu-MM-dd}.", nameof(invoiceDate));
+            throw new ArgumentException($"{invoiceDate:uuuu-MM-dd} is not an invoice date of this calendar; the next one is {Next(invoiceDate):uuuu-MM-dd}.", nameof(invoiceDate));
         }
 
-        return new BillingPeriod(PreviousInvoiceDate(invoiceDate.PlusDays(-1)), invoiceDate);
+        return new BillingPeriod(Previous(invoiceDate.PlusDays(-1)), invoiceDate);
     }
-
-    /// <summary>The period a day's usage is billed in.</summary>
-    /// <param name="date">The day of the usage.</param>
-    public BillingPeriod PeriodOf(LocalDate date) => PeriodBilledOn(NextInvoiceDate(date));
 }

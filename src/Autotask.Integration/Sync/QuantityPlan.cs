@@ -166,8 +166,9 @@ public sealed record QuantityPlan
 
     private static string Field(string value)
     {
-        // A leading =, +, - or @ would make a spreadsheet run the text as a formula: such a field gets a leading apostrophe, and quotes.
-        var formula = value.Length > 0 && "=+-@".Contains(value[0], StringComparison.Ordinal);
+        // A leading =, +, - or @ would make a spreadsheet run the text as a formula, and so would a tab or carriage return
+        // before one (spreadsheets skip them): such a field gets a leading apostrophe, and quotes.
+        var formula = value.Length > 0 && "=+-@\t\r".Contains(value[0], StringComparison.Ordinal);
         var text = formula ? "'" + value : value;
         return formula || text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
     }

@@ -66,6 +66,9 @@ public interface IQuantitySyncEngine
 /// </summary>
 internal sealed class QuantitySyncEngine : IQuantitySyncEngine
 {
+    /// <summary>The earliest effective date written: the first day of SQL Server's <c>datetime</c>; no contract bills before it.</summary>
+    private static readonly LocalDate EarliestEffectiveDate = new(1753, 1, 1);
+
     private readonly IAutotaskClientFactory _clients;
     private readonly IMappingStore _store;
     private readonly AuditTrail _audit;
@@ -296,6 +299,14 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             {
                 // An instant at the end of time (or a policy of the vendor's own that throws) fails this item only.
                 results[index] = new QuantitySyncItem { Index = index, VendorSubscriptionId = subscription, Status = QuantitySyncStatus.Invalid, DesiredUnits = change.Quantity, ContractServiceId = mapping.ContractServiceId, Reason = $"No effective date could be worked out from {change.AsOf}: {ex.Message}" };
+                continue;
+            }
+
+            if (effectiveDate < EarliestEffectiveDate)
+            {
+                // Refused here, not by Autotask: the one query of units that all items share would fail them all (a year
+                // before 1 has not even a four-digit form).
+                results[index] = new QuantitySyncItem { Index = index, VendorSubscriptionId = subscription, Status = QuantitySyncStatus.Invalid, DesiredUnits = change.Quantity, ContractServiceId = mapping.ContractServiceId, Reason = $"The effective date {effectiveDate:uuuu-MM-dd} (from {change.AsOf}) is before {EarliestEffectiveDate:uuuu-MM-dd}: no contract bills that early." };
                 continue;
             }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Xml.Linq;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Inbound;
 using Autotask.Integration.Mapping;
@@ -259,6 +260,26 @@ public sealed class WebhookTests : IAsyncLifetime
         var none = await Assert.ThrowsAsync<AutotaskConfigurationException>(() => sync.Webhooks.ReceiveAsync("no-callouts", body, Sign(body), Ct));
         Assert.Contains("'no-callouts' has no webhook secret key", none.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => sync.Webhooks.ReceiveAsync("nobody", body, Sign(body), Ct));
+    }
+
+    [Fact]
+    public async Task A_callout_for_an_unknown_connection_throws_the_exception_both_overloads_document()
+    {
+        var body = Payload();
+        var requests = _sync.Simulator.Requests.Count;
+
+        var fromBytes = await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => _sync.Webhooks.ReceiveAsync("nobody", body, Sign(body), Ct));
+        var fromStream = await Assert.ThrowsAsync<AutotaskConnectionNotFoundException>(() => _sync.Webhooks.ReceiveAsync("nobody", new MemoryStream(body), Sign(body), Ct));
+
+        Assert.Equal("nobody", fromBytes.Connection);
+        Assert.Equal("nobody", fromStream.Connection);
+        Assert.Equal(requests, _sync.Simulator.Requests.Count);
+        var documentation = XDocument.Load(Path.ChangeExtension(typeof(IAutotaskWebhookReceiver).Assembly.Location, ".xml"));
+        var overloads = documentation.Descendants("member")
+            .Where(m => ((string)m.Attribute("name")!).StartsWith("M:Autotask.Integration.Inbound.IAutotaskWebhookReceiver.ReceiveAsync(", StringComparison.Ordinal))
+            .ToList();
+        Assert.Equal(2, overloads.Count);
+        Assert.All(overloads, m => Assert.Contains(m.Elements("exception"), e => (string?)e.Attribute("cref") == "T:" + typeof(AutotaskConnectionNotFoundException).FullName));
     }
 
     [Fact]

@@ -166,6 +166,20 @@ public sealed class ReadAllTests
         Assert.Empty(harness.Simulator.Requests);
     }
 
+    [Theory]
+    [InlineData(2, int.MaxValue)]
+    [InlineData(3, 1 << 30)]
+    public async Task An_unordered_read_with_a_buffer_too_large_to_share_as_an_int_reads_every_record(int streams, int buffered)
+    {
+        // Unordered, the ranges share one buffer of MaxBufferedPages per range: these many pages do not fit an int.
+        await using var sim = Sparse(seed: 7);
+        var expected = sim.Simulator.Data.All<Company>().Where(c => c.IsActive == true).Select(c => c.Id).ToList();
+
+        var ids = await Ids(sim.Client.ReadAllAsync(Active, new AutotaskReadOptions { Streams = streams, Ordered = false, MaxBufferedPages = buffered }, Ct));
+
+        Assert.Equal(expected, ids.Order());
+    }
+
     [Fact]
     public void Ranges_cover_every_id_after_the_first_page_without_overlap()
     {

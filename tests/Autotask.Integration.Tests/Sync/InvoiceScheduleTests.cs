@@ -151,6 +151,69 @@ public sealed class InvoiceScheduleTests
         var inverted = Assert.Throws<InvalidOperationException>(() => (units with { Floor = 6, Ceiling = 5 }).UnitsFor(1m));
         Assert.Contains("above its ceiling", inverted.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Usage_beyond_what_a_decimal_holds_is_refused_as_out_of_range()
+    {
+        var perThousandth = new UsageUnits { UnitSize = 0.001m };
+
+        // 1e26 is a decimal, but 1e26 / 0.001 is not; 2^96 is the double nearest decimal.MaxValue, and above it.
+        Assert.Equal("usage", Assert.Throws<ArgumentOutOfRangeException>(() => perThousandth.UnitsFor(1e26m)).ParamName);
+        Assert.Equal("usage", Assert.Throws<ArgumentOutOfRangeException>(() => perThousandth.UnitsFor(1e26)).ParamName);
+        Assert.Equal("usage", Assert.Throws<ArgumentOutOfRangeException>(() => new UsageUnits().UnitsFor(Math.Pow(2, 96))).ParamName);
+        Assert.Equal("usage", Assert.Throws<ArgumentOutOfRangeException>(() => new UsageUnits().UnitsFor(-1e30)).ParamName);
+        Assert.Equal("usage", Assert.Throws<ArgumentOutOfRangeException>(() => new UsageUnits().UnitsFor(decimal.MaxValue)).ParamName);
+        Assert.Equal(5, perThousandth.UnitsFor(0.005m));
+    }
+
+    [Fact]
+    public void Holidays_that_leave_no_business_day_for_28_days_in_a_row_are_refused()
+    {
+        // 1 and 2 July 2028 are a weekend: with holidays from the 3rd to the 27th, 27 days in a row are off; the 28th is a Friday.
+        var july = Enumerable.Range(3, 25).Select(day => D(2028, 7, day)).ToList();
+        var schedule = InvoiceSchedule.OnDay(1, BusinessDayShift.NextBusinessDay).WithHolidays(july);
+
+        Assert.Equal(D(2028, 7, 28), schedule.InvoiceDateOf(new YearMonth(2028, 7)));
+        var periods = new List<BillingPeriod> { schedule.PeriodOf(D(2028, 1, 1)) };
+        while (periods[^1].InvoiceDate <= D(2028, 12, 31))
+        {
+            periods.Add(schedule.PeriodBilledOn(schedule.NextInvoiceDate(periods[^1].InvoiceDate)));
+        }
+
+        for (var day = D(2028, 1, 1); day <= D(2028, 12, 31); day = day.PlusDays(1))
+        {
+            Assert.Single(periods, p => p.Start <= day && day < p.InvoiceDate);
+        }
+
+        // One day more (the weekend after joins the run: 30 days), or a year of holidays, is refused as it is given.
+        var longer = Assert.Throws<ArgumentException>(() => InvoiceSchedule.OnDay(1, BusinessDayShift.NextBusinessDay).WithHolidays([.. july, D(2028, 7, 28)]));
+        Assert.Equal("holidays", longer.ParamName);
+        Assert.Contains("from 2028-07-01", longer.Message, StringComparison.Ordinal);
+        var year = Assert.Throws<ArgumentException>(() => InvoiceSchedule.LastDayOfMonth(BusinessDayShift.PreviousBusinessDay).WithHolidays(Enumerable.Range(0, 400).Select(i => D(2026, 1, 1).PlusDays(i))));
+        Assert.Equal("holidays", year.ParamName);
+        // Without a shift, holidays move nothing, but the schedule is the same either way: refused alike.
+        Assert.Throws<ArgumentException>(() => InvoiceSchedule.OnDay(1).WithHolidays([.. july, D(2028, 7, 28)]));
+    }
+
+    [Fact]
+    public void Dates_at_the_ends_of_the_iso_calendar_are_refused_naming_the_argument()
+    {
+        var schedule = InvoiceSchedule.OnDay(31, BusinessDayShift.NextBusinessDay);
+
+        Assert.Equal("date", Assert.Throws<ArgumentOutOfRangeException>(() => schedule.NextInvoiceDate(LocalDate.MaxIsoValue)).ParamName);
+        Assert.Equal("date", Assert.Throws<ArgumentOutOfRangeException>(() => schedule.PreviousInvoiceDate(LocalDate.MinIsoValue)).ParamName);
+        Assert.Equal("date", Assert.Throws<ArgumentOutOfRangeException>(() => schedule.PeriodOf(LocalDate.MaxIsoValue)).ParamName);
+        Assert.Equal("invoiceDate", Assert.Throws<ArgumentOutOfRangeException>(() => schedule.PeriodBilledOn(LocalDate.MinIsoValue)).ParamName);
+        Assert.Equal("month", Assert.Throws<ArgumentOutOfRangeException>(() => schedule.InvoiceDateOf(new YearMonth(9999, 12))).ParamName);
+        Assert.Equal("now", Assert.Throws<ArgumentOutOfRangeException>(() => schedule.PeriodAt(Instant.MaxValue, DateTimeZone.Utc)).ParamName);
+
+        // The first and last days of the range still have their periods.
+        foreach (var day in new[] { D(1, 1, 1), D(9998, 12, 31) })
+        {
+            var period = schedule.PeriodOf(day);
+            Assert.True(period.Start <= day && day < period.InvoiceDate, $"{day} is not in {period}");
+        }
+    }
 }
 
 /// <summary>A schedule changed mid-period: the period across the change runs from the old schedule's last date to the new one's first.</summary>
@@ -214,5 +277,23 @@ public sealed class InvoiceCalendarTests
         Assert.Throws<ArgumentException>(() => calendar.ChangedOn(D(2026, 4, 1), InvoiceSchedule.OnDay(20)));
         Assert.Throws<ArgumentException>(() => calendar.ChangedOn(D(2026, 5, 1), InvoiceSchedule.OnDay(20)));
         Assert.Throws<ArgumentNullException>(() => new InvoiceCalendar(null!));
+    }
+
+    [Fact]
+    public void Dates_at_the_ends_of_the_iso_calendar_are_refused_naming_the_argument()
+    {
+        var calendar = new InvoiceCalendar(InvoiceSchedule.OnDay(1)).ChangedOn(D(2026, 5, 1), InvoiceSchedule.OnDay(31, BusinessDayShift.PreviousBusinessDay));
+
+        Assert.Equal("date", Assert.Throws<ArgumentOutOfRangeException>(() => calendar.NextInvoiceDate(LocalDate.MaxIsoValue)).ParamName);
+        Assert.Equal("date", Assert.Throws<ArgumentOutOfRangeException>(() => calendar.PreviousInvoiceDate(LocalDate.MinIsoValue)).ParamName);
+        Assert.Equal("date", Assert.Throws<ArgumentOutOfRangeException>(() => calendar.PeriodOf(LocalDate.MaxIsoValue)).ParamName);
+        Assert.Equal("invoiceDate", Assert.Throws<ArgumentOutOfRangeException>(() => calendar.PeriodBilledOn(LocalDate.MinIsoValue)).ParamName);
+        Assert.Equal("from", Assert.Throws<ArgumentOutOfRangeException>(() => calendar.ChangedOn(LocalDate.MaxIsoValue, InvoiceSchedule.OnDay(2))).ParamName);
+
+        foreach (var day in new[] { D(1, 1, 1), D(9998, 12, 31) })
+        {
+            var period = calendar.PeriodOf(day);
+            Assert.True(period.Start <= day && day < period.InvoiceDate, $"{day} is not in {period}");
+        }
     }
 }

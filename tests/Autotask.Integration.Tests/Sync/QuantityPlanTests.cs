@@ -176,6 +176,20 @@ public sealed class QuantityPlanTests : IAsyncLifetime
         Assert.Equal([QuantitySyncStatus.Applied, QuantitySyncStatus.NotApproved, QuantitySyncStatus.NotApproved], report.Items.Select(i => i.Status));
     }
 
+    [Fact]
+    public async Task Fields_starting_with_a_tab_or_a_carriage_return_are_defused_in_the_csv()
+    {
+        var plan = await _sync.Sync.PlanAsync(SyncHarness.Connection, Changes(), cancellationToken: Ct);
+        plan = plan.Reject(["sub-1"], "\t=1+1").Reject(["sub-2"], "\r=1+1");
+
+        var lines = plan.ToCsv().Split("\r\n");
+
+        // A spreadsheet skips a leading tab or carriage return and runs the formula after it: the field gets an apostrophe, and quotes.
+        Assert.EndsWith(",Rejected,\"'\t=1+1\"", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith(",Rejected,\"'\r=1+1\"", lines[2], StringComparison.Ordinal);
+        Assert.Equal(5, lines.Length);
+    }
+
     [Theory]
     [InlineData("not json")]
     [InlineData("{}")]

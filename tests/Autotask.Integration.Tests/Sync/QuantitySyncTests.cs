@@ -502,6 +502,31 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         Assert.Equal(2, sync.Audit.Events.Count);
     }
 
+    public static TheoryData<string, Instant> EndsOfTimeWithADay() => new()
+    {
+        { "Etc/UTC", Instant.MinValue },
+        { "Asia/Tokyo", Instant.MinValue },
+        { "Etc/UTC", Instant.MaxValue },
+    };
+
+    [Theory]
+    [MemberData(nameof(EndsOfTimeWithADay))]
+    public async Task An_instant_at_the_end_of_time_whose_day_exists_in_the_zone_fails_its_item_only(string zone, Instant asOf)
+    {
+        await using var sync = SyncHarness.Create(connection: c => c.TimeZone = zone);
+        var subs = await sync.MapSubscriptionsAsync(2);
+        var before = sync.UnitsOn(subs[1], Today);
+
+        var report = await sync.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", 5, asOf), new SubscriptionQuantity("sub-2", before + 1, Now)], cancellationToken: Ct);
+        var plan = await sync.Sync.PlanAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", 5, asOf), new SubscriptionQuantity("sub-2", before + 2, Now)], cancellationToken: Ct);
+
+        Assert.Equal([QuantitySyncStatus.Invalid, QuantitySyncStatus.Applied], report.Items.Select(i => i.Status));
+        Assert.Contains("effective date", report.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Single(sync.Simulator.AppliedAdjustments);
+        Assert.Equal(before + 1, sync.UnitsOn(subs[1], Today));
+        Assert.Equal("sub-2", Assert.Single(plan.Items).VendorSubscriptionId);
+    }
+
     [Fact]
     public async Task A_refused_write_fails_the_item_only()
     {

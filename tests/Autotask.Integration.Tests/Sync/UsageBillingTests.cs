@@ -154,6 +154,47 @@ public sealed class UsageBillingTests
     }
 
     [Fact]
+    public async Task Usage_too_large_for_a_decimal_fails_its_item_only()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 3, 30, 12, 0, 0, TimeSpan.Zero));
+        var (sync, lines) = await HarnessAsync("Etc/UTC", clock);
+        await using var _ = sync;
+        var engine = sync.Services.GetRequiredService<IUsageBillingEngine>();
+
+        // 1e26 in units of 0.001 is more than a decimal holds; 2^96 is more than a decimal holds to begin with.
+        var report = await engine.BillAsync(SyncHarness.Connection, new LocalDate(2028, 3, 30),
+            [new("usage-a", 1e26), new("usage-a", Math.Pow(2, 96)), new("usage-b", 0.005)],
+            new UsageBillingOptions { Calendar = Calendar, Units = new UsageUnits { UnitSize = 0.001m } }, Ct);
+
+        Assert.Equal([QuantitySyncStatus.Invalid, QuantitySyncStatus.Invalid, QuantitySyncStatus.Applied], report.Items.Select(i => i.Result.Status));
+        Assert.All(report.Items.Take(2), i => Assert.Contains("too large", i.Result.Reason, StringComparison.Ordinal));
+        Assert.Equal(5, report.Items[2].Units);
+        Assert.Equal(0, sync.UnitsOn(lines[0], new LocalDate(2028, 3, 30)));
+        Assert.Equal(5, sync.UnitsOn(lines[1], new LocalDate(2028, 3, 30)));
+        Assert.Single(sync.Simulator.AppliedAdjustments);
+    }
+
+    [Fact]
+    public async Task An_invoice_date_at_the_end_of_the_calendar_is_refused_before_anything_is_read()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 3, 30, 12, 0, 0, TimeSpan.Zero));
+        var (sync, _) = await HarnessAsync("Etc/UTC", clock);
+        await using var __ = sync;
+        var engine = sync.Services.GetRequiredService<IUsageBillingEngine>();
+        var requests = sync.Simulator.Requests.Count;
+
+        foreach (var date in new[] { LocalDate.MaxIsoValue, LocalDate.MinIsoValue })
+        {
+            var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.BillAsync(SyncHarness.Connection, date,
+                [new SubscriptionUsage("usage-a", 10)], new UsageBillingOptions { Calendar = Calendar }, Ct));
+            Assert.Equal("invoiceDate", error.ParamName);
+        }
+
+        Assert.Equal(requests, sync.Simulator.Requests.Count);
+        Assert.Empty(sync.Simulator.AppliedAdjustments);
+    }
+
+    [Fact]
     public async Task A_day_that_is_not_an_invoice_date_is_refused_before_anything_is_read()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2028, 3, 30, 12, 0, 0, TimeSpan.Zero));
