@@ -15,7 +15,7 @@ namespace Autotask.Integration.PostgreSql;
 public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
 {
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 5;
+    internal const int SchemaVersion = 6;
 
     private const string Application = "Autotask.Integration";
 
@@ -51,6 +51,9 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
 
     // The database server's clock, the same for every instance whatever their own clocks say.
     private static partial string ClockTicks() => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 10000000 AS BIGINT)";
+
+    // Under the "C" collation, upper() folds ASCII letters only, whatever the database's own collation.
+    private static partial string AuditConnectionKey() => "upper(connection_name COLLATE \"C\")";
 
     private static partial bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
@@ -120,6 +123,11 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
         if (version < 5)
         {
             await ExecuteAsync(connection, Migration5()).ConfigureAwait(false);
+        }
+
+        if (version < 6)
+        {
+            await ExecuteAsync(connection, Migration6()).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync().ConfigureAwait(false);
@@ -222,6 +230,16 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
                 connection_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL, settings TEXT NOT NULL, secret TEXT NOT NULL,
                 webhook_secret_key TEXT, saved_at BIGINT NOT NULL, version BIGINT NOT NULL);
             UPDATE {s}.schema_version SET version = 5 WHERE application = '{Application}';
+            """;
+    }
+
+    /// <summary>Version 6: audit events are read by their connection's key (AutotaskConnectionIds), whatever spelling each carries.</summary>
+    private string Migration6()
+    {
+        var s = $"\"{_schema}\"";
+        return $"""
+            CREATE INDEX ON {s}.audit_events ((upper(connection_name COLLATE "C")), completed_at);
+            UPDATE {s}.schema_version SET version = 6 WHERE application = '{Application}';
             """;
     }
 

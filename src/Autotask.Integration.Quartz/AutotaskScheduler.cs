@@ -64,7 +64,11 @@ internal sealed class AutotaskScheduler(
 
     private TimeProvider Clock => options.TimeProvider ?? time;
 
-    internal static TriggerKey TriggerKeyOf(string connection, string job) => new(connection, JobGroup + "." + job);
+    /// <summary>
+    /// A connection's trigger of a job, named by the id's key (<see cref="AutotaskConnectionIds.Normalize"/>), so that
+    /// every spelling of the id names the same trigger; the spelling is kept in the trigger's data.
+    /// </summary>
+    internal static TriggerKey TriggerKeyOf(string connection, string job) => new(AutotaskConnectionIds.Normalize(connection), JobGroup + "." + job);
 
     /// <inheritdoc />
     public async Task<int> ScheduleConnectionAsync(string connection, CancellationToken cancellationToken = default)
@@ -124,11 +128,20 @@ internal sealed class AutotaskScheduler(
     public async Task<(int Added, int Removed)> ReconcileAsync(CancellationToken cancellationToken = default)
     {
         var scheduler = await factory.GetScheduler(cancellationToken).ConfigureAwait(false);
-        var listed = new HashSet<string>(await clients.ListConnectionsAsync(cancellationToken).ConfigureAwait(false), StringComparer.OrdinalIgnoreCase);
+        var listed = new HashSet<string>(await clients.ListConnectionsAsync(cancellationToken).ConfigureAwait(false), AutotaskConnectionIds.Comparer);
 
-        var scheduled = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var removed = 0;
+        var scheduled = new Dictionary<string, int>(AutotaskConnectionIds.Comparer);
         foreach (var key in await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.GroupStartsWith(JobGroup + "."), cancellationToken).ConfigureAwait(false))
         {
+            // A trigger named otherwise than by an id's key (by an older release, in the id's own spelling) would run the
+            // connection's job a second time beside the key's trigger: it is removed, and the key's is added below.
+            if (AutotaskConnectionIds.FindProblem(key.Name) is not null || AutotaskConnectionIds.Normalize(key.Name) != key.Name)
+            {
+                removed += await scheduler.UnscheduleJob(key, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+                continue;
+            }
+
             scheduled[key.Name] = scheduled.GetValueOrDefault(key.Name) + 1;
         }
 
@@ -147,7 +160,6 @@ internal sealed class AutotaskScheduler(
             }
         }
 
-        var removed = 0;
         foreach (var gone in scheduled.Keys.Where(c => !listed.Contains(c)).ToList())
         {
             removed += await UnscheduleConnectionAsync(gone, cancellationToken).ConfigureAwait(false);
@@ -166,7 +178,7 @@ internal sealed class AutotaskScheduler(
         {
             if (await scheduler.GetTrigger(TriggerKeyOf(connection, job), cancellationToken).ConfigureAwait(false) is { } trigger)
             {
-                jobs.Add(new ScheduledJob(trigger.Key.Name, job, trigger.NextFireTimeUtc is { } next ? Instant.FromDateTimeOffset(next) : null,
+                jobs.Add(new ScheduledJob(trigger.JobDataMap.GetString(ConnectionKey) ?? trigger.Key.Name, job, trigger.NextFireTimeUtc is { } next ? Instant.FromDateTimeOffset(next) : null,
                     trigger.JobDataMap.GetString(DefinitionKey) ?? ""));
             }
         }
@@ -307,7 +319,7 @@ internal sealed class AutotaskScheduler(
 
         // FNV-1a, 64 bits, then MurmurHash3's 64-bit finaliser.
         var hash = 14695981039346656037UL;
-        foreach (var b in Encoding.UTF8.GetBytes(connection.ToUpperInvariant() + "\n" + job))
+        foreach (var b in Encoding.UTF8.GetBytes(AutotaskConnectionIds.Normalize(connection) + "\n" + job))
         {
             hash = (hash ^ b) * 1099511628211UL;
         }

@@ -18,7 +18,7 @@ public sealed partial class SqliteMappingStore
     internal const int ApplicationId = 0x41544931;
 
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 5;
+    internal const int SchemaVersion = 6;
 
     /// <summary>The schema migrations, one per version from 1; the tests build files of older versions from them.</summary>
     internal static readonly string[] Migrations =
@@ -89,6 +89,11 @@ public sealed partial class SqliteMappingStore
             connection_key TEXT PRIMARY KEY, connection_id TEXT NOT NULL, settings TEXT NOT NULL, secret TEXT NOT NULL,
             webhook_secret_key TEXT, saved_at INTEGER NOT NULL, version INTEGER NOT NULL);
         """,
+
+        // Version 6: audit events are read by their connection's key (AutotaskConnectionIds), whatever spelling each carries.
+        """
+        CREATE INDEX autotask_audit_connection_key ON autotask_audit_events (upper(connection_name), completed_at);
+        """,
     ];
 
     private readonly string _connectionString;
@@ -123,6 +128,9 @@ public sealed partial class SqliteMappingStore
 
     // SQLite's clock is the machine's, which every process sharing the file reads alike.
     private static partial string ClockTicks() => "CAST((julianday('now') - 2440587.5) * 864000000000.0 AS INTEGER)";
+
+    // SQLite's upper() folds ASCII letters only (this build has no ICU extension).
+    private static partial string AuditConnectionKey() => "upper(connection_name)";
 
     private static partial bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteExtendedErrorCode: 2067 or 1555 }; // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY

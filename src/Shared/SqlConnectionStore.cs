@@ -26,6 +26,11 @@ public sealed partial class PostgreSqlMappingStore : IAutotaskConnectionStore
     public async Task<AutotaskConnectionOptions?> FindAsync(string connectionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
+        if (AutotaskConnectionIds.FindProblem(connectionId) is not null)
+        {
+            return null; // no connection can have it
+        }
+
         var rows = await QueryAsync($"SELECT connection_id, settings, secret, webhook_secret_key FROM {Table("connections")} WHERE connection_key = @k",
             r => (Id: r.GetString(0), Settings: r.GetString(1), Secret: r.GetString(2), WebhookKey: r.IsDBNull(3) ? null : r.GetString(3)),
             cancellationToken, ("@k", Key(connectionId))).ConfigureAwait(false);
@@ -48,14 +53,14 @@ public sealed partial class PostgreSqlMappingStore : IAutotaskConnectionStore
     /// <inheritdoc />
     public async Task AddAsync(string connectionId, AutotaskConnectionOptions settings, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionId);
+        var key = Key(connectionId);
         ArgumentNullException.ThrowIfNull(settings);
         var (json, secret, webhookKey) = Protect(settings);
         try
         {
             await ExecuteAsync(
                 $"INSERT INTO {Table("connections")} (connection_key, connection_id, settings, secret, webhook_secret_key, saved_at, version) VALUES (@k, @id, @s, @secret, @hook, {ClockTicks()}, @v)",
-                cancellationToken, ("@k", Key(connectionId)), ("@id", connectionId), ("@s", json), ("@secret", secret), ("@hook", webhookKey), ("@v", NewVersion())).ConfigureAwait(false);
+                cancellationToken, ("@k", key), ("@id", connectionId), ("@s", json), ("@secret", secret), ("@hook", webhookKey), ("@v", NewVersion())).ConfigureAwait(false);
         }
         catch (DbException ex) when (IsUniqueViolation(ex))
         {
@@ -68,6 +73,11 @@ public sealed partial class PostgreSqlMappingStore : IAutotaskConnectionStore
     {
         ArgumentNullException.ThrowIfNull(connectionId);
         ArgumentNullException.ThrowIfNull(settings);
+        if (AutotaskConnectionIds.FindProblem(connectionId) is not null)
+        {
+            throw new AutotaskConnectionNotFoundException(connectionId);
+        }
+
         var (json, secret, webhookKey) = Protect(settings);
         var rows = await ExecuteAsync(
             $"UPDATE {Table("connections")} SET settings = @s, secret = @secret, webhook_secret_key = @hook, saved_at = {ClockTicks()}, version = @v WHERE connection_key = @k",
@@ -82,6 +92,11 @@ public sealed partial class PostgreSqlMappingStore : IAutotaskConnectionStore
     public async Task<bool> RemoveAsync(string connectionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
+        if (AutotaskConnectionIds.FindProblem(connectionId) is not null)
+        {
+            return false;
+        }
+
         return await ExecuteAsync($"DELETE FROM {Table("connections")} WHERE connection_key = @k", cancellationToken, ("@k", Key(connectionId))).ConfigureAwait(false) > 0;
     }
 

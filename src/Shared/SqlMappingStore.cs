@@ -33,6 +33,13 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
     /// <summary>The SQL expression of the database's clock, in ticks since the Unix epoch: ledger entries are stamped and their age measured by it, never by a process's own clock.</summary>
     private static partial string ClockTicks();
 
+    /// <summary>
+    /// The SQL expression of an audit event's connection key: its <c>connection_name</c> with ASCII letters upper-cased
+    /// and nothing else, so that it equals <see cref="AutotaskConnectionIds.Normalize"/> of every spelling of an id.
+    /// Indexed by the same expression.
+    /// </summary>
+    private static partial string AuditConnectionKey();
+
     /// <summary>Creates or migrates the schema; run once per store instance by <see cref="SchemaAsync"/>.</summary>
     private partial Task EnsureSchemaAsync();
 
@@ -51,7 +58,8 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
         return Interlocked.CompareExchange(ref _schemaTask, attempt, current) == current ? attempt : _schemaTask!;
     }
 
-    private static string Key(string connection) => connection.ToUpperInvariant();
+    // One key per connection id, whatever its spelling; an id outside the rule is refused (ArgumentException) before anything is read or written.
+    private static string Key(string connection) => AutotaskConnectionIds.Normalize(connection);
 
     private static long NewVersion() => Random.Shared.NextInt64(1, long.MaxValue);
 
@@ -428,8 +436,9 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
         ArgumentNullException.ThrowIfNull(query);
 
         // Only the filters given become conditions, so that no parameter is a typeless null.
-        var where = new StringBuilder("connection_name = @c");
-        var parameters = new List<(string Name, object? Value)> { ("c", query.Connection), ("skip", query.Skip), ("take", query.Take + 1) };
+        // Every spelling of the id: its events carry the spelling each caller used.
+        var where = new StringBuilder($"{AuditConnectionKey()} = @c");
+        var parameters = new List<(string Name, object? Value)> { ("c", Key(query.Connection)), ("skip", query.Skip), ("take", query.Take + 1) };
         if (query.Operation is not null)
         {
             where.Append(" AND operation = @op");

@@ -14,14 +14,17 @@ public sealed record AuditQuery
     private readonly Instant? _from;
     private readonly Instant? _until;
 
-    /// <summary>The connection whose events to read, as the events carry it. Required.</summary>
-    /// <exception cref="ArgumentException">The name is empty.</exception>
+    /// <summary>
+    /// The connection whose events to read. Required. Its events are read in every spelling of the id
+    /// (<see cref="AutotaskConnectionIds.Comparer"/>), whichever one each event carries.
+    /// </summary>
+    /// <exception cref="ArgumentException">The id is outside <see cref="AutotaskConnectionIds"/>.</exception>
     public required string Connection
     {
         get => _connection;
         init
         {
-            ArgumentException.ThrowIfNullOrWhiteSpace(value);
+            AutotaskConnectionIds.Validate(value);
             _connection = value;
         }
     }

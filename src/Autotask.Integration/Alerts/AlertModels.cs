@@ -62,8 +62,8 @@ public sealed class AlertMapping
 /// <summary>The alert mappings of every connection, registered with <c>AddAlertTickets</c>.</summary>
 public sealed class AlertTicketOptions
 {
-    /// <summary>The mapping per connection name (compared ignoring case).</summary>
-    public Dictionary<string, AlertMapping> Connections { get; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>The mapping per connection id, compared as <see cref="AutotaskConnectionIds.Comparer"/> compares them.</summary>
+    public Dictionary<string, AlertMapping> Connections { get; } = new(AutotaskConnectionIds.Comparer);
 
     /// <summary>Sets the alert mapping of a connection.</summary>
     /// <param name="connection">The connection's name.</param>

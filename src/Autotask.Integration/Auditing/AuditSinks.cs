@@ -25,7 +25,7 @@ public sealed class InMemoryAuditSink : IAuditSink, IAuditReader
         ArgumentNullException.ThrowIfNull(query);
 
         var matching = _events
-            .Where(e => e.Connection == query.Connection
+            .Where(e => AutotaskConnectionIds.Comparer.Equals(e.Connection, query.Connection)
                 && (query.Operation is null || e.Operation == query.Operation)
                 && (query.Status is null || e.Status == query.Status)
                 && (query.From is null || e.CompletedAt >= query.From)

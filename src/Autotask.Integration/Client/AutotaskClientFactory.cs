@@ -38,7 +38,7 @@ internal sealed class AutotaskClientFactory : IAutotaskClientFactory
 
     public IAutotaskClient GetClient(string connectionName)
     {
-        ConnectionIds.Validate(connectionName);
+        AutotaskConnectionIds.Validate(connectionName);
 
         // The configured spelling of the name, so that logs, metrics and audit agree with the configuration.
         return new AutotaskClient(_configured.Spelling(connectionName) ?? connectionName, _registry, _httpClientFactory, _time, _logger, _instruments);

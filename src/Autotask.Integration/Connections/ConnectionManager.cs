@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Autotask.Integration.Auditing;
 using Autotask.Integration.Diagnostics;
 using Autotask.Integration.Metadata;
@@ -32,7 +33,8 @@ public interface IAutotaskConnectionManager
     /// <param name="cancellationToken">Cancels the test and the save.</param>
     /// <returns>The successful test's outcome.</returns>
     /// <exception cref="AutotaskConnectionSettingsException">The settings cannot work; nothing was sent or saved.</exception>
-    /// <exception cref="AutotaskConnectionExistsException">A connection has the id already; nothing was saved.</exception>
+    /// <exception cref="ArgumentException">The id is outside <see cref="AutotaskConnectionIds"/> (the message names the problem); nothing was sent or saved.</exception>
+    /// <exception cref="AutotaskConnectionExistsException">A connection has the id already, in this spelling or another (<see cref="AutotaskConnectionIds.Comparer"/>), or it was linked meanwhile by a concurrent call; nothing was saved.</exception>
     /// <exception cref="AutotaskConnectionTestFailedException">The test found problems (listed in it); nothing was saved.</exception>
     /// <exception cref="AutotaskDatabaseMismatchException">The id was bound to another database before (its mappings remain); nothing was saved.</exception>
     /// <exception cref="ArgumentException">A requirement is <c>null</c>; nothing was sent or saved.</exception>
@@ -43,7 +45,8 @@ public interface IAutotaskConnectionManager
     /// <param name="settings">Its credentials and settings.</param>
     /// <param name="cancellationToken">Cancels the save.</param>
     /// <exception cref="AutotaskConnectionSettingsException">The settings cannot work; nothing was saved.</exception>
-    /// <exception cref="AutotaskConnectionExistsException">A connection has the id already; nothing was saved.</exception>
+    /// <exception cref="ArgumentException">The id is outside <see cref="AutotaskConnectionIds"/>; nothing was saved.</exception>
+    /// <exception cref="AutotaskConnectionExistsException">A connection has the id already, in this spelling or another; nothing was saved.</exception>
     Task SaveUntestedAsync(string connectionId, AutotaskConnectionOptions settings, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -101,6 +104,9 @@ internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
     private readonly AuditTrail _audit;
     private readonly TimeProvider _time;
 
+    // The changes in progress in this process, by key: a second change of one id waits for the first, then sees its outcome.
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _changing = new(StringComparer.Ordinal);
+
     internal AutotaskConnectionManager(
         IAutotaskConnectionStore store, ConnectionRegistry registry, AutotaskClientFactory clients, AutotaskConnectionTester tester,
         DatabaseBinding binding, AuditTrail audit, TimeProvider time)
@@ -124,15 +130,11 @@ internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
     public async Task<ConnectionTestResult> LinkAsync(string connectionId, AutotaskConnectionOptions settings, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default)
     {
         var candidate = Checked(connectionId, settings);
-        if (await _registry.FindAsync(connectionId, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            throw new AutotaskConnectionExistsException(connectionId);
-        }
-
+        using var turn = await TurnAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        await RefuseExistingAsync(connectionId, cancellationToken).ConfigureAwait(false);
         var (result, database) = await TestAndIdentifyAsync(connectionId, candidate, requirements, cancellationToken).ConfigureAwait(false);
         var started = _time.GetCurrentInstant();
-        await _store.AddAsync(connectionId, candidate, cancellationToken).ConfigureAwait(false);
-        _registry.Added(connectionId);
+        await AddAsync(connectionId, candidate, started, cancellationToken).ConfigureAwait(false);
         await _binding.EnsureAsync(connectionId, cancellationToken).ConfigureAwait(false);
         await _audit.WriteAsync(AuditOperations.CreateConnectorConnection, connectionId, AuditStatus.Succeeded, started,
             $"Saved after a successful test; bound to {database}.").ConfigureAwait(false);
@@ -142,14 +144,10 @@ internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
     public async Task SaveUntestedAsync(string connectionId, AutotaskConnectionOptions settings, CancellationToken cancellationToken = default)
     {
         var candidate = Checked(connectionId, settings);
-        if (await _registry.FindAsync(connectionId, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            throw new AutotaskConnectionExistsException(connectionId);
-        }
-
+        using var turn = await TurnAsync(connectionId, cancellationToken).ConfigureAwait(false);
+        await RefuseExistingAsync(connectionId, cancellationToken).ConfigureAwait(false);
         var started = _time.GetCurrentInstant();
-        await _store.AddAsync(connectionId, candidate, cancellationToken).ConfigureAwait(false);
-        _registry.Added(connectionId);
+        await AddAsync(connectionId, candidate, started, cancellationToken).ConfigureAwait(false);
         await _audit.WriteAsync(AuditOperations.CreateConnectorConnection, connectionId, AuditStatus.Succeeded, started,
             "Saved without a test (untested): the credentials and permissions were not checked.").ConfigureAwait(false);
     }
@@ -157,6 +155,8 @@ internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
     public async Task<ConnectionTestResult> UpdateAsync(string connectionId, Action<AutotaskConnectionOptions> change, IEnumerable<PermissionRequirement>? requirements = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(change);
+        AutotaskConnectionIds.Validate(connectionId);
+        using var turn = await TurnAsync(connectionId, cancellationToken).ConfigureAwait(false);
         var current = await SavedAsync(connectionId, cancellationToken).ConfigureAwait(false);
         change(current);
         var candidate = Checked(connectionId, current);
@@ -171,6 +171,8 @@ internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
 
     public async Task RemoveAsync(string connectionId, CancellationToken cancellationToken = default)
     {
+        AutotaskConnectionIds.Validate(connectionId);
+        using var turn = await TurnAsync(connectionId, cancellationToken).ConfigureAwait(false);
         await SavedAsync(connectionId, cancellationToken).ConfigureAwait(false);
         var started = _time.GetCurrentInstant();
         if (!await _store.RemoveAsync(connectionId, cancellationToken).ConfigureAwait(false))
@@ -185,18 +187,76 @@ internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
 
     public Task<AutotaskDatabaseIdentity?> GetDatabaseAsync(string connectionId, CancellationToken cancellationToken = default)
     {
-        ConnectionIds.Validate(connectionId);
+        AutotaskConnectionIds.Validate(connectionId);
         return _binding.GetAsync(connectionId, cancellationToken);
     }
 
     public async Task<AutotaskDatabaseIdentity> RebindAsync(string connectionId, CancellationToken cancellationToken = default)
     {
-        ConnectionIds.Validate(connectionId);
+        AutotaskConnectionIds.Validate(connectionId);
         var started = _time.GetCurrentInstant();
         var (before, after) = await _binding.RebindAsync(connectionId, cancellationToken).ConfigureAwait(false);
         await _audit.WriteAsync(AuditOperations.RebindConnectorConnection, connectionId, AuditStatus.Succeeded, started,
             $"Bound to {after} (was {(before is null ? "unbound" : before.ToString())}). Mappings made against the old database must be made again.").ConfigureAwait(false);
         return after;
+    }
+
+    /// <summary>
+    /// Waits until no other change of the id (in any spelling) is in progress in this process, and takes the turn:
+    /// of two links of one id at once, the second waits and is refused as existing, before it tests anything.
+    /// </summary>
+    private async Task<IDisposable> TurnAsync(string connectionId, CancellationToken cancellationToken)
+    {
+        var key = AutotaskConnectionIds.Normalize(connectionId);
+        while (true)
+        {
+            var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var held = _changing.GetOrAdd(key, mine);
+            if (ReferenceEquals(held, mine))
+            {
+                return new Turn(this, key, mine);
+            }
+
+            await held.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class Turn(AutotaskConnectionManager manager, string key, TaskCompletionSource held) : IDisposable
+    {
+        public void Dispose()
+        {
+            manager._changing.TryRemove(new KeyValuePair<string, TaskCompletionSource>(key, held));
+            held.TrySetResult();
+        }
+    }
+
+    /// <summary>Refuses an id that a source holds already, in this spelling or another (<see cref="AutotaskConnectionIds"/>).</summary>
+    private async Task RefuseExistingAsync(string connectionId, CancellationToken cancellationToken)
+    {
+        if (await _registry.FindAsync(connectionId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new AutotaskConnectionExistsException(connectionId);
+        }
+    }
+
+    /// <summary>
+    /// Saves a new connection. Another instance may have saved the id since it was checked: the store refuses it, and
+    /// the refusal is audited, so that the trail shows this attempt saved nothing.
+    /// </summary>
+    private async Task AddAsync(string connectionId, AutotaskConnectionOptions candidate, NodaTime.Instant started, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _store.AddAsync(connectionId, candidate, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AutotaskConnectionExistsException)
+        {
+            await _audit.WriteAsync(AuditOperations.CreateConnectorConnection, connectionId, AuditStatus.Failed, started,
+                "Not saved: a connection with this id was saved meanwhile (by another instance).").ConfigureAwait(false);
+            throw;
+        }
+
+        _registry.Added(connectionId);
     }
 
     /// <summary>Tests settings, then checks that their database is the one the id is bound to (if any), before anything is saved.</summary>
@@ -222,7 +282,7 @@ internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
     /// <summary>A copy of a connection's saved settings; refused for connections of the options.</summary>
     private async Task<AutotaskConnectionOptions> SavedAsync(string connectionId, CancellationToken cancellationToken)
     {
-        ConnectionIds.Validate(connectionId);
+        AutotaskConnectionIds.Validate(connectionId);
         if (await _registry.IsConfiguredAsync(connectionId, _store, cancellationToken).ConfigureAwait(false))
         {
             throw new AutotaskConfigurationException(
@@ -235,7 +295,7 @@ internal sealed class AutotaskConnectionManager : IAutotaskConnectionManager
     /// <summary>A private copy of the settings, refused with every problem named when they cannot work.</summary>
     private AutotaskConnectionOptions Checked(string connectionId, AutotaskConnectionOptions settings)
     {
-        ConnectionIds.Validate(connectionId);
+        AutotaskConnectionIds.Validate(connectionId);
         ArgumentNullException.ThrowIfNull(settings);
         var copy = settings.Clone();
         var problems = AutotaskIntegrationOptionsValidator.ValidateConnection(connectionId, copy, _clients.ZonePolicy);

@@ -16,8 +16,8 @@ internal sealed class ConnectionRegistry : IDisposable
     private readonly ZoneResolver _zones;
     private readonly TimeProvider _time;
     private readonly AutotaskIntegrationOptions _options;
-    private readonly ConcurrentDictionary<string, Lazy<Task<ConnectionRuntime>>> _active = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, byte> _removed = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ConnectionRuntime>>> _active = new(AutotaskConnectionIds.Comparer);
+    private readonly ConcurrentDictionary<string, byte> _removed = new(AutotaskConnectionIds.Comparer);
     private readonly ITimer _sweeper;
 
     private readonly Limits.RequestLimits? _limits;
@@ -37,10 +37,16 @@ internal sealed class ConnectionRegistry : IDisposable
     public int ActiveCount => _active.Count;
 
     /// <summary>The runtime of a connection that takes requests.</summary>
-    /// <exception cref="AutotaskConnectionNotFoundException">No source has the connection, or it was removed.</exception>
+    /// <exception cref="AutotaskConnectionNotFoundException">No source has the connection, or it was removed, or the id is outside <see cref="AutotaskConnectionIds"/>.</exception>
     public async Task<ConnectionRuntime> GetAsync(string connectionId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
+        if (AutotaskConnectionIds.FindProblem(connectionId) is not null)
+        {
+            // No connection can have such an id, and a source asked for it might match it by a rule of its own.
+            throw new AutotaskConnectionNotFoundException(connectionId);
+        }
+
         while (true)
         {
             var candidate = new Lazy<Task<ConnectionRuntime>>(() => LoadAsync(connectionId));
@@ -83,9 +89,14 @@ internal sealed class ConnectionRegistry : IDisposable
     public async Task<AutotaskConnectionOptions> GetSettingsAsync(string connectionId, CancellationToken cancellationToken) =>
         (await GetAsync(connectionId, cancellationToken).ConfigureAwait(false)).Settings.Clone();
 
-    /// <summary>Finds a connection in the sources, without making a runtime.</summary>
+    /// <summary>Finds a connection in the sources, without making a runtime; an id outside <see cref="AutotaskConnectionIds"/> is never found.</summary>
     public async Task<(string Id, AutotaskConnectionOptions Settings)?> FindAsync(string connectionId, CancellationToken cancellationToken)
     {
+        if (AutotaskConnectionIds.FindProblem(connectionId) is not null)
+        {
+            return null;
+        }
+
         foreach (var source in _sources)
         {
             if (await source.FindAsync(connectionId, cancellationToken).ConfigureAwait(false) is { } settings)
@@ -114,10 +125,11 @@ internal sealed class ConnectionRegistry : IDisposable
     /// <summary>The ids of every connection the sources hold.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
     {
-        var ids = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+        var ids = new SortedSet<string>(AutotaskConnectionIds.Comparer);
         foreach (var source in _sources)
         {
-            ids.UnionWith(await source.ListAsync(cancellationToken).ConfigureAwait(false));
+            // An id outside the rule is never found (GetAsync), so it is not listed either.
+            ids.UnionWith((await source.ListAsync(cancellationToken).ConfigureAwait(false)).Where(id => AutotaskConnectionIds.FindProblem(id) is null));
         }
 
         return ids.ToList();

@@ -14,7 +14,10 @@ namespace Autotask.Integration.Connections;
 public interface IAutotaskConnectionSource
 {
     /// <summary>Finds a connection by id.</summary>
-    /// <param name="connectionId">The connection's id, compared ignoring case.</param>
+    /// <param name="connectionId">
+    /// The connection's id, compared as <see cref="AutotaskConnectionIds.Comparer"/> compares ids (ignoring the case of
+    /// ASCII letters only); an id outside <see cref="AutotaskConnectionIds"/> is never found.
+    /// </param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <returns>A copy of the connection's settings (with its secret in plain text, in memory only), or <c>null</c> when the source has no such connection.</returns>
     /// <exception cref="AutotaskConnectionSecretException">The stored secret cannot be decrypted.</exception>
@@ -32,10 +35,11 @@ public interface IAutotaskConnectionSource
 public interface IAutotaskConnectionStore : IAutotaskConnectionSource
 {
     /// <summary>Adds a connection, in one step: either all of it is saved or nothing.</summary>
-    /// <param name="connectionId">The connection's id.</param>
+    /// <param name="connectionId">The connection's id; the store keys it by <see cref="AutotaskConnectionIds.Normalize"/>.</param>
     /// <param name="settings">Its settings; the store keeps a copy.</param>
     /// <param name="cancellationToken">Cancels the save.</param>
-    /// <exception cref="AutotaskConnectionExistsException">A connection has the id already.</exception>
+    /// <exception cref="AutotaskConnectionExistsException">A connection has the id already, in this spelling or another.</exception>
+    /// <exception cref="ArgumentException">The id is outside <see cref="AutotaskConnectionIds"/>.</exception>
     Task AddAsync(string connectionId, AutotaskConnectionOptions settings, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces a connection's settings, in one step.</summary>

@@ -9,25 +9,28 @@ namespace Autotask.Integration.Connections;
 /// </summary>
 public sealed class InMemoryConnectionStore : IAutotaskConnectionStore
 {
-    private readonly ConcurrentDictionary<string, AutotaskConnectionOptions> _connections = new(StringComparer.OrdinalIgnoreCase);
+    // Keyed by the id's key (AutotaskConnectionIds.Normalize), holding the spelling it was added with.
+    private readonly ConcurrentDictionary<string, (string Id, AutotaskConnectionOptions Settings)> _connections = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public Task<AutotaskConnectionOptions?> FindAsync(string connectionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
-        return Task.FromResult(_connections.TryGetValue(connectionId, out var found) ? found.Clone() : null);
+        return Task.FromResult(AutotaskConnectionIds.FindProblem(connectionId) is null && _connections.TryGetValue(AutotaskConnectionIds.Normalize(connectionId), out var found)
+            ? found.Settings.Clone()
+            : null);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<string>>(_connections.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList());
+        Task.FromResult<IReadOnlyList<string>>(_connections.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.Id).ToList());
 
     /// <inheritdoc />
     public Task AddAsync(string connectionId, AutotaskConnectionOptions settings, CancellationToken cancellationToken = default)
     {
-        ConnectionIds.Validate(connectionId);
+        var key = AutotaskConnectionIds.Normalize(connectionId);
         ArgumentNullException.ThrowIfNull(settings);
-        if (!_connections.TryAdd(connectionId, settings.Clone()))
+        if (!_connections.TryAdd(key, (connectionId, settings.Clone())))
         {
             throw new AutotaskConnectionExistsException(connectionId);
         }
@@ -42,12 +45,12 @@ public sealed class InMemoryConnectionStore : IAutotaskConnectionStore
         ArgumentNullException.ThrowIfNull(settings);
         while (true)
         {
-            if (!_connections.TryGetValue(connectionId, out var current))
+            if (AutotaskConnectionIds.FindProblem(connectionId) is not null || !_connections.TryGetValue(AutotaskConnectionIds.Normalize(connectionId), out var current))
             {
                 throw new AutotaskConnectionNotFoundException(connectionId);
             }
 
-            if (_connections.TryUpdate(connectionId, settings.Clone(), current))
+            if (_connections.TryUpdate(AutotaskConnectionIds.Normalize(connectionId), (current.Id, settings.Clone()), current))
             {
                 return Task.CompletedTask;
             }
@@ -58,36 +61,25 @@ public sealed class InMemoryConnectionStore : IAutotaskConnectionStore
     public Task<bool> RemoveAsync(string connectionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
-        return Task.FromResult(_connections.TryRemove(connectionId, out _));
+        return Task.FromResult(AutotaskConnectionIds.FindProblem(connectionId) is null && _connections.TryRemove(AutotaskConnectionIds.Normalize(connectionId), out _));
     }
 }
 
-/// <summary>The connections of the <c>AddAutotaskIntegration</c> options: read at start-up, never written.</summary>
+/// <summary>
+/// The connections of the <c>AddAutotaskIntegration</c> options: read at start-up, never written. The options are
+/// validated at start-up, so their ids follow <see cref="AutotaskConnectionIds"/> and no two are one.
+/// </summary>
 internal sealed class OptionsConnectionSource(IOptions<AutotaskIntegrationOptions> options) : IAutotaskConnectionSource
 {
     public Task<AutotaskConnectionOptions?> FindAsync(string connectionId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(options.Value.Connections.TryGetValue(connectionId, out var found) ? found.Clone() : null);
+        Task.FromResult(Spelling(connectionId) is { } id ? options.Value.Connections[id].Clone() : null);
 
     public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<string>>(options.Value.Connections.Keys.ToList());
 
-    /// <summary>The configured spelling of an id, so that logs and metrics agree with the configuration.</summary>
+    /// <summary>The configured spelling of an id, so that logs and metrics agree with the configuration; <c>null</c> when it is not configured.</summary>
     public string? Spelling(string connectionId) =>
-        options.Value.Connections.Keys.FirstOrDefault(k => string.Equals(k, connectionId, StringComparison.OrdinalIgnoreCase));
-}
-
-/// <summary>The rules of a connection id: what every store accepts.</summary>
-internal static class ConnectionIds
-{
-    public const int MaxLength = 200;
-
-    public static void Validate(string connectionId)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionId);
-        if (connectionId.Length > MaxLength || connectionId.Trim().Length != connectionId.Length || connectionId.Any(char.IsControl))
-        {
-            throw new ArgumentException(
-                $"A connection id has 1 to {MaxLength} characters, without control characters or surrounding spaces.", nameof(connectionId));
-        }
-    }
+        AutotaskConnectionIds.FindProblem(connectionId) is null
+            ? options.Value.Connections.Keys.FirstOrDefault(k => AutotaskConnectionIds.Comparer.Equals(k, connectionId))
+            : null;
 }

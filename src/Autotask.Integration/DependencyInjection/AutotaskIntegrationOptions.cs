@@ -5,8 +5,12 @@ namespace Autotask.Integration;
 /// <summary>The options of <c>AddAutotaskIntegration</c>: the connections and how zones are discovered.</summary>
 public sealed class AutotaskIntegrationOptions
 {
-    /// <summary>The connections by name (alias), compared ignoring case. In configuration: <c>Autotask:Connections:{name}:UserName</c> and so on.</summary>
-    public Dictionary<string, AutotaskConnectionOptions> Connections { get; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>
+    /// The connections by id (alias). In configuration: <c>Autotask:Connections:{id}:UserName</c> and so on. Each id
+    /// follows <see cref="AutotaskConnectionIds"/>; the dictionary keeps every spelling as written, so that two that are
+    /// one id under the rule (<c>acme</c> and <c>ACME</c>) are refused at start-up rather than merged.
+    /// </summary>
+    public Dictionary<string, AutotaskConnectionOptions> Connections { get; } = new(StringComparer.Ordinal);
 
     /// <summary>How zones are discovered and which zone URLs are trusted.</summary>
     public AutotaskZoneOptions Zones { get; } = new();
@@ -29,7 +33,7 @@ public sealed class AutotaskIntegrationOptions
     public TimeSpan ConnectionRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Adds or changes a connection.</summary>
-    /// <param name="name">The connection's name (alias).</param>
+    /// <param name="name">The connection's id (alias), spelt as before to change it; see <see cref="Connections"/>.</param>
     /// <param name="configure">Sets the connection's options.</param>
     /// <returns>These options, for chaining.</returns>
     public AutotaskIntegrationOptions AddConnection(string name, Action<AutotaskConnectionOptions> configure)
@@ -170,7 +174,22 @@ public sealed class AutotaskConnectionOptions
     /// <summary>A copy of these settings, so that a source's or a caller's later changes do not reach a running connection.</summary>
     internal AutotaskConnectionOptions Clone() => (AutotaskConnectionOptions)MemberwiseClone();
 
-    /// <summary>Describes the connection without its secret.</summary>
+    /// <summary>Describes the connection without its secrets, nor the <c>user:password@</c> a zone URL may carry.</summary>
     public override string ToString() =>
-        $"UserName={UserName}, Secret={(string.IsNullOrEmpty(Secret) ? "(not set)" : "***")}, IntegrationCode={(string.IsNullOrEmpty(IntegrationCode) ? "(not set)" : "***")}, WebhookSecretKey={(string.IsNullOrEmpty(WebhookSecretKey) ? "(not set)" : "***")}, ZoneUrl={ZoneUrl ?? "(discover)"}";
+        $"UserName={UserName}, Secret={(string.IsNullOrEmpty(Secret) ? "(not set)" : "***")}, IntegrationCode={(string.IsNullOrEmpty(IntegrationCode) ? "(not set)" : "***")}, WebhookSecretKey={(string.IsNullOrEmpty(WebhookSecretKey) ? "(not set)" : "***")}, ZoneUrl={ShownUrl(ZoneUrl)}";
+
+    /// <summary>A URL with the user information of its authority (what precedes its last <c>@</c>) replaced by <c>***</c>; parsed by hand, since a URL that is not valid may carry it too.</summary>
+    private static string ShownUrl(string? url)
+    {
+        if (url is null)
+        {
+            return "(discover)";
+        }
+
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        var start = scheme < 0 ? 0 : scheme + 3;
+        var end = url.IndexOfAny(['/', '?', '#', '\\'], start);
+        var at = url.AsSpan(start, (end < 0 ? url.Length : end) - start).LastIndexOf('@');
+        return at < 0 ? url : string.Concat(url.AsSpan(0, start), "***", url.AsSpan(start + at));
+    }
 }

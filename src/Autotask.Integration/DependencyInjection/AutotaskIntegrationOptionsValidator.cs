@@ -34,12 +34,17 @@ internal sealed class AutotaskIntegrationOptionsValidator : IValidateOptions<Aut
 
         foreach (var (connectionName, connection) in options.Connections)
         {
-            if (string.IsNullOrWhiteSpace(connectionName))
+            if (AutotaskConnectionIds.FindProblem(connectionName) is { } problem)
             {
-                failures.Add("An Autotask connection has an empty name.");
+                failures.Add($"Autotask connections: {problem}");
             }
 
             failures.AddRange(ValidateConnection(connectionName, connection, policy));
+        }
+
+        foreach (var same in options.Connections.Keys.GroupBy(k => k, AutotaskConnectionIds.Comparer).Where(g => g.Count() > 1))
+        {
+            failures.Add($"Autotask connections: {string.Join(" and ", same.Select(k => $"'{k}'"))} are one connection id (ids ignore the case of ASCII letters); keep one of them.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

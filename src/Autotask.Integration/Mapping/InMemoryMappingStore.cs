@@ -421,7 +421,8 @@ public sealed class InMemoryMappingStore : IMappingStore
     }
 
     // Connection names are case-insensitive everywhere in the SDK.
-    private static string Key(string connection) => connection.ToUpperInvariant();
+    // One key per connection id, whatever its spelling; an id outside the rule is refused (ArgumentException) before anything is read or written.
+    private static string Key(string connection) => AutotaskConnectionIds.Normalize(connection);
 
     private static void CheckVersion(long actual, long expected, string what)
     {

@@ -176,7 +176,7 @@ public sealed class RegistrationTests
         var company = await provider.GetRequiredService<IAutotaskClient>().GetAsync<Company>(3, TestContext.Current.CancellationToken);
 
         Assert.Equal("Fabrikam", company!.CompanyName);
-        Assert.Equal(2, options.Connections["FABRIKAM"].MaxConcurrentRequestsPerEntity);
+        Assert.Equal(2, options.Connections["fabrikam"].MaxConcurrentRequestsPerEntity);
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.Connections["fabrikam"].RetryBaseDelay);
         Assert.Contains("autotask.net", options.Zones.AllowedHostSuffixes);
     }

@@ -165,6 +165,30 @@ public sealed class SchedulingTests
     }
 
     [Fact]
+    public async Task Every_spelling_of_an_id_names_the_same_triggers_so_its_jobs_are_scheduled_once()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IQuantitySource>(new CountingQuantities()).AddSingleton<IInboundHandler>(new NoInbound()),
+            s => { s.QuantitySyncCron = "0 0 6 ? * MON-FRI"; s.InboundPollInterval = TimeSpan.FromMinutes(15); });
+        using var _ = host;
+        await using var __ = simulator;
+        var scheduler = host.Services.GetRequiredService<IAutotaskScheduler>();
+        await Wait.UntilAsync(() => scheduler.GetScheduleAsync(SyncHarness.Connection, Ct).GetAwaiter().GetResult().Count == 2);
+        await host.Services.GetRequiredService<IAutotaskConnectionManager>().SaveUntestedAsync("partner-b", simulator.CreateConnectionSettings(), Ct);
+
+        var first = await scheduler.ScheduleConnectionAsync("partner-b", Ct);
+        var again = await scheduler.ScheduleConnectionAsync("PARTNER-B", Ct);
+        var schedule = await scheduler.GetScheduleAsync("Partner-B", Ct);
+
+        Assert.Equal((2, 0), (first, again));
+        Assert.Equal(["partner-b", "partner-b"], schedule.Select(j => j.Connection));
+        Assert.Equal((0, 0), await scheduler.ReconcileAsync(Ct));
+        Assert.Equal(2, await scheduler.UnscheduleConnectionAsync("PARTNER-b", Ct));
+        Assert.Empty(await scheduler.GetScheduleAsync("partner-b", Ct));
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task Jitter_spreads_connections_over_the_window_the_same_way_in_every_instance()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
