@@ -399,6 +399,8 @@ internal sealed partial class SimulatorEngine
                     "double" or "decimal" => "double",
                     "boolean" => "boolean",
                     "datetime" => "datetime",
+                    "object" => "object",
+                    "base64" => "base64",
                     _ => "string",
                 }, parentFields.Contains(name) || _data.IsRequired(entry.Name, name), CatalogueReadOnly.Contains(name, StringComparer.OrdinalIgnoreCase), picklist);
             }
