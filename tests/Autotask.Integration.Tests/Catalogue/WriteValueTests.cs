@@ -56,6 +56,8 @@ public sealed class WriteValueTests : IDisposable
         { "bigCount", "9223372036854775808", AutotaskFieldProblem.WrongType },
         { "ratio", "\"cheap\"", AutotaskFieldProblem.WrongType },
         { "ratio", "false", AutotaskFieldProblem.WrongType },
+        { "ratio", "1e400", AutotaskFieldProblem.WrongType },
+        { "ratio", "\"NaN\"", AutotaskFieldProblem.WrongType },
         { "price", "\"12,50\"", AutotaskFieldProblem.WrongType },
         { "active", "\"yes\"", AutotaskFieldProblem.WrongType },
         { "active", "1", AutotaskFieldProblem.WrongType },
