@@ -246,9 +246,11 @@ internal sealed partial class SimulatorEngine
             {
                 var picklist = _data.Picklist(path, property.Name);
                 var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+                // A boolean Autotask keeps as 1 or 0 (Contacts.isActive) is an integer field in its metadata.
                 WriteField(w, property.Name,
-                    type == typeof(string) ? "string" : type == typeof(bool) ? "boolean" :
-                    type == typeof(decimal) ? "double" : type == typeof(Instant) || type == typeof(LocalDate) ? "datetime" : "integer",
+                    type == typeof(string) ? "string" : type == typeof(bool) && property.CustomConverter is not NumericBooleanConverter ? "boolean" :
+                    type == typeof(decimal) ? "double" : type == typeof(Instant) || type == typeof(LocalDate) ? "datetime" :
+                    type == typeof(long) ? "long" : "integer",
                     required.Contains(property.Name) || _data.IsRequired(path, property.Name),
                     ReadOnlyFields.Contains(property.Name) || path == "ContractServiceUnits", picklist);
             }
@@ -276,6 +278,8 @@ internal sealed partial class SimulatorEngine
         "double" or "decimal" => "double",
         "boolean" => "boolean",
         "datetime" => "datetime",
+        "object" => "object",
+        "base64" => "base64",
         _ => "string",
     };
 

@@ -37,8 +37,8 @@ internal sealed partial class AutotaskClient
         }
     }
 
-    /// <summary>A checked page: its records (no nulls), and whether another page follows.</summary>
-    private readonly record struct Page<T>(List<T> Items, bool More, bool Ascending);
+    /// <summary>A checked page: its records (no nulls, ids ascending), and whether another page follows.</summary>
+    private readonly record struct Page<T>(List<T> Items, bool More);
 
     /// <summary>
     /// The pages of a query, each checked before it is handed over. With <paramref name="prefetch"/>, the next page is
@@ -101,7 +101,7 @@ internal sealed partial class AutotaskClient
                     }
                 }
 
-                yield return new Page<T>(items, nextUri is not null || refused is not null, previousLastId is not null || items.Count == 0);
+                yield return new Page<T>(items, nextUri is not null || refused is not null);
                 if (refused is not null)
                 {
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
@@ -140,16 +140,17 @@ internal sealed partial class AutotaskClient
 
     /// <summary>
     /// Refuses a page that cannot be right before any of its items is yielded: more items than a page holds, an id
-    /// twice, or (in a read whose pages come sorted by id, as Autotask's do) a page that does not start after the last.
+    /// twice, ids that go back within the page, or a page that does not start after the last. Autotask's query results
+    /// come sorted by id ascending (its paging goes on from the ids of the page before), so a page out of that order was
+    /// not read as the query said.
     /// </summary>
-    /// <returns>The page's last id when its ids ascend, else <c>null</c>.</returns>
+    /// <returns>The last id read so far: the page's last, or the one before it for an empty page.</returns>
     private long? CheckPage<T>(IPagedEntity<T> entity, int pageNumber, List<T> items, long? previousLastId, AutotaskErrorDetails details) where T : class
     {
         var entityPath = entity.Path;
         string? problem = null;
         long? firstId = null;
         long? lastId = null;
-        var ascending = true;
         if (items.Count > PageLimit)
         {
             problem = $"holds {items.Count} items, more than the {PageLimit} a page can";
@@ -171,12 +172,17 @@ internal sealed partial class AutotaskClient
                     break;
                 }
 
-                ascending &= lastId is null || id > lastId;
+                if (lastId is { } before && id < before)
+                {
+                    problem = $"goes back from id {before} to id {id}, where Autotask's results come sorted by id";
+                    break;
+                }
+
                 firstId ??= id;
                 lastId = id;
             }
 
-            if (problem is null && ascending && previousLastId is { } previous && firstId is { } first && first <= previous)
+            if (problem is null && previousLastId is { } previous && firstId is { } first && first <= previous)
             {
                 problem = $"starts at id {first}, not after id {previous} that ended the page before (a page was repeated or the results shifted)";
             }
@@ -189,7 +195,7 @@ internal sealed partial class AutotaskClient
                 details);
         }
 
-        return ascending ? lastId : null;
+        return lastId ?? previousLastId;
     }
 
     /// <summary>

@@ -68,9 +68,9 @@ internal sealed partial class AutotaskClient
             }
 
             head = first.Current;
-            if (!head.More || !head.Ascending || head.Items.Count == 0)
+            if (!head.More || head.Items.Count == 0)
             {
-                // One page, or pages not in id order (no ranges can be placed): the plain read goes on.
+                // One page, or an empty one that names a next (no ranges can be placed): the plain read goes on.
                 foreach (var item in head.Items)
                 {
                     yield return item;

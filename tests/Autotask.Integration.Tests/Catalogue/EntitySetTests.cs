@@ -172,6 +172,65 @@ public sealed class EntitySetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Typed_writes_are_checked_for_lengths_too_when_the_connection_asks_for_it()
+    {
+        await using var checking = SimulatorHarness.Create(connection: c => c.ValidateWrites = true);
+        var ticket = new Ticket { CompanyId = 1, Title = new string('x', 256), Status = 1, Priority = 1 };
+
+        var error = await Assert.ThrowsAsync<AutotaskFieldException>(() => checking.Client.CreateAsync(ticket, Token));
+
+        Assert.Equal(("Tickets", "title", AutotaskFieldProblem.TooLong), (error.Entity, error.Field, error.Problem));
+        Assert.DoesNotContain(checking.Simulator.Requests, r => r.Method == "POST" && r.Path.EndsWith("/Tickets", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Typed_writes_the_sdk_produces_pass_the_value_checks()
+    {
+        // Ids as numbers, instants and dates at midnight as strings, decimals, a picklist value's id, and a boolean Autotask keeps as 1 or 0.
+        await using var checking = SimulatorHarness.Create(connection: c => c.ValidateWrites = true);
+        var client = checking.Client;
+        var company = await client.CreateAsync(new Company { CompanyName = "Contoso", CompanyType = CompanyType.Customer }, Token);
+        var contact = await client.CreateAsync(new Contact { CompanyId = company, FirstName = "Ada", LastName = "Lovelace", IsActive = true }, Token);
+        await client.UpdateAsync(new EntityPatch<Contact>(contact, company).Set(c => c.IsActive, false), Token);
+        var contract = await client.CreateAsync(new Contract
+        {
+            CompanyId = company, ContractName = "Backup", ContractType = ContractType.RecurringService, Status = 1,
+            StartDate = new NodaTime.LocalDate(2027, 1, 1), EndDate = new NodaTime.LocalDate(2027, 12, 31), EstimatedRevenue = 1234.56m,
+        }, Token);
+        var read = (await client.GetAsync<Contract>(contract, Token))!;
+        await client.ReplaceAsync(read with { ContractName = "Backup and restore" }, Token);
+        var ticket = await client.CreateAsync(new Ticket
+        {
+            CompanyId = company, Title = "Backup failed", Status = 1, Priority = 1, DueDateTime = NodaTime.Instant.FromUtc(2027, 1, 2, 17, 30),
+        }, Token);
+        await client.UpdateAsync(new EntityPatch<Ticket>(ticket).Set(t => t.DueDateTime, NodaTime.Instant.FromUtc(2027, 1, 3, 9, 0)), Token);
+        var item = await client.CreateAsync(new ConfigurationItem
+        {
+            CompanyId = company, ProductId = 3, ReferenceTitle = "NAS-10", IsActive = true, DailyCost = 1.25m, InstallDate = NodaTime.Instant.FromUtc(2026, 6, 1, 0, 0),
+        }, Token);
+
+        Assert.False((await client.GetAsync<Contact>(contact, Token))!.IsActive);
+        Assert.Equal("Backup and restore", (await client.GetAsync<Contract>(contract, Token))!.ContractName);
+        Assert.Equal(NodaTime.Instant.FromUtc(2027, 1, 3, 9, 0), (await client.GetAsync<Ticket>(ticket, Token))!.DueDateTime);
+        Assert.Equal("NAS-10", (await client.GetAsync<ConfigurationItem>(item, Token))!.ReferenceTitle);
+    }
+
+    [Fact]
+    public void No_model_has_two_fields_whose_names_differ_only_by_case()
+    {
+        // A typed record is written with its model's field names: two of one name in different case would send one field twice.
+        var context = Autotask.Integration.Entities.AutotaskEntityJsonContext.Default;
+        var clashes = Autotask.Integration.Entities.EntityCatalog.All
+            .Select(e => context.GetTypeInfo(e.ModelType)!)
+            .SelectMany(info => info.Properties.GroupBy(p => p.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1)
+                .Select(g => info.Type.Name + ": " + string.Join(", ", g.Select(p => p.Name))))
+            .ToList();
+
+        Assert.True(Autotask.Integration.Entities.EntityCatalog.All.Count > 100, "every model is looked at");
+        Assert.Empty(clashes);
+    }
+
+    [Fact]
     public async Task An_entity_the_catalogue_does_not_know_is_written_on_its_own_url_after_its_fields_are_read()
     {
         using var server = TestServer.Start();

@@ -121,6 +121,7 @@ public sealed class PagingEdgeTests : IDisposable
     {
         { "more items than a page holds", Wire.Page(Wire.Companies(1, 501), null), 0, "holds 501 items" },
         { "an id twice in one page", Wire.Page(Wire.Companies(1, 10) + "," + Wire.Companies(5, 1), null), 0, "holds id 5 twice" },
+        { "ids going back within one page", Wire.Page(Wire.Companies(6, 5) + "," + Wire.Companies(1, 5), null), 0, "goes back from id 10 to id 1" },
     };
 
     [Theory]
@@ -164,5 +165,58 @@ public sealed class PagingEdgeTests : IDisposable
 
         Assert.Equal(Enumerable.Range(1, 500).Select(i => (long)i), ids);
         Assert.Contains("starts at id 400", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Autotask's results come sorted by id, so a page whose ids go back is as impossible untyped as typed, and in a ranged read.</summary>
+    [Theory]
+    [InlineData("QueryAsync")]
+    [InlineData("EntitySet")]
+    [InlineData("ReadAllAsync")]
+    public async Task A_page_whose_ids_go_back_within_it_is_refused_before_any_of_its_items(string reader)
+    {
+        var unsorted = Wire.Companies(1, 3) + "," + Wire.Companies(9, 1) + "," + Wire.Companies(4, 3);
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/query").UsingPost())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(Wire.Page(unsorted, Api + "/Companies/query/next?paging=p2")));
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/query/count").UsingPost())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("""{"queryCount":2000}"""));
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/query/next").UsingPost())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(Wire.Page(Wire.Companies(10, 5), null)));
+        _server.Given(Request.Create().WithPath("/atservicesrest/v1.0/Companies/entityInformation/fields").UsingGet())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("""{"fields":[{"name":"id","dataType":"long","isReadOnly":true}]}"""));
+        using var harness = ClientHarness.For(_server);
+        var read = 0;
+
+        var error = await Assert.ThrowsAsync<AutotaskServerException>(async () =>
+        {
+            switch (reader)
+            {
+                case "QueryAsync":
+                    await foreach (var _ in harness.Client.QueryAsync(new AutotaskQuery<Company>(), Ct))
+                    {
+                        read++;
+                    }
+
+                    break;
+                case "EntitySet":
+                    await foreach (var _ in harness.Client.EntitySet("Companies").QueryAsync([], Ct))
+                    {
+                        read++;
+                    }
+
+                    break;
+                default:
+                    await foreach (var _ in harness.Client.ReadAllAsync(new AutotaskQuery<Company>(), new AutotaskReadOptions { Streams = 4 }, Ct))
+                    {
+                        read++;
+                    }
+
+                    break;
+            }
+        });
+
+        Assert.Equal(0, read);
+        Assert.Contains("impossible page 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("goes back from id 9 to id 4", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_server.LogEntries, e => e.RequestMessage!.Path.EndsWith("/query/next", StringComparison.Ordinal));
     }
 }
