@@ -26,15 +26,12 @@ public abstract record AutotaskEntity
     {
     }
 
-    // The record's JSON as Autotask sent it (UTF-8), set by the client that read it; null for a record made in code.
+    // The record's JSON as Autotask sent it (UTF-8), set by FromJson when the client read it; null for a record made in code.
     private byte[]? _jsonAsRead;
 
     /// <summary>The Autotask id of the entity; <c>0</c> for an entity that has not been created yet (and then not sent).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long Id { get; init; }
-
-    /// <summary>The record's JSON exactly as Autotask sent it (UTF-8), or <c>null</c> for one made in code.</summary>
-    internal byte[]? JsonAsRead => _jsonAsRead;
 
     /// <summary>
     /// The record exactly as Autotask sent it when the client read it: every field, including those this model does not
@@ -54,9 +51,28 @@ public abstract record AutotaskEntity
         return JsonElement.ParseValue(ref reader);
     }
 
-    /// <summary>Keeps the JSON the record was read from; called once, by the client, before the record is handed out.</summary>
-    /// <param name="json">The record's JSON object as Autotask sent it (UTF-8), owned by the record from now on.</param>
-    internal void KeepJsonAsRead(byte[] json) => _jsonAsRead = json;
+    /// <summary>
+    /// Reads a record from its JSON, one object as Autotask sends it, and keeps that JSON as what the record was read
+    /// from (<see cref="GetJsonAsRead"/>), as the client does with every record it reads: a replace of the record, or
+    /// of a copy made with <c>with</c>, then sends every field of it back but those changed. For records that reach you
+    /// as JSON some other way, such as a webhook's payload or a cache.
+    /// </summary>
+    /// <typeparam name="T">The entity model.</typeparam>
+    /// <param name="json">The record's JSON object (UTF-8).</param>
+    /// <param name="typeInfo">The serialiser metadata to read the model with.</param>
+    /// <returns>The record, or <c>null</c> for a JSON <c>null</c>.</returns>
+    /// <exception cref="JsonException">The JSON is not a record the model can hold.</exception>
+    public static T? FromJson<T>(ReadOnlySpan<byte> json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) where T : AutotaskEntity
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var record = JsonSerializer.Deserialize(json, typeInfo);
+        if (record is not null)
+        {
+            record._jsonAsRead = json.ToArray();
+        }
+
+        return record;
+    }
 
     /// <summary>Whether two records hold the same values; what they were read from does not count.</summary>
     /// <param name="other">The record to compare with.</param>

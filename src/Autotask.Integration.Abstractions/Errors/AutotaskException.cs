@@ -187,9 +187,9 @@ public sealed class AutotaskNotFoundException : AutotaskRequestException
 
     /// <summary>
     /// Whether the answer was Autotask's own "no such record" (<c>{"item":null}</c>), rather than a URL not found (a
-    /// route that is down answers with an HTML page or an empty body).
+    /// route that is down answers with an HTML page or an empty body): only then is the record known to be missing.
     /// </summary>
-    internal bool NoSuchRecord { get; init; }
+    public bool NoSuchRecord { get; init; }
 }
 
 /// <summary>Autotask failed with a server error (HTTP 5xx) that retries did not get past.</summary>

@@ -8,7 +8,7 @@ namespace Autotask.Integration.Json;
 
 /// <summary>
 /// Reads Autotask's answers that carry records (a query page, a record by id) so that each record keeps the JSON it
-/// was read from (<see cref="AutotaskEntity.JsonAsRead"/>), and writes the body of a replace from it: the answer is
+/// was read from (<see cref="AutotaskEntity.GetJsonAsRead"/>), and writes the body of a replace from it: the answer is
 /// buffered and read in one pass, and every record's bytes are copied out of it once.
 /// </summary>
 internal static class EntityJson
@@ -129,13 +129,13 @@ internal static class EntityJson
     public static JsonObject ReplaceBody<T>(T entity, JsonTypeInfo<T> typeInfo) where T : AutotaskEntity
     {
         var current = JsonSerializer.SerializeToNode(entity, typeInfo)!.AsObject();
-        if (entity.JsonAsRead is not { } asRead)
+        if (entity.GetJsonAsRead() is not { } asRead)
         {
             return current;
         }
 
-        var body = JsonNode.Parse(asRead)!.AsObject();
-        var readAs = JsonSerializer.SerializeToNode(JsonSerializer.Deserialize(asRead, typeInfo)!, typeInfo)!.AsObject();
+        var body = JsonObject.Create(asRead)!;
+        var readAs = JsonSerializer.SerializeToNode(asRead.Deserialize(typeInfo)!, typeInfo)!.AsObject();
         foreach (var name in current.Select(p => p.Key).Union(readAs.Select(p => p.Key)).ToList())
         {
             var now = current[name];
@@ -165,10 +165,11 @@ internal static class EntityJson
         }
 
         var start = checked((int)reader.TokenStartIndex);
+        reader.Skip();
         T? record;
         try
         {
-            record = JsonSerializer.Deserialize(ref reader, typeInfo);
+            record = AutotaskEntity.FromJson(json[start..checked((int)reader.BytesConsumed)], typeInfo);
         }
         catch (JsonException ex) when (ex.Path is { } within)
         {
@@ -176,7 +177,6 @@ internal static class EntityJson
             throw new JsonException(ex.Message, path + within.TrimStart('$'), ex.LineNumber, ex.BytePositionInLine, ex.InnerException ?? ex);
         }
 
-        record?.KeepJsonAsRead(json[start..checked((int)reader.BytesConsumed)].ToArray());
         return record;
     }
 
