@@ -70,15 +70,16 @@ internal sealed class InstantConverter : JsonConverter<Instant>
 }
 
 /// <summary>
-/// Reads an optional Autotask date-time as tolerantly as the other scalars: a value that is not one (<c>""</c>,
-/// <c>"n/a"</c>, an offset such as <c>+0000</c>, a number) reads as <c>null</c> instead of failing its page; a record
-/// the client read keeps the value as sent, so a replace sends it back. Written as <see cref="InstantConverter"/> does.
+/// Reads an optional Autotask date or date-time as tolerantly as the other scalars: a value that is not one (<c>""</c>,
+/// <c>"n/a"</c>, a number) reads as <c>null</c> instead of failing its page; a record the client read keeps the value
+/// as sent, so a replace sends it back. Written as the strict converter writes it.
 /// </summary>
-internal sealed class TolerantInstantConverter : JsonConverter<Instant?>
+internal abstract class TolerantTextConverter<T> : JsonConverter<T?>
+    where T : struct
 {
     public override bool HandleNull => false;
 
-    public override Instant? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
@@ -86,31 +87,30 @@ internal sealed class TolerantInstantConverter : JsonConverter<Instant?>
             return null;
         }
 
-        return InstantConverter.Parse(reader.GetString());
+        return Parse(reader.GetString());
     }
 
-    public override void Write(Utf8JsonWriter writer, Instant? value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(InstantConverter.Format(value!.Value));
+    public override void Write(Utf8JsonWriter writer, T? value, JsonSerializerOptions options) => writer.WriteStringValue(Format(value!.Value));
+
+    protected abstract T? Parse(string? text);
+
+    protected abstract string Format(T value);
 }
 
-/// <summary>Reads an optional Autotask date as tolerantly as <see cref="TolerantInstantConverter"/> reads a date-time.</summary>
-internal sealed class TolerantLocalDateConverter : JsonConverter<LocalDate?>
+/// <summary>An optional date-time, read as <see cref="TolerantTextConverter{T}"/> reads (the basic offset <c>+0000</c> included).</summary>
+internal sealed class TolerantInstantConverter : TolerantTextConverter<Instant>
 {
-    public override bool HandleNull => false;
+    protected override Instant? Parse(string? text) => InstantConverter.Parse(text);
 
-    public override LocalDate? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        if (reader.TokenType != JsonTokenType.String)
-        {
-            reader.Skip();
-            return null;
-        }
+    protected override string Format(Instant value) => InstantConverter.Format(value);
+}
 
-        return LocalDateConverter.Parse(reader.GetString());
-    }
+/// <summary>An optional date, read as <see cref="TolerantTextConverter{T}"/> reads.</summary>
+internal sealed class TolerantLocalDateConverter : TolerantTextConverter<LocalDate>
+{
+    protected override LocalDate? Parse(string? text) => LocalDateConverter.Parse(text);
 
-    public override void Write(Utf8JsonWriter writer, LocalDate? value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(LocalDateConverter.Format(value!.Value));
+    protected override string Format(LocalDate value) => LocalDateConverter.Format(value);
 }
 
 /// <summary>
