@@ -8,13 +8,44 @@ namespace Autotask.Integration.Tests.Support;
 /// <summary>A WireMock server bound to 127.0.0.1 only, on a free port.</summary>
 internal static class TestServer
 {
+    /// <summary>
+    /// Starts the server on a port that was free a moment ago. Another test (or process) can take that port
+    /// between the look-up and the bind, so a bind that finds it taken tries another port.
+    /// </summary>
     public static WireMockServer Start()
     {
-        return WireMockServer.Start(new WireMockServerSettings
+        for (var attempt = 1; ; attempt++)
         {
-            Urls = [$"http://127.0.0.1:{FreePort()}"],
-            StartAdminInterface = false,
-        });
+            try
+            {
+                return WireMockServer.Start(new WireMockServerSettings
+                {
+                    Urls = [$"http://127.0.0.1:{FreePort()}"],
+                    StartAdminInterface = false,
+                });
+            }
+            catch (Exception exception) when (attempt < 10 && IsAddressInUse(exception))
+            {
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+
+            if (exception is AggregateException aggregate && aggregate.InnerExceptions.Any(IsAddressInUse))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static int FreePort()
