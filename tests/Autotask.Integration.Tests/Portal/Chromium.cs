@@ -152,12 +152,12 @@ internal sealed class Chromium : IDisposable
     {
         if (Which("chromium") is not { } browser || Which("chromedriver") is not { } driver)
         {
-            var (code, output) = Support.PostgreSqlServer.RunScriptAsync(Repository.Root, "chromium.sh").GetAwaiter().GetResult();
+            var result = Support.ServerScripts.RunAsync(Repository.Root, "chromium.sh").GetAwaiter().GetResult();
             browser = Which("chromium");
             driver = Which("chromedriver");
-            if (code != 0 || browser is null || driver is null)
+            if (result.Code != 0 || browser is null || driver is null)
             {
-                throw new InvalidOperationException("Headless Chromium is needed for the portal's browser tests; eng/chromium.sh could not install it: " + output.Trim());
+                throw new InvalidOperationException("Headless Chromium is needed for the portal's browser tests; eng/chromium.sh could not install it: " + result.Everything);
             }
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 
 [assembly: AssemblyFixture(typeof(Autotask.Integration.Tests.Support.PostgreSqlServer))]
@@ -12,6 +11,7 @@ namespace Autotask.Integration.Tests.Support;
 public sealed class PostgreSqlServer : IAsyncLifetime
 {
     public const string EnvironmentVariable = "AUTOTASK_POSTGRES_TEST_CONNECTION";
+    private const string Script = "postgres-test-server.sh";
     private readonly string? _root = FindRoot();
     private string? _ownDirectory;
     private string? _connectionString;
@@ -35,15 +35,15 @@ public sealed class PostgreSqlServer : IAsyncLifetime
         }
 
         _ownDirectory = Path.Combine(Path.GetTempPath(), "autotask-pg-" + Guid.NewGuid().ToString("N")[..8]);
-        var (code, output) = await RunAsync(root, "start", _ownDirectory, TestServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (code != 0)
+        try
         {
-            _startFailure = "eng/postgres-test-server.sh failed: " + output.Trim();
-            _ownDirectory = null;
-            return;
+            _connectionString = await ServerScripts.StartAsync(root, Script, _ownDirectory);
         }
-
-        _connectionString = output.Trim().Split('\n')[^1].Trim();
+        catch (InvalidOperationException ex)
+        {
+            _startFailure = ex.Message;
+            _ownDirectory = null;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -51,7 +51,7 @@ public sealed class PostgreSqlServer : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         if (_ownDirectory is not null && _root is not null)
         {
-            await RunAsync(_root, "stop", _ownDirectory);
+            await ServerScripts.RunAsync(_root, Script, "stop", _ownDirectory);
         }
     }
 
@@ -69,23 +69,4 @@ public sealed class PostgreSqlServer : IAsyncLifetime
 
     /// <summary>A schema of its own for one test, so that tests never see each other's rows.</summary>
     public static string NewSchema() => "test_" + Guid.NewGuid().ToString("N")[..12];
-
-    private static Task<(int Code, string Output)> RunAsync(string root, params string[] arguments) => RunScriptAsync(root, "postgres-test-server.sh", arguments);
-
-    /// <summary>Runs one of the repository's throwaway-server scripts under eng/, returning its exit code and output.</summary>
-    internal static async Task<(int Code, string Output)> RunScriptAsync(string root, string script, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        start.ArgumentList.Add(Path.Combine(root, "eng", script));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
-    }
 }

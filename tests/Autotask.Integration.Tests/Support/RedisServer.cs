@@ -1,5 +1,3 @@
-using System.Globalization;
-
 [assembly: AssemblyFixture(typeof(Autotask.Integration.Tests.Support.RedisServer))]
 
 namespace Autotask.Integration.Tests.Support;
@@ -12,6 +10,7 @@ namespace Autotask.Integration.Tests.Support;
 public sealed class RedisServer : IAsyncLifetime
 {
     public const string EnvironmentVariable = "AUTOTASK_REDIS_TEST_CONNECTION";
+    private const string Script = "redis-test-server.sh";
     private Instance? _own;
     private string? _configuration;
     private string? _startFailure;
@@ -51,17 +50,8 @@ public sealed class RedisServer : IAsyncLifetime
     {
         var root = PostgreSqlServer.FindRoot() ?? throw new InvalidOperationException("the repository root (with eng/redis-test-server.sh) was not found");
         var directory = Path.Combine(Path.GetTempPath(), "autotask-redis-" + Guid.NewGuid().ToString("N")[..8]);
-        var (code, output) = await RunAsync(root, "start", directory, TestServer.FreePort().ToString(CultureInfo.InvariantCulture));
-        if (code != 0)
-        {
-            throw new InvalidOperationException("eng/redis-test-server.sh failed: " + output.Trim());
-        }
-
-        return new Instance(root, directory, output.Trim().Split('\n')[^1].Trim());
+        return new Instance(root, directory, await ServerScripts.StartAsync(root, Script, directory));
     }
-
-    private static Task<(int Code, string Output)> RunAsync(string root, params string[] arguments) =>
-        PostgreSqlServer.RunScriptAsync(root, "redis-test-server.sh", arguments);
 
     /// <summary>A Redis server a test started; stopping it is how a test makes Redis unreachable.</summary>
     public sealed class Instance(string root, string directory, string configuration) : IAsyncDisposable
@@ -74,7 +64,7 @@ public sealed class RedisServer : IAsyncLifetime
         {
             if (Interlocked.Exchange(ref _stopped, 1) == 0)
             {
-                await RunAsync(root, "stop", directory);
+                await ServerScripts.RunAsync(root, Script, "stop", directory);
             }
         }
 
