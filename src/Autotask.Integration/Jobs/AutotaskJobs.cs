@@ -578,6 +578,8 @@ internal sealed class AutotaskJobs(
                 return run;
             }
 
+            // Started once the lease is its own: a run of another instance that ended just before is over by then.
+            run = run with { StartedAt = time.GetCurrentInstant() };
             using var stopRenewing = new CancellationTokenSource();
             var renewing = RenewAsync(name, job, grant.Handle!, stopRenewing.Token);
             try
