@@ -3,7 +3,7 @@
 // the other hosts on one PostgreSQL (the SDK's store and Quartz's tables), against the simulated Autotask on loopback.
 // It writes one line to stdout per job fired and one per job ended:
 //   fired <job> <connection> <slot unix ms> <instance> <recovering>
-//   done <job> <connection> <outcome>
+//   ended <job> <connection> <outcome>
 // and "ready" once started. The desired quantities (or the period's usage) are read from a file on every run
 // ("<connection> <subscription> <quantity>" lines). Settings come from AUTOTASK_HOST_* environment variables.
 using System.Globalization;
@@ -114,7 +114,7 @@ internal sealed class FileUsage(string path, int invoiceDay, TimeSpan delay) : I
     }
 }
 
-/// <summary>Writes the scheduler's "fired" and "done" events to stdout as protocol lines, and warnings to stderr.</summary>
+/// <summary>Writes the scheduler's "fired" and "ended" events to stdout as protocol lines, and warnings to stderr.</summary>
 internal sealed class ProtocolLogger : ILoggerProvider, ILogger
 {
     public ILogger CreateLogger(string categoryName) => this;
@@ -134,7 +134,7 @@ internal sealed class ProtocolLogger : ILoggerProvider, ILogger
         else if (eventId.Id == 3002 && state is IReadOnlyList<KeyValuePair<string, object?>> ended)
         {
             var v = ended.ToDictionary(p => p.Key, p => p.Value);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done {v["Job"]} {v["Connection"]} {v["Outcome"]}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ended {v["Job"]} {v["Connection"]} {v["Outcome"]}"));
         }
         else if (logLevel >= LogLevel.Warning)
         {

@@ -37,7 +37,7 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
 
     private readonly List<(string Job, string Connection, string Outcome)> _done = [];
 
-    /// <summary>The "done" lines a scheduler host wrote so far: each job that ended, with its outcome.</summary>
+    /// <summary>The "ended" lines a scheduler host wrote so far: each job that ended, with its outcome.</summary>
     public IReadOnlyList<(string Job, string Connection, string Outcome)> Done
     {
         get
@@ -86,7 +86,7 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
                     worker._fired.Add(fired);
                 }
             }
-            else if (e.Data.Split(' ') is ["done", var job, var connection, var outcome])
+            else if (e.Data.Split(' ') is ["ended", var job, var connection, var outcome])
             {
                 lock (worker._fired)
                 {
