@@ -8,7 +8,9 @@ namespace Autotask.Integration.Quartz;
 /// <summary>
 /// The Quartz job behind every trigger: runs the SDK job its key names for the connection its trigger names. A failed
 /// run is recorded in the connection's job history and logged; the next slot runs it again (every job is safe to run
-/// again). Marked for recovery, so that a run cut short by a crashed instance is run again by another.
+/// again), and usage billing retries on its backoff while a period is due. Marked for recovery, so that a run cut
+/// short by a crashed instance is run again by another; the job's lease in the store keeps that recovery and the
+/// connection's next regular run from overlapping, whichever fires first.
 /// </summary>
 internal sealed class AutotaskQuartzJob(IAutotaskJobs jobs, AutotaskScheduler scheduler, ILogger<AutotaskQuartzJob> logger) : IJob
 {
@@ -53,7 +55,14 @@ internal sealed class AutotaskQuartzJob(IAutotaskJobs jobs, AutotaskScheduler sc
         {
             if (job == AutotaskJobNames.UsageBilling && !cancellationToken.IsCancellationRequested)
             {
-                await scheduler.RescheduleUsageAsync(context.Scheduler, connection, zone, slot, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await scheduler.RescheduleUsageAsync(context.Scheduler, connection, zone, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SchedulerException or AutotaskException or InvalidOperationException or TimeoutException)
+                {
+                    Log.UsageRescheduleFailed(logger, connection, ex.Message);
+                }
             }
         }
     }

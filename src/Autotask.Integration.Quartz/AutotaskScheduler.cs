@@ -186,13 +186,23 @@ internal sealed class AutotaskScheduler(
         return jobs;
     }
 
-    /// <summary>After a usage run: the trigger moves to the next invoice date after the one it fired for.</summary>
-    internal async Task RescheduleUsageAsync(IScheduler scheduler, string connection, DateTimeZone zone, DateTimeOffset firedFor, CancellationToken cancellationToken)
+    /// <summary>
+    /// After a usage run (of any outcome, recovered or not): the trigger moves to when the connection's billing needs
+    /// it next, from the store (<see cref="IAutotaskJobs.GetUsageBillingStatusAsync"/>): a retry on the backoff while a
+    /// period is due, else the next invoice date. A trigger that is gone is added back: Quartz's cluster recovery
+    /// removes a one-shot trigger whose firing it hands to another instance, and the recovering run is the one that
+    /// knows when the next is due.
+    /// </summary>
+    internal async Task RescheduleUsageAsync(IScheduler scheduler, string connection, DateTimeZone zone, CancellationToken cancellationToken)
     {
-        var after = Instant.FromDateTimeOffset(firedFor).InZone(zone).Date;
-        if (await UsageTriggerAsync(connection, zone, after, cancellationToken).ConfigureAwait(false) is { } next)
+        if (await UsageTriggerAsync(connection, zone, afterRun: true, cancellationToken).ConfigureAwait(false) is not { } next)
         {
-            await scheduler.RescheduleJob(next.Key, next, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (await scheduler.RescheduleJob(next.Key, next, cancellationToken).ConfigureAwait(false) is null)
+        {
+            await scheduler.ScheduleJob(next, new ScheduleJobOptions { Replace = true }, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -234,7 +244,7 @@ internal sealed class AutotaskScheduler(
         switch (job)
         {
             case AutotaskJobNames.UsageBilling:
-                return await UsageTriggerAsync(connection, zone, Instant.FromDateTimeOffset(now).InZone(zone).Date.PlusDays(-1), cancellationToken).ConfigureAwait(false);
+                return await UsageTriggerAsync(connection, zone, afterRun: false, cancellationToken).ConfigureAwait(false);
 
             case AutotaskJobNames.QuantitySync when options.QuantitySyncCron is { } cron:
                 return Cron(connection, job, cron, zone, jitter, $"cron {cron} in {zone.Id}");
@@ -252,8 +262,15 @@ internal sealed class AutotaskScheduler(
         }
     }
 
-    /// <summary>A one-shot trigger at the first invoice date after <paramref name="after"/>, at the usage time (plus jitter) in the zone; <c>null</c> when the connection bills no usage.</summary>
-    private async Task<ITrigger?> UsageTriggerAsync(string connection, DateTimeZone zone, LocalDate after, CancellationToken cancellationToken)
+    /// <summary>
+    /// The usage trigger, a one-shot, at when the connection's billing needs a run next; <c>null</c> when it bills no
+    /// usage. Nothing billed or tried yet: the first invoice date from today on (its time of day may have passed: it
+    /// fires at once). A period due now (by the schedule's time of day): at once when scheduling, or after a run on
+    /// the retry backoff (<see cref="AutotaskSchedulingOptions.UsageRetryDelay"/>), never past the next invoice date's
+    /// time. Else the next invoice date's time, so a run that caught up on several invoice dates is not followed by
+    /// one per date it billed.
+    /// </summary>
+    private async Task<ITrigger?> UsageTriggerAsync(string connection, DateTimeZone zone, bool afterRun, CancellationToken cancellationToken)
     {
         var source = services.GetService<IUsageSource>();
         if (source is null || await source.GetBillingOptionsAsync(connection, cancellationToken).ConfigureAwait(false) is not { } billing)
@@ -261,9 +278,40 @@ internal sealed class AutotaskScheduler(
             return null;
         }
 
-        var date = billing.Calendar.NextInvoiceDate(after);
+        var calendar = billing.Calendar;
         var jitter = Jitter(connection, AutotaskJobNames.UsageBilling);
-        var fire = date.At(options.UsageBillingTime).InZoneLeniently(zone).ToInstant().ToDateTimeOffset() + jitter;
+        var now = Clock.GetUtcNow();
+        DateTimeOffset Slot(LocalDate date) => date.At(options.UsageBillingTime).InZoneLeniently(zone).ToInstant().ToDateTimeOffset() + jitter;
+        var today = Instant.FromDateTimeOffset(now).InZone(zone).Date;
+        var next = calendar.NextInvoiceDate(today.PlusDays(-1));
+        while (Slot(next) <= now)
+        {
+            next = calendar.NextInvoiceDate(next);
+        }
+
+        var status = await StatusAsync(connection, cancellationToken).ConfigureAwait(false);
+        DateTimeOffset fire;
+        if (status is null)
+        {
+            // The store cannot be read now: after a run, try again on the first delay; else as if nothing was billed.
+            fire = afterRun ? Min(now + options.UsageRetryDelay, Slot(next)) : Slot(calendar.NextInvoiceDate(today.PlusDays(-1)));
+        }
+        else if (status.SettledThrough is null && status.FailedAttempts == 0 && status.Due.All(d => !d.Billed && d.Error is null))
+        {
+            fire = Slot(calendar.NextInvoiceDate(today.PlusDays(-1)));
+        }
+        else if (status.Due.Any(d => Slot(d.InvoiceDate) <= now))
+        {
+            var attempts = status.FailedAttempts;
+            fire = !afterRun && attempts == 0 ? now
+                : options.UsageRetryMaxAttempts is { } most && attempts >= most ? Slot(next)
+                : Min(now + RetryDelay(attempts), Slot(next));
+        }
+        else
+        {
+            fire = Slot(next);
+        }
+
         return TriggerBuilder.Create(Clock)
             .WithIdentity(TriggerKeyOf(connection, AutotaskJobNames.UsageBilling))
             .ForJob(new JobKey(AutotaskJobNames.UsageBilling, JobGroup))
@@ -276,11 +324,61 @@ internal sealed class AutotaskScheduler(
             .Build();
     }
 
+    /// <summary>The delay before the retry that follows <paramref name="attempts"/> failed runs in a row (a skipped run counts as none: the first delay).</summary>
+    internal TimeSpan RetryDelay(int attempts)
+    {
+        var delay = options.UsageRetryDelay.TotalMilliseconds * Math.Pow(options.UsageRetryBackoff, Math.Max(0, attempts - 1));
+        return delay >= options.UsageRetryMaxDelay.TotalMilliseconds || double.IsInfinity(delay) ? options.UsageRetryMaxDelay : TimeSpan.FromMilliseconds(delay);
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a <= b ? a : b;
+
+    private async Task<UsageBillingStatus?> StatusAsync(string connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await services.GetRequiredService<IAutotaskJobs>().GetUsageBillingStatusAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AutotaskException or System.Data.Common.DbException or TimeoutException)
+        {
+            Log.UsageStatusUnread(logger, connection, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// How late a repeating trigger may fire before Quartz counts it misfired and fires it once now: half its shortest
+    /// gap, at most Quartz's usual minute. Left at the store's minute, a trigger every few seconds that an outage of
+    /// under a minute left behind fired once per slot missed, back to back.
+    /// </summary>
+    internal static TimeSpan MisfireThreshold(TimeSpan gap) =>
+        TimeSpan.FromMilliseconds(Math.Max(1, Math.Floor(Math.Min(gap.TotalMilliseconds / 2, TimeSpan.FromMinutes(1).TotalMilliseconds))));
+
+    /// <summary>The shortest gap between a cron's next fire times (of the next 50), as its misfire threshold's measure.</summary>
+    internal static TimeSpan ShortestGap(CronExpression cron, DateTimeOffset from)
+    {
+        var shortest = TimeSpan.MaxValue;
+        var previous = cron.GetNextValidTimeAfter(from);
+        for (var i = 0; i < 50 && previous is { } at; i++)
+        {
+            var next = cron.GetNextValidTimeAfter(at);
+            if (next is { } following && following - at < shortest)
+            {
+                shortest = following - at;
+            }
+
+            previous = next;
+        }
+
+        return shortest == TimeSpan.MaxValue ? TimeSpan.FromMinutes(1) : shortest;
+    }
+
     private ITrigger Cron(string connection, string job, string cron, DateTimeZone zone, TimeSpan jitter, string definition)
     {
         var timeZone = TimeZoneInfo.TryFindSystemTimeZoneById(zone.Id, out var found)
             ? found
             : throw new AutotaskConfigurationException($"The time zone '{zone.Id}' of connection '{connection}' is not known to this machine's time zone data; install tzdata.", connection);
+        var expression = new CronExpression(cron);
         return TriggerBuilder.Create(Clock)
             .WithIdentity(TriggerKeyOf(connection, job))
             .ForJob(new JobKey(job, JobGroup))
@@ -290,6 +388,7 @@ internal sealed class AutotaskScheduler(
             .StartAt(Clock.GetUtcNow() + jitter)
             .WithSchedule(CronScheduleBuilder.Create(cron).InTimeZone(timeZone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
             .WithOverlapPolicy(OverlapPolicy.Skip)
+            .WithMisfireThreshold(MisfireThreshold(ShortestGap(expression, Clock.GetUtcNow())))
             .Build();
     }
 
@@ -303,6 +402,7 @@ internal sealed class AutotaskScheduler(
             .StartAt(start)
             .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(every).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount))
             .WithOverlapPolicy(OverlapPolicy.Skip)
+            .WithMisfireThreshold(MisfireThreshold(every))
             .Build();
 
     /// <summary>

@@ -12,6 +12,27 @@ public sealed class AutotaskSchedulingOptions
     /// <summary>The time of day, on each invoice date, that usage billing runs. Default: 02:00.</summary>
     public LocalTime UsageBillingTime { get; set; } = new(2, 0);
 
+    /// <summary>
+    /// How long after a usage run that left a period due (the usage source threw, Autotask refused a write, a write's
+    /// outcome is not known yet) the usage trigger fires again: the first retry's delay, multiplied by
+    /// <see cref="UsageRetryBackoff"/> for each further one, up to <see cref="UsageRetryMaxDelay"/>, and never past the
+    /// next invoice date (whose run bills every period due). Default: 5 minutes.
+    /// </summary>
+    public TimeSpan UsageRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>What each usage retry's delay is multiplied by; 1 for a fixed delay. Default: 2.</summary>
+    public double UsageRetryBackoff { get; set; } = 2;
+
+    /// <summary>The longest delay between usage retries. Default: 2 hours.</summary>
+    public TimeSpan UsageRetryMaxDelay { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// How many failed usage runs in a row are retried before the trigger waits for the next invoice date;
+    /// <c>null</c> (the default): retried until the next invoice date. The period stays due either way
+    /// (<c>IAutotaskJobs.GetUsageBillingStatusAsync</c>) until it is settled or a person settles it.
+    /// </summary>
+    public int? UsageRetryMaxAttempts { get; set; }
+
     /// <summary>A Quartz cron expression (seconds first, such as <c>0 0 6 ? * MON-FRI</c>) the quantity sync runs on, in the instance's zone; takes precedence over <see cref="QuantitySyncInterval"/>.</summary>
     public string? QuantitySyncCron { get; set; }
 

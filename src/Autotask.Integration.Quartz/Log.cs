@@ -18,6 +18,12 @@ internal static partial class Log
     [LoggerMessage(3004, LogLevel.Warning, "The jobs of connection {Connection} could not be scheduled: {Message}")]
     public static partial void ScheduleFailed(ILogger logger, string connection, string message);
 
+    [LoggerMessage(3006, LogLevel.Warning, "Where usage billing of connection {Connection} stands could not be read: {Message} Its trigger is set as if nothing were due, or retried on the first delay after a run.")]
+    public static partial void UsageStatusUnread(ILogger logger, string connection, string message);
+
+    [LoggerMessage(3007, LogLevel.Warning, "The usage trigger of connection {Connection} could not be moved after its run: {Message} The next reconcile adds it back if it is gone.")]
+    public static partial void UsageRescheduleFailed(ILogger logger, string connection, string message);
+
     [LoggerMessage(3005, LogLevel.Warning, "The connections' triggers could not be reconciled: {Message} Tried again in {Interval}.")]
     public static partial void ReconcileFailed(ILogger logger, string message, TimeSpan interval);
 }

@@ -37,6 +37,15 @@ public static class QuartzAutotaskIntegrationBuilderExtensions
 
         var services = builder.Services;
         services.TryAddSingleton(options);
+        // Clustered, each instance has an id of its own, which Quartz checks in under and the jobs' leases name, so that
+        // an instance Quartz found dead is known dead to the leases too.
+        var instances = options.PostgreSqlConnectionString is { } clustered ? new QuartzJobInstances(clustered, options.PostgreSqlSchema) : null;
+        if (instances is not null)
+        {
+            services.RemoveAll<IJobInstances>();
+            services.AddSingleton<IJobInstances>(instances);
+        }
+
         services.TryAddSingleton<AutotaskScheduler>(sp => new AutotaskScheduler(sp.GetRequiredService<ISchedulerFactory>(), sp, sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetServices<Connections.IAutotaskConnectionSource>(),
             options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AutotaskScheduler>>()));
         services.TryAddSingleton<IAutotaskScheduler>(sp => sp.GetRequiredService<AutotaskScheduler>());
@@ -58,9 +67,12 @@ public static class QuartzAutotaskIntegrationBuilderExtensions
 
             quartz.ConfigureScheduler(s =>
             {
-                s.InstanceName = "Autotask.Integration";
+                s.InstanceName = QuartzJobInstances.SchedulerName;
                 s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
-                s.GenerateInstanceId = options.PostgreSqlConnectionString is not null;
+                if (instances is not null)
+                {
+                    s.InstanceId = instances.CurrentInstance;
+                }
             });
             if (options.PostgreSqlConnectionString is { } connectionString)
             {
@@ -165,6 +177,26 @@ internal static class SchedulingValidation
             }
         }
 
+        if (options.UsageRetryDelay < TimeSpan.FromSeconds(1))
+        {
+            throw new AutotaskConfigurationException($"UsageRetryDelay is {options.UsageRetryDelay}; it must be at least one second.");
+        }
+
+        if (!(options.UsageRetryBackoff >= 1) || double.IsInfinity(options.UsageRetryBackoff))
+        {
+            throw new AutotaskConfigurationException($"UsageRetryBackoff is {options.UsageRetryBackoff}; it must be 1 (a fixed delay) or more.");
+        }
+
+        if (options.UsageRetryMaxDelay < options.UsageRetryDelay)
+        {
+            throw new AutotaskConfigurationException($"UsageRetryMaxDelay ({options.UsageRetryMaxDelay}) is shorter than UsageRetryDelay ({options.UsageRetryDelay}).");
+        }
+
+        if (options.UsageRetryMaxAttempts is < 0)
+        {
+            throw new AutotaskConfigurationException($"UsageRetryMaxAttempts is {options.UsageRetryMaxAttempts}; it must be 0 (no retry) or more, or null (until the next invoice date).");
+        }
+
         if (options.Jitter < TimeSpan.Zero)
         {
             throw new AutotaskConfigurationException($"Jitter is {options.Jitter}; it must be zero or more.");
@@ -178,6 +210,44 @@ internal static class SchedulingValidation
         if (options.PostgreSqlConnectionString is not null && !System.Text.RegularExpressions.Regex.IsMatch(options.PostgreSqlSchema ?? "", "^[a-z_][a-z0-9_]{0,62}$"))
         {
             throw new AutotaskConfigurationException($"PostgreSqlSchema '{options.PostgreSqlSchema}' must be a lower-case identifier (letters, digits, underscores).");
+        }
+    }
+}
+
+/// <summary>
+/// The instances of a PostgreSQL-clustered scheduler: this one's id (the Quartz instance id it checks in under), and
+/// whether another has stopped: an instance of this cluster whose check-in row is gone, which Quartz deletes when it
+/// finds the instance dead and hands its jobs to another (or on its orderly shutdown, after its jobs ended). Ids of
+/// other kinds (a process calling the jobs directly) are never taken for stopped here.
+/// </summary>
+internal sealed class QuartzJobInstances(string connectionString, string schema) : IJobInstances
+{
+    internal const string Prefix = "quartz/";
+
+    internal const string SchedulerName = "Autotask.Integration";
+
+    public string CurrentInstance { get; } = $"{Prefix}{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+
+    public async ValueTask<bool> IsStoppedAsync(string instance, CancellationToken cancellationToken)
+    {
+        if (!instance.StartsWith(Prefix, StringComparison.Ordinal) || instance == CurrentInstance)
+        {
+            return false;
+        }
+
+        try
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand($"SELECT COUNT(*) FROM \"{schema}\".qrtz_scheduler_state WHERE sched_name = @name AND instance_name = @instance", connection);
+            command.Parameters.AddWithValue("name", SchedulerName);
+            command.Parameters.AddWithValue("instance", instance);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0;
+        }
+        catch (NpgsqlException)
+        {
+            // The database is away: not known.
+            return false;
         }
     }
 }

@@ -57,6 +57,12 @@ public static class AuditOperations
     /// <summary>A subscription's quantity was synced to Autotask.</summary>
     public const string UpdateSubscriptionQuantity = "Update Subscription Quantity";
 
+    /// <summary>A usage period was billed by the usage billing job: settled, or with items still due (the details say which and why).</summary>
+    public const string BillUsagePeriod = "Bill Usage Period";
+
+    /// <summary>A person settled a usage period (or some of its items) as it is, so the job no longer bills it; the details say who and why.</summary>
+    public const string SettleUsagePeriod = "Settle Usage Period";
+
     /// <summary>Audit operation of a new alert ticket.</summary>
     public const string CreateAlertTicket = "Create Alert Ticket";
 

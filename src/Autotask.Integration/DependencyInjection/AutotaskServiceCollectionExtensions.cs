@@ -121,6 +121,7 @@ public static class AutotaskServiceCollectionExtensions
         services.TryAddSingleton<IQuantitySyncEngine>(sp => sp.GetRequiredService<QuantitySyncEngine>());
         services.TryAddSingleton<IUsageBillingEngine>(sp => new UsageBillingEngine(sp.GetRequiredService<QuantitySyncEngine>(), sp.GetRequiredService<IAutotaskClientFactory>(),
             sp.GetRequiredService<IMappingStore>(), sp.GetRequiredService<DatabaseBinding>()));
+        services.TryAddSingleton<IJobInstances, ProcessJobInstances>();
         services.TryAddSingleton<IAutotaskJobs>(sp => new AutotaskJobs(sp, sp.GetRequiredService<IAutotaskClientFactory>(), sp.GetRequiredService<IMappingStore>(),
             sp.GetRequiredService<DatabaseBinding>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IUsageBillingEngine>(),
             sp.GetRequiredService<QuantitySyncEngine>(), sp.GetRequiredService<IInboundSyncEngine>(), sp.GetRequiredService<AutotaskInstruments>()));

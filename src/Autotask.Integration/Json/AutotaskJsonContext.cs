@@ -39,6 +39,8 @@ namespace Autotask.Integration.Json;
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(Sync.QuantityPlan))]
 [JsonSerializable(typeof(List<Jobs.JobRun>))]
+[JsonSerializable(typeof(Jobs.JobLease))]
+[JsonSerializable(typeof(Jobs.UsageState))]
 [JsonSerializable(typeof(decimal))]
 [JsonSerializable(typeof(double))]
 [JsonSerializable(typeof(Instant))]

@@ -133,6 +133,155 @@ public sealed class SchedulingTests
     }
 
     [Fact]
+    public async Task After_an_outage_of_half_a_minute_a_one_second_interval_runs_once_not_once_per_second_missed()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
+        var quantities = new CountingQuantities();
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IQuantitySource>(quantities), s => { s.QuantitySyncInterval = TimeSpan.FromSeconds(1); s.Jitter = TimeSpan.Zero; });
+        using var _ = host;
+        await using var __ = simulator;
+        await ScheduleOf(host);
+        var quartz = await host.Services.GetRequiredService<global::Quartz.ISchedulerFactory>().GetScheduler(Ct);
+        InFlight.Of(quartz);
+        var trigger = await quartz.GetTrigger(AutotaskScheduler.TriggerKeyOf(SyncHarness.Connection, AutotaskJobNames.QuantitySync), Ct);
+        // Half the interval: a firing later than that is a misfire, fired once now, not a slot to catch up on.
+        Assert.Equal(TimeSpan.FromMilliseconds(500), trigger!.MisfireThreshold);
+
+        // Running: the clock moves a second at a time until a run happened, then stands still until Quartz is idle.
+        await StepUntilAsync(clock, () => quantities.Calls >= 1);
+        await IdleAsync(host, quartz, clock, () => true);
+        var before = quantities.Calls;
+
+        // Down for 30 seconds: 30 slots pass unseen.
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await IdleAsync(host, quartz, clock, () => quantities.Calls > before);
+
+        Assert.Equal(before + 1, quantities.Calls);
+        Assert.Equal(before + 1, (await host.Services.GetRequiredService<IAutotaskJobs>().GetRunsAsync(SyncHarness.Connection, cancellationToken: Ct)).Count);
+        await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task After_an_outage_over_two_invoice_dates_one_usage_run_bills_both_periods()
+    {
+        var zone = DateTimeZoneProviders.Tzdb["Europe/London"];
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 1, 29, 12, 0, 0, TimeSpan.Zero));
+        var source = new UsageBillingTests.ScriptedUsage(clock, zone);
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IUsageSource>(source), _ => { });
+        using var _ = host;
+        await using var __ = simulator;
+        var line = await MapUsageAsync(host, simulator);
+        var quartz = await host.Services.GetRequiredService<global::Quartz.ISchedulerFactory>().GetScheduler(Ct);
+        InFlight.Of(quartz);
+        var jitter = Duration.FromTimeSpan(host.Services.GetRequiredService<AutotaskScheduler>().Jitter(SyncHarness.Connection, AutotaskJobNames.UsageBilling));
+        Instant Slot(LocalDate date) => date.At(new LocalTime(2, 0)).InZoneLeniently(zone).ToInstant() + jitter;
+        await ScheduleOf(host);
+        clock.SetUtcNow(Slot(new LocalDate(2028, 1, 30)).ToDateTimeOffset().AddSeconds(1));
+        await IdleAsync(host, quartz, clock, () => ScheduleOf(host).GetAwaiter().GetResult()[0].NextRun == Slot(new LocalDate(2028, 2, 29)));
+
+        // Down from before 29 February's run to after 30 March's.
+        clock.SetUtcNow(Slot(new LocalDate(2028, 3, 30)).ToDateTimeOffset().AddHours(3));
+        await IdleAsync(host, quartz, clock, () => ScheduleOf(host).GetAwaiter().GetResult()[0].NextRun == Slot(new LocalDate(2028, 4, 30)));
+
+        Assert.Equal([new LocalDate(2028, 1, 30), new LocalDate(2028, 2, 29), new LocalDate(2028, 3, 30)], source.Billed.Select(b => b.Period.InvoiceDate));
+        var runs = await host.Services.GetRequiredService<IAutotaskJobs>().GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.UsageBilling, Ct);
+        Assert.Equal(["Billed 2028-02-29, 2028-03-30.", "Billed 2028-01-30."], runs.Select(r => r.Detail));
+        Assert.Equal(UsageBillingTests.Rule.UnitsFor(UsageBillingTests.GigabytesFor("usage-a", new LocalDate(2028, 3, 30))), simulator.Data.UnitsOn(line.Id, new LocalDate(2028, 3, 30)));
+        await host.StopAsync(Ct);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1)]
+    public async Task A_failed_usage_run_is_retried_on_the_vendors_backoff_within_the_period(int? maxAttempts)
+    {
+        var zone = DateTimeZoneProviders.Tzdb["Europe/London"];
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 1, 29, 12, 0, 0, TimeSpan.Zero));
+        // The vendor's usage API is down for the first two reads.
+        var source = new JobTests.MutableUsage { Figures = { ["usage-a"] = 5.2 }, Failures = 2 };
+        var (host, simulator) = await StartAsync(clock, s => s.AddSingleton<IUsageSource>(source), s =>
+        {
+            s.UsageRetryDelay = TimeSpan.FromMinutes(10);
+            s.UsageRetryBackoff = 3;
+            s.UsageRetryMaxDelay = TimeSpan.FromMinutes(45);
+            s.UsageRetryMaxAttempts = maxAttempts;
+        });
+        using var _ = host;
+        await using var __ = simulator;
+        var line = await MapUsageAsync(host, simulator);
+        var quartz = await host.Services.GetRequiredService<global::Quartz.ISchedulerFactory>().GetScheduler(Ct);
+        InFlight.Of(quartz);
+        var jitter = Duration.FromTimeSpan(host.Services.GetRequiredService<AutotaskScheduler>().Jitter(SyncHarness.Connection, AutotaskJobNames.UsageBilling));
+        Instant Slot(LocalDate date) => date.At(new LocalTime(2, 0)).InZoneLeniently(zone).ToInstant() + jitter;
+        var jobs = host.Services.GetRequiredService<IAutotaskJobs>();
+        await ScheduleOf(host);
+
+        var at = Slot(new LocalDate(2028, 1, 30)) + Duration.FromSeconds(1);
+        clock.SetUtcNow(at.ToDateTimeOffset());
+        if (maxAttempts is null)
+        {
+            // Retried 10, then 30 minutes after each failure (the third delay would be 90, capped at 45), inside the period.
+            foreach (var delay in new[] { Duration.FromMinutes(10), Duration.FromMinutes(30) })
+            {
+                await IdleAsync(host, quartz, clock, () => ScheduleOf(host).GetAwaiter().GetResult()[0].NextRun == at + delay);
+                at += delay + Duration.FromSeconds(1);
+                clock.SetUtcNow(at.ToDateTimeOffset());
+            }
+
+            await IdleAsync(host, quartz, clock, () => ScheduleOf(host).GetAwaiter().GetResult()[0].NextRun == Slot(new LocalDate(2028, 2, 29)));
+            var runs = await jobs.GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.UsageBilling, Ct);
+            Assert.Equal([JobOutcome.Succeeded, JobOutcome.Failed, JobOutcome.Failed], runs.Select(r => r.Outcome));
+            Assert.All(runs, r => Assert.InRange(r.StartedAt, Slot(new LocalDate(2028, 1, 30)), Slot(new LocalDate(2028, 1, 30)) + Duration.FromHours(1)));
+            Assert.Equal(TimeSpan.FromMinutes(45), host.Services.GetRequiredService<AutotaskScheduler>().RetryDelay(3));
+            Assert.Equal(6, simulator.Data.UnitsOn(line.Id, new LocalDate(2028, 1, 30)));
+        }
+        else
+        {
+            // One failed attempt allowed: the trigger waits for the next invoice date, whose run bills both periods.
+            await IdleAsync(host, quartz, clock, () => ScheduleOf(host).GetAwaiter().GetResult()[0].NextRun == Slot(new LocalDate(2028, 2, 29)));
+            Assert.Equal(1, (await jobs.GetUsageBillingStatusAsync(SyncHarness.Connection, Ct)).FailedAttempts);
+            source.Failures = 0;
+            clock.SetUtcNow(Slot(new LocalDate(2028, 2, 29)).ToDateTimeOffset().AddSeconds(1));
+            await IdleAsync(host, quartz, clock, () => ScheduleOf(host).GetAwaiter().GetResult()[0].NextRun == Slot(new LocalDate(2028, 3, 30)));
+            var runs = await jobs.GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.UsageBilling, Ct);
+            Assert.Equal([JobOutcome.Succeeded, JobOutcome.Failed], runs.Select(r => r.Outcome));
+            Assert.Equal("Billed 2028-01-30, 2028-02-29.", runs[0].Detail);
+        }
+
+        await host.StopAsync(Ct);
+    }
+
+    /// <summary>Maps usage-a to the fixture's contract service.</summary>
+    private static async Task<ContractService> MapUsageAsync(IHost host, AutotaskSimulator simulator)
+    {
+        var line = simulator.Data.All<ContractService>()[0];
+        await host.Services.GetRequiredService<IMappingStore>().AddSubscriptionAsync(new SubscriptionMapping
+        {
+            Connection = SyncHarness.Connection, VendorSubscriptionId = "usage-a", VendorCustomerId = "org-1", VendorOfferId = "storage",
+            CompanyId = simulator.Data.All<Company>()[0].Id, ContractId = line.ContractId, ContractServiceId = line.Id, ServiceId = line.ServiceId,
+        }, Ct);
+        return line;
+    }
+
+    /// <summary>
+    /// Waits until the condition holds and Quartz has caught up with the clock, then a moment more: Quartz finishes a
+    /// firing in its store just after the job's listeners hear it ended, and a clock moved before that would have the
+    /// trigger's next firing dropped by its overlap policy as if the last were still running.
+    /// </summary>
+    private static async Task IdleAsync(IHost host, global::Quartz.IScheduler quartz, FakeTimeProvider clock, Func<bool> condition)
+    {
+        await Wait.UntilAsync(() => condition() && Settled(host, quartz, clock));
+        await Task.Delay(200, Ct);
+        await Wait.UntilAsync(() => condition() && Settled(host, quartz, clock));
+    }
+
+    /// <summary>Quartz has caught up with the clock: no job is running, and every trigger's next time is ahead of now.</summary>
+    private static bool Settled(IHost host, global::Quartz.IScheduler quartz, FakeTimeProvider clock) =>
+        InFlight.Of(quartz).Count == 0 &&
+        host.Services.GetRequiredService<IAutotaskScheduler>().GetScheduleAsync(SyncHarness.Connection, Ct).GetAwaiter().GetResult()
+            .All(j => j.NextRun is { } next && next > Instant.FromDateTimeOffset(clock.GetUtcNow()));
+
+    [Fact]
     public async Task Connections_linked_or_removed_at_run_time_gain_or_lose_their_triggers()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2028, 5, 1, 8, 0, 0, TimeSpan.Zero));
@@ -248,6 +397,11 @@ public sealed class SchedulingTests
         Assert.Contains("InboundPollInterval", Refused(s => s.InboundPollInterval = TimeSpan.FromMilliseconds(-5)).Message, StringComparison.Ordinal);
         Assert.Contains("Jitter", Refused(s => s.Jitter = TimeSpan.FromSeconds(-1)).Message, StringComparison.Ordinal);
         Assert.Contains("MaxConcurrentJobs", Refused(s => s.MaxConcurrentJobs = 0).Message, StringComparison.Ordinal);
+        Assert.Contains("UsageRetryDelay", Refused(s => s.UsageRetryDelay = TimeSpan.FromMilliseconds(10)).Message, StringComparison.Ordinal);
+        Assert.Contains("UsageRetryBackoff", Refused(s => s.UsageRetryBackoff = 0.5).Message, StringComparison.Ordinal);
+        Assert.Contains("UsageRetryBackoff", Refused(s => s.UsageRetryBackoff = double.NaN).Message, StringComparison.Ordinal);
+        Assert.Contains("UsageRetryMaxDelay", Refused(s => s.UsageRetryMaxDelay = TimeSpan.FromMinutes(1)).Message, StringComparison.Ordinal);
+        Assert.Contains("UsageRetryMaxAttempts", Refused(s => s.UsageRetryMaxAttempts = -1).Message, StringComparison.Ordinal);
         Assert.Contains("PostgreSqlSchema", Refused(s => { s.PostgreSqlConnectionString = "Host=127.0.0.1"; s.PostgreSqlSchema = "quartz; drop table x"; }).Message, StringComparison.Ordinal);
     }
 
@@ -290,6 +444,38 @@ public sealed class SchedulingTests
         }
 
         await Wait.UntilAsync(condition);
+    }
+
+    /// <summary>Counts the firings of a scheduler that are running (from before the job to after it).</summary>
+    private sealed class InFlight : global::Quartz.IJobListener
+    {
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<global::Quartz.IScheduler, InFlight> Listeners = [];
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public string Name => "in-flight";
+
+        public static InFlight Of(global::Quartz.IScheduler scheduler) => Listeners.GetValue(scheduler, s =>
+        {
+            var listener = new InFlight();
+            s.ListenerManager.AddJobListener(listener, []);
+            return listener;
+        });
+
+        public ValueTask JobToBeExecuted(global::Quartz.IJobExecutionContext context, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _count);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask JobExecutionVetoed(global::Quartz.IJobExecutionContext context, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public ValueTask JobWasExecuted(global::Quartz.IJobExecutionContext context, global::Quartz.JobExecutionException? jobException, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Decrement(ref _count);
+            return ValueTask.CompletedTask;
+        }
     }
 
     private sealed class CountingQuantities : IQuantitySource

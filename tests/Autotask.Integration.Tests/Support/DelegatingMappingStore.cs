@@ -32,7 +32,7 @@ internal class DelegatingMappingStore(IMappingStore inner) : IMappingStore
     public Task<IReadOnlyList<AdjustmentLedgerEntry>> GetPendingAdjustmentsAsync(string connection, IReadOnlyCollection<string>? vendorSubscriptionIds = null, CancellationToken cancellationToken = default) => Inner.GetPendingAdjustmentsAsync(connection, vendorSubscriptionIds, cancellationToken);
     public Task<IReadOnlyList<AdjustmentLedgerEntry>> GetLedgerAsync(string connection, string vendorSubscriptionId, CancellationToken cancellationToken = default) => Inner.GetLedgerAsync(connection, vendorSubscriptionId, cancellationToken);
     public Task<SyncStateValue?> GetStateAsync(string connection, string key, CancellationToken cancellationToken = default) => Inner.GetStateAsync(connection, key, cancellationToken);
-    public Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default) => Inner.SetStateAsync(connection, key, value, expectedVersion, cancellationToken);
+    public virtual Task<long> SetStateAsync(string connection, string key, string value, long expectedVersion, CancellationToken cancellationToken = default) => Inner.SetStateAsync(connection, key, value, expectedVersion, cancellationToken);
     public Task<CalloutReceipt> TryRecordCalloutAsync(string connection, string calloutKey, NodaTime.Instant eventTime, NodaTime.Duration window, CancellationToken cancellationToken = default) => Inner.TryRecordCalloutAsync(connection, calloutKey, eventTime, window, cancellationToken);
     public virtual Task ForgetCalloutAsync(string connection, string calloutKey, CancellationToken cancellationToken = default) => Inner.ForgetCalloutAsync(connection, calloutKey, cancellationToken);
 }

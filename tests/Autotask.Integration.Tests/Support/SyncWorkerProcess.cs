@@ -35,6 +35,20 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
         }
     }
 
+    private readonly List<(string Job, string Connection, string Outcome)> _done = [];
+
+    /// <summary>The "ended" lines a scheduler host wrote so far: each job that ended, with its outcome.</summary>
+    public IReadOnlyList<(string Job, string Connection, string Outcome)> Done
+    {
+        get
+        {
+            lock (_fired)
+            {
+                return [.. _done];
+            }
+        }
+    }
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts a worker (by default the sync worker; <paramref name="project"/> names another test host, whose settings take <paramref name="prefix"/>) and waits until it says it is ready.</summary>
@@ -70,6 +84,13 @@ internal sealed class SyncWorkerProcess : IAsyncDisposable
                 lock (worker._fired)
                 {
                     worker._fired.Add(fired);
+                }
+            }
+            else if (e.Data.Split(' ') is ["ended", var job, var connection, var outcome])
+            {
+                lock (worker._fired)
+                {
+                    worker._done.Add((job, connection, outcome));
                 }
             }
             else

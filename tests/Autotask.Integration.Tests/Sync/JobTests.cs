@@ -1,4 +1,5 @@
 using Autotask.Integration.Alerts;
+using Autotask.Integration.Auditing;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Inbound;
 using Autotask.Integration.Jobs;
@@ -80,7 +81,130 @@ public sealed class JobTests
 
         Assert.Equal("Billed 2028-03-30.", run.Detail);
         Assert.StartsWith("Nothing due", again.Detail, StringComparison.Ordinal);
-        Assert.Equal("2028-03-30", (await sync.Store.GetStateAsync(SyncHarness.Connection, AutotaskJobs.LastBilledKey, Ct))!.Value);
+        var status = await jobs.GetUsageBillingStatusAsync(SyncHarness.Connection, Ct);
+        Assert.Equal((new LocalDate(2028, 3, 30), 0, 0), (status.SettledThrough, status.Due.Count, status.FailedAttempts));
+    }
+
+    [Fact]
+    public async Task A_period_whose_writes_autotask_refused_stays_due_and_later_runs_bill_it_once_in_order()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 2, 29, 9, 0, 0, TimeSpan.Zero));
+        // usage-a changes every period; usage-b bills nothing and is settled at once (Autotask already bills 0 units).
+        var source = new MutableUsage { Figures = { ["usage-a"] = 5.2, ["usage-b"] = 0 } };
+        var (sync, lines) = await UsageBillingTests.HarnessAsync("Etc/UTC", clock, s => s.AddSingleton<IUsageSource>(source));
+        await using var _ = sync;
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+        var (february, march) = (new LocalDate(2028, 2, 29), new LocalDate(2028, 3, 30));
+
+        // Every adjustment is answered HTTP 500: usage-a's write of February fails (after the engine's own attempts).
+        sync.Simulator.Faults.Randomly(SimulatorFault.ServerError, 1.0, r => r.IsWrite);
+        var refused = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+        var retriedInThePeriod = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        Assert.Equal((JobOutcome.PartlySucceeded, 1, 0), (refused.Outcome, refused.Failed, refused.Writes));
+        Assert.Equal([february], refused.PeriodsDue);
+        Assert.Equal("Billed 2028-02-29 partly (1 item(s) not settled: due again). Still due: 2028-02-29.", refused.Detail);
+        // The retry within the period bills what is left of it only: usage-a, not usage-b again.
+        Assert.Equal((JobOutcome.PartlySucceeded, 1), (retriedInThePeriod.Outcome, retriedInThePeriod.Items));
+        Assert.Equal([february], retriedInThePeriod.PeriodsDue);
+        var due = await jobs.GetUsageBillingStatusAsync(SyncHarness.Connection, Ct);
+        Assert.Null(due.SettledThrough);
+        Assert.Equal(2, due.FailedAttempts);
+        var open = Assert.Single(Assert.Single(due.Due).Unsettled);
+        Assert.Equal(("usage-a", QuantitySyncStatus.Failed, false), (open.VendorSubscriptionId, open.Status, open.HeldBack));
+        Assert.Equal(1, due.Due[0].SettledItems);
+        Assert.Empty(sync.Simulator.AppliedAdjustments);
+
+        // The next invoice date comes with Autotask still refusing: February is billed again, March's usage-a waits behind it.
+        clock.SetUtcNow(new DateTimeOffset(2028, 3, 30, 9, 0, 0, TimeSpan.Zero));
+        source.ByPeriod[march] = new() { ["usage-a"] = 7.5, ["usage-b"] = 0 };
+        var stillRefused = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+        var held = await jobs.GetUsageBillingStatusAsync(SyncHarness.Connection, Ct);
+        Assert.Equal([february, march], stillRefused.PeriodsDue);
+        Assert.Equal([february, march], held.Due.Select(d => d.InvoiceDate));
+        Assert.True(Assert.Single(held.Due[1].Unsettled).HeldBack);
+
+        // Autotask takes writes again: one run bills February's usage-a, then March's, once each, in order.
+        sync.Simulator.Faults.Clear();
+        var billed = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+        var again = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        Assert.Equal((JobOutcome.Succeeded, 2, "Billed 2028-02-29, 2028-03-30."), (billed.Outcome, billed.Writes, billed.Detail));
+        Assert.Empty(billed.PeriodsDue!);
+        Assert.StartsWith("Nothing due", again.Detail, StringComparison.Ordinal);
+        Assert.Equal([6, 2], sync.Simulator.Data.AdjustmentsOf(lines[0].ContractServiceId).Select(a => a.UnitChange));
+        Assert.Equal([february, march], sync.Simulator.Data.AdjustmentsOf(lines[0].ContractServiceId).Select(a => a.EffectiveDate));
+        Assert.Empty(sync.Simulator.Data.AdjustmentsOf(lines[1].ContractServiceId));
+        Assert.Equal((6, 8), (sync.UnitsOn(lines[0], february), sync.UnitsOn(lines[0], march)));
+        var settled = await jobs.GetUsageBillingStatusAsync(SyncHarness.Connection, Ct);
+        Assert.Equal((march, 0, 0), (settled.SettledThrough, settled.Due.Count, settled.FailedAttempts));
+
+        // The run history and the audit show the period partly billed, then billed.
+        var runs = await jobs.GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.UsageBilling, Ct);
+        Assert.Equal([JobOutcome.Succeeded, JobOutcome.Succeeded, JobOutcome.PartlySucceeded, JobOutcome.PartlySucceeded, JobOutcome.PartlySucceeded], runs.Select(r => r.Outcome));
+        var periods = sync.Audit.Events.Where(e => e.Operation == AuditOperations.BillUsagePeriod).ToList();
+        Assert.Equal([AuditStatus.Failed, AuditStatus.Failed, AuditStatus.Failed, AuditStatus.Failed, AuditStatus.Succeeded, AuditStatus.Succeeded], periods.Select(e => e.Status));
+        Assert.Contains("usage-a (Failed:", periods[0].Details, StringComparison.Ordinal);
+        Assert.Contains("usage-a (held back)", periods[3].Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_person_settles_a_period_that_autotask_keeps_refusing_and_the_next_run_bills_the_periods_after_it()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 2, 29, 9, 0, 0, TimeSpan.Zero));
+        var source = new MutableUsage { Figures = { ["usage-a"] = 5.2, ["usage-b"] = 3 } };
+        var (sync, lines) = await UsageBillingTests.HarnessAsync("Etc/UTC", clock, s => s.AddSingleton<IUsageSource>(source));
+        await using var _ = sync;
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+        sync.Simulator.Faults.Randomly(SimulatorFault.ServerError, 1.0, r => r.IsWrite);
+        await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        // Refused: a period not yet come, a day that is no invoice date, a decision without who or why.
+        await Assert.ThrowsAsync<ArgumentException>(() => jobs.SettleUsagePeriodAsync(SyncHarness.Connection, new LocalDate(2028, 3, 30), "ops", "later", cancellationToken: Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => jobs.SettleUsagePeriodAsync(SyncHarness.Connection, new LocalDate(2028, 2, 28), "ops", "no", cancellationToken: Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => jobs.SettleUsagePeriodAsync(SyncHarness.Connection, new LocalDate(2028, 2, 29), " ", "why", cancellationToken: Ct));
+
+        // usage-b alone first: usage-a stays due.
+        var partly = await jobs.SettleUsagePeriodAsync(SyncHarness.Connection, new LocalDate(2028, 2, 29), "ops@vendor", "the partner credits usage-b by hand", ["usage-b"], Ct);
+        Assert.Equal(["usage-a"], Assert.Single(partly.Due).Unsettled.Select(u => u.VendorSubscriptionId));
+        var whole = await jobs.SettleUsagePeriodAsync(SyncHarness.Connection, new LocalDate(2028, 2, 29), "ops@vendor", "the contract was cancelled; February is not billed", cancellationToken: Ct);
+        var twice = await jobs.SettleUsagePeriodAsync(SyncHarness.Connection, new LocalDate(2028, 2, 29), "ops@vendor", "again", cancellationToken: Ct);
+
+        Assert.Equal((new LocalDate(2028, 2, 29), 0), (whole.SettledThrough, whole.Due.Count));
+        Assert.Equal((whole.SettledThrough, whole.Due.Count), (twice.SettledThrough, twice.Due.Count));
+        var decisions = sync.Audit.Events.Where(e => e.Operation == AuditOperations.SettleUsagePeriod).ToList();
+        Assert.Equal([AuditStatus.Succeeded, AuditStatus.Succeeded, AuditStatus.Skipped], decisions.Select(e => e.Status));
+        Assert.Contains("settled as it is by ops@vendor: the contract was cancelled; February is not billed. Not billed: usage-a (Failed:", decisions[1].Details, StringComparison.Ordinal);
+
+        // March is billed as usual, from the units Autotask kept.
+        sync.Simulator.Faults.Clear();
+        clock.SetUtcNow(new DateTimeOffset(2028, 3, 30, 9, 0, 0, TimeSpan.Zero));
+        var march = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+        Assert.Equal(("Billed 2028-03-30.", 2), (march.Detail, march.Writes));
+        Assert.Equal((0, 6, 3), (sync.UnitsOn(lines[0], new LocalDate(2028, 2, 29)), sync.UnitsOn(lines[0], new LocalDate(2028, 3, 30)), sync.UnitsOn(lines[1], new LocalDate(2028, 3, 30))));
+    }
+
+    [Fact]
+    public async Task A_usage_source_that_throws_leaves_the_period_due_with_its_error_and_counts_the_attempt()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2028, 2, 29, 9, 0, 0, TimeSpan.Zero));
+        var source = new MutableUsage { Figures = { ["usage-a"] = 5.2 }, Failures = 2 };
+        var (sync, lines) = await UsageBillingTests.HarnessAsync("Etc/UTC", clock, s => s.AddSingleton<IUsageSource>(source));
+        await using var _ = sync;
+        var jobs = sync.Services.GetRequiredService<IAutotaskJobs>();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct));
+        await Assert.ThrowsAsync<HttpRequestException>(() => jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct));
+        var due = await jobs.GetUsageBillingStatusAsync(SyncHarness.Connection, Ct);
+        var run = await jobs.BillUsageAsync(SyncHarness.Connection, cancellationToken: Ct);
+
+        var period = Assert.Single(due.Due);
+        Assert.Equal((new LocalDate(2028, 2, 29), false, "HttpRequestException: usage API down", 2), (period.InvoiceDate, period.Billed, period.Error, due.FailedAttempts));
+        var runs = await jobs.GetRunsAsync(SyncHarness.Connection, AutotaskJobNames.UsageBilling, Ct);
+        Assert.Equal([JobOutcome.Succeeded, JobOutcome.Failed, JobOutcome.Failed], runs.Select(r => r.Outcome));
+        Assert.Equal([new LocalDate(2028, 2, 29)], runs[1].PeriodsDue);
+        Assert.Equal(("Billed 2028-02-29.", 6), (run.Detail, sync.UnitsOn(lines[0], new LocalDate(2028, 2, 29))));
+        Assert.Equal(0, (await jobs.GetUsageBillingStatusAsync(SyncHarness.Connection, Ct)).FailedAttempts);
     }
 
     [Fact]
@@ -226,6 +350,35 @@ public sealed class JobTests
         Assert.Equal(handler.Customers + handler.Contracts, first.Items);
         Assert.Equal(0, second.Items);
         Assert.Equal(JobOutcome.Succeeded, second.Outcome);
+    }
+
+    /// <summary>A usage source whose figures a test sets (per period, or for all); the first <see cref="Failures"/> reads of usage throw, as a vendor's API down.</summary>
+    internal sealed class MutableUsage : IUsageSource
+    {
+        private int _failures;
+
+        public Dictionary<string, double> Figures { get; } = [];
+
+        public Dictionary<LocalDate, Dictionary<string, double>> ByPeriod { get; } = [];
+
+        public int Failures { get => Volatile.Read(ref _failures); set => Volatile.Write(ref _failures, value); }
+
+        public ValueTask<UsageBillingOptions?> GetBillingOptionsAsync(string connection, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<UsageBillingOptions?>(new UsageBillingOptions { Calendar = UsageBillingTests.Calendar, Units = new UsageUnits() });
+
+        public ValueTask<IReadOnlyList<SubscriptionUsage>> GetUsageAsync(string connection, BillingPeriod period, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Decrement(ref _failures) >= 0)
+            {
+                throw new HttpRequestException("usage API down");
+            }
+
+            lock (Figures)
+            {
+                var figures = ByPeriod.TryGetValue(period.InvoiceDate, out var own) ? own : Figures;
+                return ValueTask.FromResult<IReadOnlyList<SubscriptionUsage>>(figures.Select(f => new SubscriptionUsage(f.Key, f.Value)).ToArray());
+            }
+        }
     }
 
     private sealed class SyncProgressSink(List<JobProgress> seen) : IProgress<JobProgress>
