@@ -52,6 +52,12 @@ public sealed partial class PostgreSqlMappingStore : IAsyncDisposable
     // The database server's clock, the same for every instance whatever their own clocks say.
     private static partial string ClockTicks() => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 10000000 AS BIGINT)";
 
+    // The server's clock is the one clock every instance reads: there is no process's clock to check. (An instance
+    // method because SQLite's is one.)
+#pragma warning disable CA1822
+    private partial Task ObserveClockAsync(DbConnection connection, DbTransaction? transaction, bool beginning, CancellationToken cancellationToken) => Task.CompletedTask;
+#pragma warning restore CA1822
+
     // Under the "C" collation, upper() folds ASCII letters only, whatever the database's own collation.
     private static partial string AuditConnectionKey() => "upper(connection_name COLLATE \"C\")";
 

@@ -9,16 +9,35 @@ namespace Autotask.Integration.Sqlite;
 /// <summary>
 /// A durable <see cref="IMappingStore"/>, <see cref="IAuditSink"/> and <see cref="IAutotaskConnectionStore"/> in one SQLite file. The schema is created and
 /// migrated on first use; the file is marked as this store's, and a file of another application, or one that is not
-/// a database, is refused with a clear error. Several processes on one machine may share the file: the map-once and
-/// one-pending-adjustment rules are unique constraints, so the database settles their races.
+/// a database, is refused with a clear error.
 /// </summary>
+/// <remarks>
+/// <para>
+/// SQLite is for processes on one machine. Several of them may share the file: the map-once and
+/// one-pending-adjustment rules are unique constraints, so the database settles their races. But SQLite has no server
+/// and so no clock of its own: the time that stamps a pending adjustment, and the time its lease is measured by, is
+/// the clock of the process running the statement (its <see cref="TimeProvider"/>). Processes on one machine share
+/// that clock. For instances on several machines (or a file on a network share) use the PostgreSQL store, whose
+/// leases are measured by the database server's clock.
+/// </para>
+/// <para>
+/// As a guard, the store keeps the newest time any process has stamped, and refuses to begin an adjustment in a process
+/// whose clock is more than a second behind it (a <see cref="MappingStoreException"/> that names the difference),
+/// before the stamp could make the write look old to the other processes and be taken for abandoned while it is in
+/// flight. What it cannot catch: a process whose clock is behind by less than the time since the store was last used,
+/// or one whose clock is ahead (which takes the others' writes for older than they are).
+/// </para>
+/// </remarks>
 public sealed partial class SqliteMappingStore
 {
     /// <summary>The <c>application_id</c> written into the file's header: "ATI1".</summary>
     internal const int ApplicationId = 0x41544931;
 
     /// <summary>The schema version this release writes.</summary>
-    internal const int SchemaVersion = 6;
+    internal const int SchemaVersion = 7;
+
+    /// <summary>How far a process's clock may lie behind the newest time the store recorded before it may not begin an adjustment.</summary>
+    internal static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(1);
 
     /// <summary>The schema migrations, one per version from 1; the tests build files of older versions from them.</summary>
     internal static readonly string[] Migrations =
@@ -94,11 +113,18 @@ public sealed partial class SqliteMappingStore
         """
         CREATE INDEX autotask_audit_connection_key ON autotask_audit_events (upper(connection_name), completed_at);
         """,
+
+        // Version 7: the newest time any process sharing the file has stamped (SQLite's clock is each process's own).
+        """
+        CREATE TABLE autotask_clock (ticks INTEGER NOT NULL);
+        INSERT INTO autotask_clock (ticks) SELECT max(coalesce(max(recorded_at), 0), coalesce(max(settled_at), 0)) FROM autotask_ledger;
+        """,
     ];
 
     private readonly string _connectionString;
     private readonly string _tablePrefix = "autotask_";
     private readonly IAutotaskSecretProtector? _secrets;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates a store on the file at <paramref name="path"/>, created when it does not exist.</summary>
     /// <param name="path">The database file's path.</param>
@@ -106,9 +132,14 @@ public sealed partial class SqliteMappingStore
     /// Encrypts the secrets of connections saved in the store; without one, the store keeps mappings only and refuses
     /// to save or read connections. <c>UseSqliteStore</c> passes ASP.NET Core Data Protection.
     /// </param>
-    public SqliteMappingStore(string path, IAutotaskSecretProtector? secrets = null)
+    /// <param name="time">
+    /// This process's clock, which stamps ledger entries and measures their leases (SQLite has no clock of its own);
+    /// <see cref="TimeProvider.System"/> when <c>null</c>. <c>UseSqliteStore</c> passes the application's.
+    /// </param>
+    public SqliteMappingStore(string path, IAutotaskSecretProtector? secrets = null, TimeProvider? time = null)
     {
         _secrets = secrets;
+        _time = time ?? TimeProvider.System;
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Path = System.IO.Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
@@ -126,8 +157,28 @@ public sealed partial class SqliteMappingStore
 
     private partial string Table(string name) => _tablePrefix + name;
 
-    // SQLite's clock is the machine's, which every process sharing the file reads alike.
-    private static partial string ClockTicks() => "CAST((julianday('now') - 2440587.5) * 864000000000.0 AS INTEGER)";
+    // SQLite has no clock of its own: this function, registered on every connection the store opens, is this process's.
+    private static partial string ClockTicks() => "autotask_now()";
+
+    private async partial Task ObserveClockAsync(DbConnection connection, DbTransaction? transaction, bool beginning, CancellationToken cancellationToken)
+    {
+        if (beginning)
+        {
+            // Inside the write transaction (BEGIN IMMEDIATE), so no other process stamps between the check and the begin.
+            var (recorded, now) = (await QueryAsync(connection, transaction, $"SELECT ticks, {ClockTicks()} FROM {Table("clock")}",
+                r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken).ConfigureAwait(false))[0];
+            if (now < recorded - MaxClockSkew.Ticks)
+            {
+                var behind = TimeSpan.FromSeconds(Math.Round(TimeSpan.FromTicks(recorded - now).TotalSeconds));
+                throw new MappingStoreException(
+                    $"This process's clock is {behind:c} (h:m:s) behind a time another process sharing the SQLite store '{Path}' has recorded, " +
+                    "so no adjustment is begun: its pending entry would look that much older to the others, which could take it for abandoned while it is in flight " +
+                    "and write it again. SQLite is for processes on one machine, which share its clock: correct this process's clock, or use the PostgreSQL store for instances on several machines.");
+            }
+        }
+
+        await ExecuteAsync(connection, transaction, $"UPDATE {Table("clock")} SET ticks = max(ticks, {ClockTicks()})", cancellationToken).ConfigureAwait(false);
+    }
 
     // SQLite's upper() folds ASCII letters only (this build has no ICU extension).
     private static partial string AuditConnectionKey() => "upper(connection_name)";
@@ -142,6 +193,8 @@ public sealed partial class SqliteMappingStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, "PRAGMA busy_timeout = 10000;", cancellationToken).ConfigureAwait(false);
+            var time = _time;
+            connection.CreateFunction("autotask_now", () => time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks, isDeterministic: false);
             await SchemaAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }

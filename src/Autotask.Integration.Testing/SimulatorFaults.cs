@@ -48,6 +48,12 @@ public enum SimulatorFault
     /// the failure finds nothing. Only for writes.
     /// </summary>
     LateCommit,
+
+    /// <summary>
+    /// The write arrives, and the connection drops before any answer and before it is applied; it is never applied. The
+    /// client cannot tell it from <see cref="AmbiguousWrite"/> or <see cref="LateCommit"/>. Only for writes.
+    /// </summary>
+    LostWrite,
 }
 
 /// <summary>What a fault rule sees of a request.</summary>
@@ -138,7 +144,7 @@ public sealed class SimulatorFaults
             for (var i = 0; i < _rules.Count; i++)
             {
                 var rule = _rules[i];
-                if ((rule.Fault is SimulatorFault.AmbiguousWrite or SimulatorFault.LateCommit or SimulatorFault.GatewayTimeoutLateCommit && !request.IsWrite) || (rule.When is not null && !rule.When(request)))
+                if ((rule.Fault is SimulatorFault.AmbiguousWrite or SimulatorFault.LateCommit or SimulatorFault.GatewayTimeoutLateCommit or SimulatorFault.LostWrite && !request.IsWrite) || (rule.When is not null && !rule.When(request)))
                 {
                     continue;
                 }

@@ -16,9 +16,9 @@ namespace Autotask.Integration.PostgreSql;
 // map-once and one-pending-adjustment rules are unique constraints, so the database itself settles races between
 // processes; versions are random 63-bit numbers, so a removed and re-added row never passes for the old one.
 #if SQLITE_STORE
-public sealed partial class SqliteMappingStore : IMappingStore, IAuditSink, IAuditReader
+public sealed partial class SqliteMappingStore : IAuditedLedgerStore, IAuditReader
 #else
-public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, IAuditReader
+public sealed partial class PostgreSqlMappingStore : IAuditedLedgerStore, IAuditReader
 #endif
 {
     /// <summary>Opens a connection with the schema in place.</summary>
@@ -30,8 +30,23 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
     /// <summary>The name of a table, qualified as the database needs.</summary>
     private partial string Table(string name);
 
-    /// <summary>The SQL expression of the database's clock, in ticks since the Unix epoch: ledger entries are stamped and their age measured by it, never by a process's own clock.</summary>
+    /// <summary>
+    /// The SQL expression of the store's clock, in ticks since the Unix epoch: ledger entries are stamped and their age
+    /// measured by it. PostgreSQL's is the server's; SQLite, which has no server, evaluates it in the process that runs
+    /// the statement, so its clock is that process's (see <see cref="ObserveClockAsync"/>).
+    /// </summary>
     private static partial string ClockTicks();
+
+    /// <summary>
+    /// Where the store's clock is each process's own (SQLite), keeps the newest time any process has stamped and, when
+    /// <paramref name="beginning"/>, refuses a process whose clock is behind it, before its stamp could make a write in
+    /// flight look old to the others. Nothing where the database has a clock of its own (PostgreSQL).
+    /// </summary>
+    /// <param name="connection">The open connection.</param>
+    /// <param name="transaction">The write transaction the check belongs to, or <c>null</c> for a statement of its own.</param>
+    /// <param name="beginning">Whether an adjustment is about to be stamped.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    private partial Task ObserveClockAsync(DbConnection connection, DbTransaction? transaction, bool beginning, CancellationToken cancellationToken);
 
     /// <summary>
     /// The SQL expression of an audit event's connection key: its <c>connection_name</c> with ASCII letters upper-cased
@@ -215,6 +230,12 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
     {
         ArgumentNullException.ThrowIfNull(vendorSubscriptionIds);
         var heads = vendorSubscriptionIds.Distinct().ToDictionary(id => id, id => new LedgerHead { VendorSubscriptionId = id }, StringComparer.Ordinal);
+        if (heads.Count > 0)
+        {
+            await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ObserveClockAsync(db, null, beginning: false, cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var chunk in heads.Keys.Chunk(500))
         {
             var (names, parameters) = InList(chunk, ("c", Key(connection)), ("pending", nameof(AdjustmentState.Pending)));
@@ -255,6 +276,7 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await ObserveClockAsync(connection, transaction, beginning: true, cancellationToken).ConfigureAwait(false);
 
             // Compare-and-swap on the subscription's ledger version: the row lock it takes orders every begin and settle of the subscription.
             var moved = expectedVersion == 0
@@ -295,7 +317,17 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
     }
 
     /// <inheritdoc />
-    public async Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default)
+    public Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default) =>
+        SettleAsync(connection, operationId, state, adjustmentId, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<long> SettleAdjustmentAndAuditAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, AuditEvent auditEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(auditEvent);
+        return SettleAsync(connection, operationId, state, adjustmentId, auditEvent, cancellationToken);
+    }
+
+    private async Task<long> SettleAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, AuditEvent? auditEvent, CancellationToken cancellationToken)
     {
         if (state == AdjustmentState.Pending || !Enum.IsDefined(state))
         {
@@ -319,6 +351,14 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
             throw new MappingStoreException($"The ledger of subscription '{subscription}' has no version row; the store's schema is damaged. Restore it from a backup.");
         }
 
+        // Recorded with the settle, or not at all: only the sync whose settle this is audits it, and a process that dies
+        // now loses neither.
+        if (auditEvent is not null)
+        {
+            await InsertAuditAsync(db, transaction, auditEvent, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ObserveClockAsync(db, transaction, beginning: false, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return version;
     }
@@ -421,14 +461,19 @@ public sealed partial class PostgreSqlMappingStore : IMappingStore, IAuditSink, 
             cancellationToken, ("k", Key(connection)), ("key", calloutKey)).ConfigureAwait(false);
 
     /// <inheritdoc />
+    /// <remarks>An event whose <see cref="AuditEvent.EventId"/> is recorded already is not recorded again.</remarks>
     public async Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
-        await ExecuteAsync($"INSERT INTO {Table("audit_events")} (event_id, operation, connection_name, status, vendor_ids, autotask_ids, details, started_at, completed_at) VALUES (@id, @op, @c, @st, @v, @a, @d, @s, @e)",
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await InsertAuditAsync(db, null, auditEvent, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<int> InsertAuditAsync(DbConnection db, DbTransaction? transaction, AuditEvent auditEvent, CancellationToken cancellationToken) =>
+        ExecuteAsync(db, transaction, $"INSERT INTO {Table("audit_events")} (event_id, operation, connection_name, status, vendor_ids, autotask_ids, details, started_at, completed_at) VALUES (@id, @op, @c, @st, @v, @a, @d, @s, @e) ON CONFLICT (event_id) DO NOTHING",
             cancellationToken, ("id", auditEvent.EventId), ("op", auditEvent.Operation), ("c", auditEvent.Connection), ("st", auditEvent.Status.ToString()),
             ("v", ToJson(auditEvent.VendorIds.Select(p => (p.Key, (object)p.Value)))), ("a", ToJson(auditEvent.AutotaskIds.Select(p => (p.Key, (object)p.Value)))),
-            ("d", auditEvent.Details), ("s", auditEvent.StartedAt.ToUnixTimeTicks()), ("e", auditEvent.CompletedAt.ToUnixTimeTicks())).ConfigureAwait(false);
-    }
+            ("d", auditEvent.Details), ("s", auditEvent.StartedAt.ToUnixTimeTicks()), ("e", auditEvent.CompletedAt.ToUnixTimeTicks()));
 
     /// <inheritdoc />
     public async Task<AuditPage> ReadAsync(AuditQuery query, CancellationToken cancellationToken = default)

@@ -10,7 +10,8 @@
 // or reads, to test limits shared across instances (AUTOTASK_WORKER_REDIS names the Redis, STORE may be "none"):
 //   reads <n> <seconds> <concurrency>       reads companies by id with that many callers for that long, answering:
 //   done <n> <reads>
-// Settings come from AUTOTASK_WORKER_* environment variables (never arguments, which other users can read).
+// Settings come from AUTOTASK_WORKER_* environment variables (never arguments, which other users can read);
+// AUTOTASK_WORKER_CLOCK_OFFSET_MS sets this process's clock off by that much (a server whose clock is wrong).
 using System.Globalization;
 using Autotask.Integration;
 using Autotask.Integration.Entities;
@@ -26,6 +27,10 @@ static string? Optional(string name) => Environment.GetEnvironmentVariable("AUTO
 
 var zone = new Uri(Setting("ZONE"));
 var services = new ServiceCollection();
+if (Optional("CLOCK_OFFSET_MS") is { } offset)
+{
+    services.AddSingleton<TimeProvider>(new OffsetClock(TimeSpan.FromMilliseconds(double.Parse(offset, CultureInfo.InvariantCulture))));
+}
 
 // Warnings and above go to stderr (stdout carries the protocol), where the tests show them when a round fails.
 services.AddLogging(b => b.AddProvider(new StandardErrorLogger()).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Information));
@@ -182,6 +187,12 @@ internal partial class Program
         (exception is System.Data.Common.DbException db
             ? $"{exception.GetType().Name} (error code {db.ErrorCode}{(exception is Microsoft.Data.Sqlite.SqliteException sqlite ? $", SQLite {sqlite.SqliteErrorCode}/{sqlite.SqliteExtendedErrorCode}" : "")}): {exception}"
             : $"{exception.GetType().Name}: {exception}").ReplaceLineEndings(" ");
+}
+
+/// <summary>The system clock, off by a fixed offset. Timers run as usual.</summary>
+internal sealed class OffsetClock(TimeSpan offset) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + offset;
 }
 
 /// <summary>Writes the SDK's warnings and the limits' decisions to stderr.</summary>

@@ -1,3 +1,4 @@
+using Autotask.Integration.Auditing;
 using NodaTime;
 
 namespace Autotask.Integration.Mapping;
@@ -200,6 +201,31 @@ public interface IMappingStore
     /// <param name="calloutKey">The key it was recorded with.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     Task ForgetCalloutAsync(string connection, string calloutKey, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// A mapping store that is also an <see cref="IAuditSink"/> and records the audit event of a settled adjustment in the
+/// settle's own transaction. The quantity sync settles through it when the store is one of the registered audit sinks,
+/// so that an adjustment that reached Autotask is audited exactly once: by the one sync whose settle the store accepted
+/// (never by two syncs settling the same entry at once), and never lost to a process that dies between the settle and
+/// its audit event. The SQLite and PostgreSQL stores implement it; a store of your own may.
+/// </summary>
+public interface IAuditedLedgerStore : IMappingStore, IAuditSink
+{
+    /// <summary>
+    /// Settles a pending adjustment as <see cref="IMappingStore.SettleAdjustmentAsync"/> does and, in the same
+    /// transaction, records <paramref name="auditEvent"/> as <see cref="IAuditSink.WriteAsync"/> would: both or
+    /// neither. An event whose <see cref="AuditEvent.EventId"/> is recorded already is not recorded again.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="operationId">The entry's operation id.</param>
+    /// <param name="state"><see cref="AdjustmentState.Applied"/>, <see cref="AdjustmentState.NotApplied"/> or <see cref="AdjustmentState.Indeterminate"/>.</param>
+    /// <param name="adjustmentId">The Autotask id of the adjustment, when known.</param>
+    /// <param name="auditEvent">The audit event of the settle.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The subscription's ledger version after the settle.</returns>
+    /// <exception cref="StoreConcurrencyException">No pending entry has that operation id (another sync settled it); nothing was recorded.</exception>
+    Task<long> SettleAdjustmentAndAuditAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, AuditEvent auditEvent, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What became of <see cref="IMappingStore.TryRecordCalloutAsync"/>.</summary>

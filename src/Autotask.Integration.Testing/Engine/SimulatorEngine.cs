@@ -209,6 +209,8 @@ internal sealed partial class SimulatorEngine
                     return Record(request, entity, fault, new EngineResponse(504, Encoding.UTF8.GetBytes(
                         "<!DOCTYPE html><html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>"),
                         [new("Content-Type", "text/html")]));
+                case SimulatorFault.LostWrite:
+                    return Record(request, entity, fault, new EngineResponse(0, [], [], TransportFault.DropBeforeAnswer));
                 case SimulatorFault.RefusedConnection:
                     return Record(request, entity, fault, new EngineResponse(0, [], [], TransportFault.RefuseBeforeRequest));
                 case SimulatorFault.Latency:

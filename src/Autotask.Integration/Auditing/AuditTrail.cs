@@ -20,30 +20,51 @@ internal sealed partial class AuditTrail
 
     public Instant Now => _time.GetCurrentInstant();
 
-    public async Task WriteAsync(
+    public Task WriteAsync(
         string operation,
         string connection,
         AuditStatus status,
         Instant startedAt,
         string? details,
         IReadOnlyDictionary<string, string>? vendorIds = null,
-        IReadOnlyDictionary<string, long>? autotaskIds = null)
-    {
-        var auditEvent = new AuditEvent
-        {
-            EventId = Guid.NewGuid().ToString("N"),
-            Operation = operation,
-            Connection = connection,
-            Status = status,
-            StartedAt = startedAt,
-            CompletedAt = Now,
-            Details = details,
-            VendorIds = vendorIds ?? new Dictionary<string, string>(),
-            AutotaskIds = autotaskIds ?? new Dictionary<string, long>(),
-        };
+        IReadOnlyDictionary<string, long>? autotaskIds = null) =>
+        WriteAsync(Create(operation, connection, status, startedAt, details, vendorIds, autotaskIds));
 
+    /// <summary>An event that ends now; <paramref name="eventId"/> names it when the caller must be able to tell it again (a new id otherwise).</summary>
+    public AuditEvent Create(
+        string operation,
+        string connection,
+        AuditStatus status,
+        Instant startedAt,
+        string? details,
+        IReadOnlyDictionary<string, string>? vendorIds = null,
+        IReadOnlyDictionary<string, long>? autotaskIds = null,
+        string? eventId = null) => new()
+    {
+        EventId = eventId ?? Guid.NewGuid().ToString("N"),
+        Operation = operation,
+        Connection = connection,
+        Status = status,
+        StartedAt = startedAt,
+        CompletedAt = Now,
+        Details = details,
+        VendorIds = vendorIds ?? new Dictionary<string, string>(),
+        AutotaskIds = autotaskIds ?? new Dictionary<string, long>(),
+    };
+
+    /// <summary>Whether <paramref name="sink"/> is one of the sinks events are written to.</summary>
+    public bool Includes(object sink) => _sinks.Any(s => ReferenceEquals(s, sink));
+
+    /// <summary>Writes an event to every sink but <paramref name="recordedBy"/>, which has recorded it already (with a ledger settle).</summary>
+    public async Task WriteAsync(AuditEvent auditEvent, IAuditSink? recordedBy = null)
+    {
         foreach (var sink in _sinks)
         {
+            if (ReferenceEquals(sink, recordedBy))
+            {
+                continue;
+            }
+
             try
             {
                 // Not the caller's token: the operation is done, and its record must not be lost to a cancellation.
@@ -51,7 +72,7 @@ internal sealed partial class AuditTrail
             }
             catch (Exception ex)
             {
-                SinkFailed(_logger, ex, sink.GetType().Name, operation, connection);
+                SinkFailed(_logger, ex, sink.GetType().Name, auditEvent.Operation, auditEvent.Connection);
             }
         }
     }

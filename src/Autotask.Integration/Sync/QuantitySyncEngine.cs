@@ -102,7 +102,7 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
         var results = new QuantitySyncItem?[input.Count];
         var latest = Check(input, settings, name, results);
         var work = await ResolveAsync(name, input, latest, options, zone, results, cancellationToken).ConfigureAwait(false);
-        var (heads, billed) = await ReadAsync(client, work, options, cancellationToken).ConfigureAwait(false);
+        var (heads, billed) = await ReadAsync(client, work, options, started, cancellationToken).ConfigureAwait(false);
         var writes = Decide(work, heads, billed, options, results);
 
         // Each item is audited as soon as its outcome is known, so a batch that is cancelled or dies loses no audit
@@ -124,9 +124,13 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
         await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentWrites, CancellationToken = cancellationToken },
             async (write, ct) =>
             {
-                var result = await WriteAsync(client, write.Item, write.Current, write.Version, options, ct).ConfigureAwait(false);
+                var (result, audited) = await WriteAsync(client, write.Item, write.Current, write.Version, options, started, ct).ConfigureAwait(false);
                 results[write.Item.Index] = result;
-                await AuditAsync(name, result, started).ConfigureAwait(false);
+                if (!audited)
+                {
+                    await AuditAsync(name, result, started).ConfigureAwait(false);
+                }
+
                 var writesSoFar = result.Status == QuantitySyncStatus.Applied ? Interlocked.Increment(ref written) : Volatile.Read(ref written);
                 options.Progress?.Report(new SyncProgress(Interlocked.Increment(ref done), input.Count, writesSoFar));
             }).ConfigureAwait(false);
@@ -319,32 +323,67 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
     /// <summary>
     /// Phase 3: reads where each subscription's ledger stands, then what Autotask bills. The ledger version read first
     /// is what a write names when it begins, so the store refuses the write if anything began or settled since
-    /// (ordering by the store, never by the clocks of different processes). Earlier writes of unknown outcome whose
-    /// lease has passed (by the store's clock) are settled from the units read; a younger pending entry belongs to a
-    /// sync still at work.
+    /// (ordering by the store, never by the clocks of different processes). Earlier writes of unknown outcome are
+    /// settled from the units read: after their lease (by the store's clock) whatever the units say, and within it as
+    /// soon as the units show them applied. A younger pending entry whose units do not show it may still be committed,
+    /// and is left pending.
     /// </summary>
     private async Task<(Dictionary<string, LedgerHead> Heads, BilledUnits Billed)> ReadAsync(
-        IAutotaskClient client, List<WorkItem> work, QuantitySyncOptions options, CancellationToken cancellationToken)
+        IAutotaskClient client, List<WorkItem> work, QuantitySyncOptions options, Instant started, CancellationToken cancellationToken)
     {
         var name = client.ConnectionName;
         var lease = Duration.FromTimeSpan(options.PendingLease);
         var heads = work.Count == 0 || options.DryRun
             ? new Dictionary<string, LedgerHead>()
             : new Dictionary<string, LedgerHead>(await _store.GetLedgerHeadsAsync(name, work.Select(w => w.Mapping.VendorSubscriptionId).ToArray(), cancellationToken).ConfigureAwait(false));
-        var orphans = heads.Values.Where(h => h.Pending is not null && h.PendingFor >= lease).Select(h => h.Pending!).ToList();
+        var pending = heads.Values.Where(h => h.Pending is not null).ToList();
         var billed = await BilledUnits.ReadAsync(client,
-            work.Select(w => w.Mapping.ContractServiceId).Concat(orphans.Select(p => p.ContractServiceId)).Distinct().ToArray(),
-            work.Select(w => w.EffectiveDate).Concat(orphans.Select(p => p.EffectiveDate)).ToArray(), cancellationToken).ConfigureAwait(false);
-        foreach (var entry in orphans)
+            work.Select(w => w.Mapping.ContractServiceId).Concat(pending.Select(h => h.Pending!.ContractServiceId)).Distinct().ToArray(),
+            work.Select(w => w.EffectiveDate).Concat(pending.Select(h => h.Pending!.EffectiveDate)).ToArray(), cancellationToken).ConfigureAwait(false);
+        foreach (var head in pending)
         {
-            // The units were read while the orphan was the subscription's pending entry, so nothing else could begin
+            var entry = head.Pending!;
+            var units = billed.On(entry.ContractServiceId, entry.EffectiveDate);
+            var outcome = Outcome(entry, units);
+            var expired = head.PendingFor >= lease;
+            if (!expired && outcome != AdjustmentState.Applied)
+            {
+                // Within its lease only units that show the write prove anything: it has landed, and a write lands once.
+                // Units at its start prove nothing while Autotask may still commit it.
+                continue;
+            }
+
+            // The units were read while the entry was the subscription's pending entry, so nothing else could begin
             // meanwhile: they are current at the version this settle makes. Settled by another sync first: the write
             // finds the ledger moved and reads again.
-            var settled = await SettleAsync(name, entry.OperationId, Outcome(entry, billed.On(entry.ContractServiceId, entry.EffectiveDate)), null).ConfigureAwait(false);
+            var settled = await SettleAsync(name, entry.OperationId, outcome, null, SettleEvent(name, entry, outcome, units, expired, started)).ConfigureAwait(false);
             heads[entry.VendorSubscriptionId] = new LedgerHead { VendorSubscriptionId = entry.VendorSubscriptionId, Version = settled ?? -1 };
         }
 
         return (heads, billed);
+    }
+
+    /// <summary>
+    /// The audit event of a write of unknown outcome that this sync settles from the units: applied (the adjustment is in
+    /// Autotask, and this is its one applied event), or indeterminate (it may be, beside someone else's change). Not
+    /// applied: nothing happened in Autotask, and the item's own event says what this sync does.
+    /// </summary>
+    private AuditEvent? SettleEvent(string connection, AdjustmentLedgerEntry entry, AdjustmentState outcome, int? units, bool afterLease, Instant started)
+    {
+        var change = string.Create(CultureInfo.InvariantCulture, $"Units {entry.UnitsBefore} -> {entry.UnitsAfter} ({entry.UnitChange:+#;-#;0}) from {entry.EffectiveDate:uuuu-MM-dd}");
+        var (status, details) = outcome switch
+        {
+            AdjustmentState.Applied => (AuditStatus.Succeeded,
+                $"{change}: applied by a write begun at {entry.RecordedAt} whose outcome was not known (its answer was lost, or its sync stopped); " +
+                $"settled by this sync from the units Autotask bills, {(afterLease ? "after its pending lease" : "within its pending lease, as they showed it")}."),
+            AdjustmentState.Indeterminate => (AuditStatus.Failed,
+                string.Create(CultureInfo.InvariantCulture, $"{change}: a write begun at {entry.RecordedAt} could not be told applied or not: after its pending lease the contract service bills {units?.ToString(CultureInfo.InvariantCulture) ?? "nothing on that date"}, neither its start nor its target (someone else changed the units). Check contract service {entry.ContractServiceId} for an adjustment of {entry.UnitChange:+#;-#;0}; this sync settled it and decides afresh from the units.")),
+            _ => (AuditStatus.Skipped, (string?)null),
+        };
+        return status == AuditStatus.Skipped ? null : _audit.Create(AuditOperations.UpdateSubscriptionQuantity, connection, status, started, details,
+            new Dictionary<string, string> { ["subscription"] = entry.VendorSubscriptionId },
+            new Dictionary<string, long> { ["contractService"] = entry.ContractServiceId },
+            entry.OperationId);
     }
 
     /// <summary>Phase 4: decides each item from the units read: unchanged, planned, in progress elsewhere, or a write to make.</summary>
@@ -368,7 +407,7 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             };
             if (!options.DryRun && heads.TryGetValue(item.Mapping.VendorSubscriptionId, out var head) && head.Pending is { } inFlight && head.PendingFor < lease)
             {
-                results[item.Index] = baseResult with { Status = QuantitySyncStatus.Failed, Reason = InProgress(inFlight, options.PendingLease) };
+                results[item.Index] = baseResult with { Status = QuantitySyncStatus.Failed, Reason = Unsettled(inFlight, options.PendingLease) };
             }
             else if (current is null)
             {
@@ -403,7 +442,9 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
     /// Writes one subscription's difference. The write begins only from the ledger version read before the units
     /// (<paramref name="version"/>); when the store says the ledger moved since, the units are read again first.
     /// </summary>
-    private async Task<QuantitySyncItem> WriteAsync(IAutotaskClient client, WorkItem item, int current, long version, QuantitySyncOptions options, CancellationToken cancellationToken)
+    /// <returns>The item's result, and whether its audit event is recorded already (with the settle of an applied write).</returns>
+    private async Task<(QuantitySyncItem Result, bool Audited)> WriteAsync(
+        IAutotaskClient client, WorkItem item, int current, long version, QuantitySyncOptions options, Instant started, CancellationToken cancellationToken)
     {
         var name = client.ConnectionName;
         var subscription = item.Mapping.VendorSubscriptionId;
@@ -437,41 +478,51 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             switch (await _store.TryBeginAdjustmentAsync(entry, version, cancellationToken).ConfigureAwait(false))
             {
                 case AdjustmentBeginOutcome.Busy:
-                    return result with { Reason = "Another sync of this subscription is in progress (a ledger entry is pending); it was left to that sync." };
+                {
+                    var head = (await _store.GetLedgerHeadsAsync(name, [subscription], cancellationToken).ConfigureAwait(false))[subscription];
+                    return (result with
+                    {
+                        Reason = head.Pending is { } busy
+                            ? Unsettled(busy, options.PendingLease)
+                            : "A write of this subscription was pending when this one was about to begin, and is settled now; run the sync again.",
+                    }, false);
+                }
 
                 case AdjustmentBeginOutcome.Stale:
+                {
                     // Another sync began or settled a write of this subscription since this one read: read again, the
                     // ledger first, then the units.
                     if (++rereads > options.MaxWriteAttempts)
                     {
-                        return result with { Reason = $"Other syncs kept adjusting this subscription; it was read {rereads - 1} times without a chance to write. Run the sync again." };
+                        return (result with { Reason = $"Other syncs kept adjusting this subscription; it was read {rereads - 1} times without a chance to write. Run the sync again." }, false);
                     }
 
                     var head = (await _store.GetLedgerHeadsAsync(name, [subscription], cancellationToken).ConfigureAwait(false))[subscription];
                     if (head.Pending is { } pending)
                     {
-                        return result with { Reason = InProgress(pending, options.PendingLease) };
+                        return (result with { Reason = Unsettled(pending, options.PendingLease) }, false);
                     }
 
                     var fresh = await ReadUnitsAsync(client, item, cancellationToken).ConfigureAwait(false);
                     if (fresh == desired)
                     {
-                        return result with { Status = QuantitySyncStatus.Unchanged, UnitsBefore = fresh, Reason = "Another sync brought the units to the desired quantity meanwhile." };
+                        return (result with { Status = QuantitySyncStatus.Unchanged, UnitsBefore = fresh, Reason = "Another sync brought the units to the desired quantity meanwhile." }, false);
                     }
 
                     if (fresh is null)
                     {
-                        return result with { Reason = "The contract service's billing periods could not be read again." };
+                        return (result with { Reason = "The contract service's billing periods could not be read again." }, false);
                     }
 
                     if (StaleAgainstPlan(options, item, fresh.Value) is { } stale)
                     {
-                        return result with { Status = QuantitySyncStatus.Stale, UnitsBefore = fresh, Reason = stale };
+                        return (result with { Status = QuantitySyncStatus.Stale, UnitsBefore = fresh, Reason = stale }, false);
                     }
 
                     (version, current) = (head.Version, fresh.Value);
                     result = result with { UnitsBefore = current };
                     continue;
+                }
             }
 
             attempt++;
@@ -495,22 +546,15 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
                     EffectiveDate = item.EffectiveDate,
                     UnitChange = desired - current,
                 }, fence.Token).ConfigureAwait(false);
-                if (await SettleAsync(name, entry.OperationId, AdjustmentState.Applied, id).ConfigureAwait(false) is null)
-                {
-                    return result with
-                    {
-                        Status = QuantitySyncStatus.Applied,
-                        UnitChange = desired - current,
-                        AdjustmentId = id,
-                        Reason = "Applied, but only after another sync had taken this write for abandoned (its pending lease had passed): check the contract service for a second adjustment; the next sync corrects the units if there is one, and a longer PendingLease avoids it.",
-                    };
-                }
-
-                return result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current, AdjustmentId = id };
+                return await SettleAppliedAsync(name, entry, result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current, AdjustmentId = id }, started).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (fence.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                return result with { Reason = $"The write was not over within half the pending lease ({options.PendingLease / 2}), so it was abandoned; it may or may not have reached Autotask, and a sync after the lease settles it." };
+                return (result with
+                {
+                    Reason = await UnsettledAsync(name, entry, options.PendingLease,
+                        $"The write was not over within half the pending lease ({options.PendingLease / 2}), so it was abandoned; it may or may not have reached Autotask.", cancellationToken).ConfigureAwait(false),
+                }, false);
             }
             catch (Exception ex) when (ex is AutotaskCommunicationException { RequestMayHaveBeenApplied: true } or AutotaskServerException)
             {
@@ -524,28 +568,34 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
                 catch (Exception readFailure) when (readFailure is AutotaskRequestException or AutotaskConnectionException)
                 {
                     // Left pending: the next sync reads the units and settles it.
-                    return result with { Reason = $"The write's outcome is unknown ({ex.Message}) and the units could not be read back ({readFailure.Message}); the next sync settles it." };
+                    return (result with { Reason = $"The write's outcome is unknown ({ex.Message}) and the units could not be read back ({readFailure.Message}); the next sync settles it from the units." }, false);
                 }
 
                 var outcome = Outcome(entry, now);
-                if (outcome != AdjustmentState.Applied && MayCommitLate(ex))
-                {
-                    // No answer at all (or a gateway's): the server may still be processing the write and commit it after
-                    // this read-back. Unless the units already show it, nothing proves it will not land, so the entry
-                    // stays pending and a sync after the lease settles it from the units; writing again now (from the old
-                    // units, or from units someone else changed meanwhile) could apply it twice.
-                    return result with { Reason = $"The write's answer was lost ({ex.Message}) and the units do not show it yet, but it may still be committed; a sync after the pending lease settles it." };
-                }
-
-                var settled = await SettleAsync(name, entry.OperationId, outcome, null).ConfigureAwait(false);
                 if (outcome == AdjustmentState.Applied)
                 {
-                    return result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current };
+                    return await SettleAppliedAsync(name, entry, result with { Status = QuantitySyncStatus.Applied, UnitChange = desired - current }, started).ConfigureAwait(false);
                 }
 
+                if (MayCommitLate(ex))
+                {
+                    // No answer at all (or a gateway's): the server may still be processing the write and commit it after
+                    // this read-back. Nothing Autotask offers proves it will not (adjustments cannot be queried, a write
+                    // carries no idempotency key, and neither a dropped connection nor a gateway's 504 says the server
+                    // stopped), so the entry stays pending: any sync settles it as applied as soon as the units show it,
+                    // and from whatever they show once the lease has passed. Writing again now (from the old units, or
+                    // from units someone else changed meanwhile) could apply it twice.
+                    return (result with
+                    {
+                        Reason = await UnsettledAsync(name, entry, options.PendingLease,
+                            $"The write's answer was lost ({ex.Message}) and the units read back do not show it yet, but it may still be committed.", cancellationToken).ConfigureAwait(false),
+                    }, false);
+                }
+
+                var settled = await SettleAsync(name, entry.OperationId, outcome, null, null).ConfigureAwait(false);
                 if (now is null)
                 {
-                    return result with { Reason = "The contract service's billing periods could not be read back." };
+                    return (result with { Reason = "The contract service's billing periods could not be read back." }, false);
                 }
 
                 // Settled by this sync: its read-back is current at the version the settle made. Settled by another
@@ -556,14 +606,41 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             catch (Exception ex) when (ex is AutotaskRequestException or AutotaskConnectionException)
             {
                 // Refused by Autotask, or before anything was sent (the connection was removed, or now reaches another database).
-                await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null).ConfigureAwait(false);
-                return result with { Reason = ex.Message };
+                await SettleAsync(name, entry.OperationId, AdjustmentState.NotApplied, null, null).ConfigureAwait(false);
+                return (result with { Reason = ex.Message }, false);
             }
 
             // A cancellation mid-write leaves the entry pending: its outcome is unknown, and the next sync settles it.
         }
 
-        return result with { Reason = $"Not applied after {options.MaxWriteAttempts} attempts. Last failure: {result.Reason}" };
+        return (result with { Reason = $"Not applied after {options.MaxWriteAttempts} attempts. Last failure: {result.Reason}" }, false);
+    }
+
+    /// <summary>
+    /// Settles a write this sync knows was applied (Autotask answered, or the units read back show it), with its audit
+    /// event. When another sync settled the entry first: if that sync saw the write in the units, it recorded the one
+    /// applied event; if it took the write for not applied (its lease had passed), this sync records it, with a warning
+    /// that the change may now be in Autotask twice.
+    /// </summary>
+    private async Task<(QuantitySyncItem Result, bool Audited)> SettleAppliedAsync(string name, AdjustmentLedgerEntry entry, QuantitySyncItem applied, Instant started)
+    {
+        if (await SettleAsync(name, entry.OperationId, AdjustmentState.Applied, applied.AdjustmentId, ItemEvent(name, applied, started, entry.OperationId)).ConfigureAwait(false) is not null)
+        {
+            return (applied, true);
+        }
+
+        var settled = (await _store.GetLedgerAsync(name, entry.VendorSubscriptionId, CancellationToken.None).ConfigureAwait(false)).FirstOrDefault(e => e.OperationId == entry.OperationId);
+        if (settled?.State == AdjustmentState.Applied)
+        {
+            return (applied with { Reason = "Another sync saw this write in the units and settled it first; that sync recorded its audit event." }, true);
+        }
+
+        var late = applied with
+        {
+            Reason = "Applied, but only after another sync had taken this write for abandoned (its pending lease had passed): check the contract service for a second adjustment; the next sync corrects the units if there is one, and a longer PendingLease avoids it.",
+        };
+        await _audit.WriteAsync(ItemEvent(name, late, started, entry.OperationId)).ConfigureAwait(false);
+        return (late, true);
     }
 
     /// <summary>Applying a plan: why the item is stale (its units, or its contract service, are no longer what the plan saw), or <c>null</c>.</summary>
@@ -587,22 +664,52 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
         : units == entry.UnitsBefore ? AdjustmentState.NotApplied
         : AdjustmentState.Indeterminate;
 
-    private static string InProgress(AdjustmentLedgerEntry pending, TimeSpan lease) =>
-        $"Another sync of this subscription has had a write pending since {pending.RecordedAt}; it is left to that sync, or settled once {lease} has passed.";
+    /// <summary>What a pending entry of this subscription is, and when it is settled at the latest.</summary>
+    private static string Unsettled(AdjustmentLedgerEntry pending, TimeSpan lease) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"A write of this subscription ({pending.UnitsBefore} -> {pending.UnitsAfter} units, begun at {pending.RecordedAt}) has no known outcome yet: its answer was lost, or it is still on its way to Autotask. ") +
+        Settles(pending, lease);
 
-    /// <summary>Settles a ledger entry; one that another sync settled already (after its lease) is left as it is.</summary>
-    /// <returns>The subscription's ledger version after the settle, or <c>null</c> when another sync had settled it.</returns>
-    private async Task<long?> SettleAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId)
+    private static string Settles(AdjustmentLedgerEntry pending, TimeSpan lease) => string.Create(CultureInfo.InvariantCulture,
+        $"It is pending in the ledger, and so that it is never applied twice nothing more is written until it is settled from the units Autotask bills: at {pending.RecordedAt + Duration.FromTimeSpan(lease)} or earlier, as soon as they show it.");
+
+    /// <summary>Why this sync's own write is left pending, and when it is settled at the latest (from the ledger's head, which has the store's stamp).</summary>
+    private async Task<string> UnsettledAsync(string name, AdjustmentLedgerEntry entry, TimeSpan lease, string what, CancellationToken cancellationToken)
     {
+        var head = (await _store.GetLedgerHeadsAsync(name, [entry.VendorSubscriptionId], cancellationToken).ConfigureAwait(false))[entry.VendorSubscriptionId];
+        return head.Pending is { } pending && pending.OperationId == entry.OperationId
+            ? $"{what} {Settles(pending, lease)}"
+            : $"{what} Another sync has settled it since, from the units Autotask bills.";
+    }
+
+    /// <summary>
+    /// Settles a ledger entry; one that another sync settled already (after its lease) is left as it is. The audit event
+    /// of the settle, if any, is recorded by the sync whose settle the store accepts, and by no other: in the settle's own
+    /// transaction when the store is itself an audit sink (<see cref="IAuditedLedgerStore"/>), right after it otherwise.
+    /// </summary>
+    /// <returns>The subscription's ledger version after the settle, or <c>null</c> when another sync had settled it.</returns>
+    private async Task<long?> SettleAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, AuditEvent? auditEvent)
+    {
+        var recordedBy = auditEvent is not null && _store is IAuditedLedgerStore audited && _audit.Includes(audited) ? audited : null;
+        long version;
         try
         {
-            return await _store.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, CancellationToken.None).ConfigureAwait(false);
+            version = recordedBy is not null
+                ? await recordedBy.SettleAdjustmentAndAuditAsync(connection, operationId, state, adjustmentId, auditEvent!, CancellationToken.None).ConfigureAwait(false)
+                : await _store.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, CancellationToken.None).ConfigureAwait(false);
         }
         catch (StoreConcurrencyException)
         {
-            // Settled by a later sync that found it pending past its lease; that sync read the units, so nothing is lost.
+            // Settled by another sync; that sync read the units, so nothing is lost, and it recorded what it settled.
             return null;
         }
+
+        if (auditEvent is not null)
+        {
+            await _audit.WriteAsync(auditEvent, recordedBy).ConfigureAwait(false);
+        }
+
+        return version;
     }
 
     /// <summary>
@@ -612,7 +719,10 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
     private static bool MayCommitLate(Exception exception) =>
         exception is AutotaskCommunicationException || exception is AutotaskRequestException { StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout };
 
-    private Task AuditAsync(string connection, QuantitySyncItem item, Instant started)
+    private Task AuditAsync(string connection, QuantitySyncItem item, Instant started) => _audit.WriteAsync(ItemEvent(connection, item, started));
+
+    /// <summary>The audit event of an item; an applied write's is named by its ledger entry's operation id.</summary>
+    private AuditEvent ItemEvent(string connection, QuantitySyncItem item, Instant started, string? eventId = null)
     {
         var (status, details) = item.Status switch
         {
@@ -634,7 +744,7 @@ internal sealed class QuantitySyncEngine : IQuantitySyncEngine
             autotaskIds["adjustment"] = adjustment;
         }
 
-        return _audit.WriteAsync(AuditOperations.UpdateSubscriptionQuantity, connection, status, started, details, vendorIds, autotaskIds);
+        return _audit.Create(AuditOperations.UpdateSubscriptionQuantity, connection, status, started, details, vendorIds, autotaskIds, eventId);
     }
 
     private sealed record WorkItem(int Index, SubscriptionQuantity Change, SubscriptionMapping Mapping, LocalDate EffectiveDate);

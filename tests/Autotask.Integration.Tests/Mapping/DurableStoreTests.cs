@@ -64,6 +64,26 @@ public sealed class SqliteMappingStoreTests : MappingStoreConformance, IDisposab
     }
 
     [Fact]
+    public async Task A_process_whose_clock_is_behind_a_time_the_store_recorded_may_not_begin_an_adjustment()
+    {
+        // SQLite has no clock of its own: each process stamps ledger entries with its own. A process an hour behind would
+        // make its write in flight look an hour old to the others, which would take it for abandoned and write it again.
+        await Store.GetLedgerHeadsAsync("a", ["sub-1"], Ct);
+        var behind = new SqliteMappingStore(File(), time: new ShiftedTimeProvider(TimeSpan.FromHours(-1)));
+
+        var refused = await Assert.ThrowsAsync<MappingStoreException>(() => behind.TryBeginAdjustmentAsync(Pending("sub-1"), 0, Ct));
+
+        Assert.Contains("01:00:00", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("processes on one machine", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(await Store.GetPendingAdjustmentsAsync("a", cancellationToken: Ct));
+
+        // A clock a little behind (less than a second) is no danger to a lease, and one that is right begins as usual.
+        var nearlyRight = new SqliteMappingStore(File(), time: new ShiftedTimeProvider(TimeSpan.FromMilliseconds(-300)));
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await nearlyRight.TryBeginAdjustmentAsync(Pending("sub-1"), 0, Ct));
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await Store.TryBeginAdjustmentAsync(Pending("sub-2"), 0, Ct));
+    }
+
+    [Fact]
     public async Task A_file_of_schema_version_1_is_migrated_with_its_ledger_versions()
     {
         await using (var connection = new SqliteConnection($"Data Source={File("v1.db")}"))

@@ -434,6 +434,32 @@ public abstract class MappingStoreConformance : IAsyncLifetime
             Assert.IsNotType<IAuditSink>(Store, exactMatch: false);
         }
     }
+
+    [Fact]
+    public async Task A_store_that_audits_its_settles_records_the_event_with_the_settle_and_once()
+    {
+        if (Store is not IAuditedLedgerStore audited)
+        {
+            return;
+        }
+
+        var reader = (IAuditReader)Store;
+        await Store.BeginAsync(Pending("sub-1", "op-audited"), Ct);
+        var applied = new AuditEvent
+        {
+            EventId = "op-audited", Operation = AuditOperations.UpdateSubscriptionQuantity, Connection = "a", Status = AuditStatus.Succeeded,
+            StartedAt = Now, CompletedAt = Now, Details = "Units 5 -> 8 (+3).",
+        };
+
+        await audited.SettleAdjustmentAndAuditAsync("a", "op-audited", AdjustmentState.Applied, 900, applied, Ct);
+
+        // A second settle of the entry is refused, and records nothing; the event written again is kept once.
+        await Assert.ThrowsAsync<StoreConcurrencyException>(() => audited.SettleAdjustmentAndAuditAsync("a", "op-audited", AdjustmentState.Applied, 900, applied with { EventId = "op-again" }, Ct));
+        await audited.WriteAsync(applied with { Details = "written again" }, Ct);
+        var recorded = Assert.Single((await reader.ReadAsync(new AuditQuery { Connection = "a" }, Ct)).Events);
+        Assert.Equal(("op-audited", "Units 5 -> 8 (+3)."), (recorded.EventId, recorded.Details));
+        Assert.Equal(AdjustmentState.Applied, Assert.Single(await Store.GetLedgerAsync("a", "sub-1", Ct)).State);
+    }
 }
 
 /// <summary>The in-memory store passes the conformance suite.</summary>

@@ -12,3 +12,31 @@ internal static class LedgerTestExtensions
     public static async Task<long> VersionAsync(this IMappingStore store, string connection, string subscription, CancellationToken cancellationToken = default) =>
         (await store.GetLedgerHeadsAsync(connection, [subscription], cancellationToken))[subscription].Version;
 }
+
+internal static class AuditTestExtensions
+{
+    /// <summary>Every event of a connection the query matches, page after page.</summary>
+    public static async Task<List<Autotask.Integration.Auditing.AuditEvent>> ReadAllAsync(
+        this Autotask.Integration.Auditing.IAuditReader reader, Autotask.Integration.Auditing.AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        var events = new List<Autotask.Integration.Auditing.AuditEvent>();
+        while (true)
+        {
+            var page = await reader.ReadAsync(query with { Skip = events.Count, Take = 500 }, cancellationToken);
+            events.AddRange(page.Events);
+            if (!page.HasMore)
+            {
+                return events;
+            }
+        }
+    }
+
+    /// <summary>The quantity sync's applied events.</summary>
+    public static Task<List<Autotask.Integration.Auditing.AuditEvent>> AppliedAsync(this Autotask.Integration.Auditing.IAuditReader reader, string connection, CancellationToken cancellationToken = default) =>
+        reader.ReadAllAsync(new Autotask.Integration.Auditing.AuditQuery
+        {
+            Connection = connection,
+            Operation = Autotask.Integration.Auditing.AuditOperations.UpdateSubscriptionQuantity,
+            Status = Autotask.Integration.Auditing.AuditStatus.Succeeded,
+        }, cancellationToken);
+}

@@ -1,4 +1,5 @@
 using Autotask.Integration.Auditing;
+using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Sync;
 using Autotask.Integration.Testing;
@@ -131,6 +132,154 @@ public sealed class CrossInstanceSyncTests(PostgreSqlServer server)
         var audit = two.First.Audit.Events.Single(e => e.Operation == AuditOperations.UpdateSubscriptionQuantity);
         Assert.Contains("second adjustment", audit.Details, StringComparison.Ordinal);
         Assert.Equal(2, two.Simulator.AppliedAdjustments.Count);
+    }
+
+    [Theory]
+    [InlineData(StoreKind.InMemory)]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.PostgreSql)]
+    public async Task A_write_another_sync_saw_in_the_units_and_settled_first_is_audited_once_and_not_reported_as_a_double(StoreKind kind)
+    {
+        // A's write has landed, but A has not recorded it yet when B syncs (within the lease): B sees it in the units.
+        await using var two = await TwoInstances.StartAsync(kind, server, holdSettleOfA: true);
+        two.A.Release.SetResult();
+        two.B.Release.SetResult();
+        var syncA = two.First.Sync.SyncAsync(SyncHarness.Connection, [two.Change(4)], cancellationToken: Ct);
+        await two.A.AtSettle.Task.WaitAsync(Wait, Ct);
+        var reportB = await two.Second.Sync.SyncAsync(SyncHarness.Connection, [two.Change(4)], cancellationToken: Ct);
+        two.A.ReleaseSettle.SetResult();
+        var reportA = await syncA.WaitAsync(Wait, Ct);
+
+        Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(reportB.Items).Status);
+        var itemA = Assert.Single(reportA.Items);
+        Assert.Equal(QuantitySyncStatus.Applied, itemA.Status);
+        Assert.DoesNotContain("second adjustment", itemA.Reason ?? "", StringComparison.Ordinal);
+        Assert.Single(two.Simulator.AppliedAdjustments);
+        var entry = Assert.Single(await two.A.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct));
+        Assert.Equal(AdjustmentState.Applied, entry.State);
+
+        // One adjustment, one applied event: B's, which settled it.
+        Assert.Empty(Applied(two.First));
+        Assert.Equal(entry.OperationId, Assert.Single(Applied(two.Second)).EventId);
+    }
+
+    [Theory]
+    [InlineData(StoreKind.InMemory)]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.PostgreSql)]
+    public async Task Two_syncs_settling_the_same_lost_write_at_once_audit_it_once(StoreKind kind)
+    {
+        // A write of a process that died has landed; two instances find it past its lease together and both try to
+        // settle it (neither may go on until the other has come to its settle). The store accepts one settle, and only
+        // that sync records the adjustment in the audit.
+        await using var shared = new SharedStore(kind, server);
+        var simulator = AutotaskSimulator.Create();
+        var barrier = new SettleBarrier(2);
+        var stores = new[] { new BarrierStore(shared.Open(), barrier), new BarrierStore(shared.Open(), barrier) };
+        var durable = kind != StoreKind.InMemory;
+        await using var first = SyncHarness.For(simulator, configure: x => Audited(x.UseMappingStore(stores[0]), stores[0], durable));
+        await using var second = SyncHarness.For(simulator, configure: x => Audited(x.UseMappingStore(stores[1]), stores[1], durable));
+        var line = (await first.MapSubscriptionsAsync(1))[0];
+        var before = first.UnitsOn(line, SyncHarness.TodayUtc);
+        var entry = new AdjustmentLedgerEntry
+        {
+            OperationId = "died-with-its-write", Connection = SyncHarness.Connection, VendorSubscriptionId = "sub-1", ContractId = line.ContractId,
+            ContractServiceId = line.ContractServiceId, EffectiveDate = SyncHarness.TodayUtc, UnitsBefore = before, UnitsAfter = before + 3,
+        };
+        Assert.Equal(AdjustmentBeginOutcome.Begun, await stores[0].BeginAsync(entry, Ct));
+        await first.Client.CreateAsync(new ContractServiceAdjustment { ContractId = line.ContractId, ContractServiceId = line.ContractServiceId, EffectiveDate = SyncHarness.TodayUtc, UnitChange = 3 }, Ct);
+
+        var afterLease = new QuantitySyncOptions { PendingLease = TimeSpan.Zero };
+        var change = new SubscriptionQuantity("sub-1", before + 3, SyncHarness.Today);
+        var reports = await Task.WhenAll(first.Sync.SyncAsync(SyncHarness.Connection, [change], afterLease, Ct), second.Sync.SyncAsync(SyncHarness.Connection, [change], afterLease, Ct)).WaitAsync(Wait, Ct);
+
+        Assert.Equal(2, barrier.Arrived);
+        Assert.All(reports, r => Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(r.Items).Status));
+        Assert.Single(simulator.AppliedAdjustments);
+        Assert.Equal("died-with-its-write", Assert.Single(Applied(first).Concat(Applied(second))).EventId);
+        if (durable)
+        {
+            Assert.Equal("died-with-its-write", Assert.Single(await ((IAuditReader)shared.Open()).AppliedAsync(SyncHarness.Connection, Ct)).EventId);
+        }
+    }
+
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.PostgreSql)]
+    public async Task An_applied_write_is_audited_with_its_settle_so_a_process_dying_between_the_two_loses_nothing(StoreKind kind)
+    {
+        // The store is the audit sink, and nothing reaches it after the settle (as if the process died right then): the
+        // applied event must have been recorded by the settle itself.
+        await using var shared = new SharedStore(kind, server);
+        var simulator = AutotaskSimulator.Create();
+        var store = new DyingAfterSettleStore(shared.Open());
+        await using var sync = SyncHarness.For(simulator, configure: x => x.UseMappingStore(store).AddAuditSink(store));
+        var line = (await sync.MapSubscriptionsAsync(1))[0];
+        var before = sync.UnitsOn(line, SyncHarness.TodayUtc);
+
+        var report = await sync.Sync.SyncAsync(SyncHarness.Connection, [new SubscriptionQuantity("sub-1", before + 2, SyncHarness.Today)], cancellationToken: Ct);
+
+        Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(report.Items).Status);
+        var entry = Assert.Single(await store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct));
+        var recorded = Assert.Single(await ((IAuditReader)shared.Open()).AppliedAsync(SyncHarness.Connection, Ct));
+        Assert.Equal((entry.OperationId, line.ContractServiceId), (recorded.EventId, recorded.AutotaskIds["contractService"]));
+    }
+
+    private static List<AuditEvent> Applied(SyncHarness harness) =>
+        harness.Audit.Events.Where(e => e.Operation == AuditOperations.UpdateSubscriptionQuantity && e.Status == AuditStatus.Succeeded).ToList();
+
+    private static AutotaskIntegrationBuilder Audited(AutotaskIntegrationBuilder builder, IAuditSink store, bool durable) => durable ? builder.AddAuditSink(store) : builder;
+
+    /// <summary>Holds the first settle of each of <c>parties</c> store instances until all of them have come to it.</summary>
+    private sealed class SettleBarrier(int parties)
+    {
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrived;
+
+        public int Arrived => Volatile.Read(ref _arrived);
+
+        public Task ArriveAsync(CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _arrived) == parties)
+            {
+                _all.SetResult();
+            }
+
+            return _all.Task.WaitAsync(Wait, cancellationToken);
+        }
+    }
+
+    /// <summary>A store instance that waits at a barrier before each settle; the store and audit sink of the durable kinds.</summary>
+    private sealed class BarrierStore(IMappingStore inner, SettleBarrier barrier) : DelegatingMappingStore(inner), IAuditedLedgerStore
+    {
+        private int _settles;
+
+        public override async Task<long> SettleAdjustmentAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, CancellationToken cancellationToken = default)
+        {
+            await ArriveAsync(cancellationToken);
+            return await Inner.SettleAdjustmentAsync(connection, operationId, state, adjustmentId, cancellationToken);
+        }
+
+        public async Task<long> SettleAdjustmentAndAuditAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, AuditEvent auditEvent, CancellationToken cancellationToken = default)
+        {
+            await ArriveAsync(cancellationToken);
+            return await ((IAuditedLedgerStore)Inner).SettleAdjustmentAndAuditAsync(connection, operationId, state, adjustmentId, auditEvent, cancellationToken);
+        }
+
+        public Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default) => ((IAuditSink)Inner).WriteAsync(auditEvent, cancellationToken);
+
+        private Task ArriveAsync(CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref _settles) == 1 ? barrier.ArriveAsync(cancellationToken) : Task.CompletedTask;
+    }
+
+    /// <summary>A durable store whose audit writes never arrive, as from a process that dies the moment it has settled.</summary>
+    private sealed class DyingAfterSettleStore(IMappingStore inner) : DelegatingMappingStore(inner), IAuditedLedgerStore
+    {
+        public Task<long> SettleAdjustmentAndAuditAsync(string connection, string operationId, AdjustmentState state, long? adjustmentId, AuditEvent auditEvent, CancellationToken cancellationToken = default) =>
+            ((IAuditedLedgerStore)Inner).SettleAdjustmentAndAuditAsync(connection, operationId, state, adjustmentId, auditEvent, cancellationToken);
+
+        public Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("The process died before this audit event was written.");
     }
 
     /// <summary>Two instances (engine and store instance each) on one shared store and one simulator, with one subscription mapped.</summary>

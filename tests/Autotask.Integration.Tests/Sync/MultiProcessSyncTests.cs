@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autotask.Integration.Auditing;
 using Autotask.Integration.Entities;
 using Autotask.Integration.Mapping;
 using Autotask.Integration.Testing;
@@ -12,8 +13,9 @@ namespace Autotask.Integration.Tests.Sync;
 /// connections, HTTP client, thread pool and timing) sync the same 150 subscriptions through one shared store and one
 /// simulated Autotask on loopback, submitting the same desired quantities round after round with random jitter, each
 /// re-syncing until nothing changes. After every round, every contract service bills the desired units and carries
-/// exactly as many new adjustments as it had real changes (0 or 1), and the ledger's applied entries match the
-/// adjustments Autotask recorded.
+/// exactly as many new adjustments as it had real changes (0 or 1), the ledger's applied entries match the
+/// adjustments Autotask recorded, and so does the audit trail: every adjustment in Autotask has exactly one applied
+/// audit event (which the store records with the settle of its ledger entry, whichever worker settles it).
 /// </summary>
 public sealed class MultiProcessSyncTests(PostgreSqlServer server)
 {
@@ -27,6 +29,18 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
 
         /// <summary>One worker killed with SIGKILL in the middle of every other round, and a new one started in its place.</summary>
         Kill,
+
+        /// <summary>
+        /// Answers lost on writes that land later (late commits, gateway time-outs), at once (ambiguous writes) or never
+        /// (lost writes): the workers settle them from the units, early when the units show them, after the lease otherwise.
+        /// </summary>
+        LateCommits,
+
+        /// <summary>
+        /// One worker's clock is an hour behind (SQLite, whose clock is each process's own), and every write is held 200 ms,
+        /// so that its writes are in flight when the others look at the ledger.
+        /// </summary>
+        SkewedClock,
     }
 
     private const int Workers = 3;
@@ -41,33 +55,40 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
     private static int Repeats =>
         int.TryParse(Environment.GetEnvironmentVariable("AUTOTASK_MULTIPROCESS_REPEATS"), CultureInfo.InvariantCulture, out var repeats) && repeats > 0 ? repeats : 5;
 
-    /// <summary>
-    /// Which scenarios run, as <c>Store/Variant</c> pairs separated by commas (such as <c>Sqlite/Kill</c>), to run one in
-    /// a loop while hunting a rare failure; unset: all of them.
-    /// </summary>
-    private static string? Only => Environment.GetEnvironmentVariable("AUTOTASK_MULTIPROCESS_ONLY");
+    /// <summary>The variants to run (AUTOTASK_MULTIPROCESS_VARIANTS, names separated by commas), or all.</summary>
+    private static HashSet<Variant>? Only =>
+        Environment.GetEnvironmentVariable("AUTOTASK_MULTIPROCESS_VARIANTS") is { Length: > 0 } names ? names.Split(',').Select(Enum.Parse<Variant>).ToHashSet() : null;
 
     public static TheoryData<StoreKind, Variant, int> Scenarios()
     {
         var data = new TheoryData<StoreKind, Variant, int>();
-        void Add(StoreKind kind, Variant variant, int run)
+        foreach (var row in AllScenarios())
         {
-            if (Only is not { } only || only.Split(',').Contains($"{kind}/{variant}", StringComparer.OrdinalIgnoreCase))
+            if (Only?.Contains(row.Variant) != false)
             {
-                data.Add(kind, variant, run);
+                data.Add(row.Kind, row.Variant, row.Run);
             }
         }
 
+        return data;
+    }
+
+    private static List<(StoreKind Kind, Variant Variant, int Run)> AllScenarios()
+    {
+        var data = new List<(StoreKind, Variant, int)>();
         foreach (var kind in new[] { StoreKind.Sqlite, StoreKind.PostgreSql })
         {
             for (var run = 1; run <= Repeats; run++)
             {
-                Add(kind, Variant.NoFaults, run);
+                data.Add((kind, Variant.NoFaults, run));
             }
 
-            Add(kind, Variant.Faults, 1);
-            Add(kind, Variant.Kill, 1);
+            data.Add((kind, Variant.Faults, 1));
+            data.Add((kind, Variant.Kill, 1));
+            data.Add((kind, Variant.LateCommits, 1));
         }
+
+        data.Add((StoreKind.Sqlite, Variant.SkewedClock, 1));
 
         return data;
     }
@@ -94,13 +115,32 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
 
         var asOf = SystemClock.Instance.GetCurrentInstant();
         var day = asOf.InUtc().Date;
+        static bool Adjustment(SimulatorRequest r) => r.IsWrite && r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal);
         if (variant == Variant.Faults)
         {
-            static bool Adjustment(SimulatorRequest r) => r.IsWrite && r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal);
             simulator.Faults.Randomly(SimulatorFault.AmbiguousWrite, 0.06, Adjustment);
             simulator.Faults.Randomly(SimulatorFault.DroppedConnection, 0.04, Adjustment);
             simulator.Faults.Randomly(SimulatorFault.ServerError, 0.05, Adjustment);
             simulator.Faults.Randomly(SimulatorFault.ServiceUnavailable, 0.05, r => !r.IsWrite);
+        }
+
+        if (variant == Variant.LateCommits)
+        {
+            // A late commit lands well within half the lease, as the lease assumes of any write.
+            simulator.Faults.LateCommitDelay = TimeSpan.FromMilliseconds(500);
+            simulator.Faults.Randomly(SimulatorFault.LateCommit, 0.06, Adjustment);
+            simulator.Faults.Randomly(SimulatorFault.GatewayTimeoutLateCommit, 0.04, Adjustment);
+            simulator.Faults.Randomly(SimulatorFault.AmbiguousWrite, 0.04, Adjustment);
+            simulator.Faults.Randomly(SimulatorFault.LostWrite, 0.02, Adjustment);
+        }
+
+        if (variant == Variant.SkewedClock)
+        {
+            simulator.Faults.Latency = TimeSpan.FromMilliseconds(200);
+            simulator.Faults.Randomly(SimulatorFault.Latency, 1.0, r => r.IsWrite);
+
+            // The store has been in use by processes whose clocks are right (this one reads the ledger once).
+            await store.GetLedgerHeadsAsync("worker", ["sub-0"], Ct);
         }
 
         var directory = Directory.CreateTempSubdirectory("autotask-workers-").FullName;
@@ -108,8 +148,18 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
         var started = 0;
         // A live worker's write is over within half of the lease (the engine abandons one that is not), a stall of a few
         // seconds is harmless, and a killed worker's writes are settled within the round.
-        Task<SyncWorkerProcess> StartWorker() =>
-            SyncWorkerProcess.StartAsync($"w{++started}", SyncWorkerProcess.Settings(shared, simulator, seed * 10 + started, Lease), Ct);
+        Task<SyncWorkerProcess> StartWorker()
+        {
+            var settings = SyncWorkerProcess.Settings(shared, simulator, seed * 10 + ++started, Lease);
+            if (variant == Variant.SkewedClock && started == 1)
+            {
+                settings["CLOCK_OFFSET_MS"] = "-3600000";
+            }
+
+            return SyncWorkerProcess.StartAsync($"w{started}", settings, Ct);
+        }
+
+        var refusedForItsClock = 0;
 
         try
         {
@@ -160,6 +210,14 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
                 foreach (var worker in workers)
                 {
                     var answer = await worker.ReadLineAsync(TimeSpan.FromSeconds(180), Ct);
+                    if (variant == Variant.SkewedClock && worker.Name == "w1" && answer.StartsWith($"error {round} MappingStoreException", StringComparison.Ordinal)
+                        && answer.Contains("processes on one machine", StringComparison.Ordinal))
+                    {
+                        // The worker whose clock is an hour behind may not begin adjustments; the others do its share.
+                        refusedForItsClock++;
+                        continue;
+                    }
+
                     Assert.True(answer.StartsWith($"done {round} ", StringComparison.Ordinal), $"worker {worker.Name}, round {round}: {answer}");
                 }
 
@@ -180,6 +238,19 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
 
                 Assert.DoesNotContain(ledger, e => e.State == AdjustmentState.Pending);
                 Assert.Equal(simulator.AppliedAdjustments.Count, ledger.Count(e => e.State == AdjustmentState.Applied));
+
+                // The audit and Autotask agree: per contract service, one applied event for every adjustment, no more.
+                var audited = await ((IAuditReader)store).AppliedAsync("worker", Ct);
+                var inAutotask = simulator.AppliedAdjustments.GroupBy(a => a.ContractServiceId.GetValueOrDefault()).ToDictionary(g => g.Key, g => g.Count());
+                var inAudit = audited.GroupBy(e => e.AutotaskIds["contractService"]).ToDictionary(g => g.Key, g => g.Count());
+                foreach (var line in lines)
+                {
+                    Assert.True(inAutotask.GetValueOrDefault(line.Id) == inAudit.GetValueOrDefault(line.Id),
+                        $"round {round}, contract service {line.Id}: {inAutotask.GetValueOrDefault(line.Id)} adjustments in Autotask, {inAudit.GetValueOrDefault(line.Id)} applied audit events");
+                }
+
+                Assert.Equal(simulator.AppliedAdjustments.Count, audited.Count);
+                Assert.Subset(audited.Select(e => e.EventId).ToHashSet(), ledger.Where(e => e.State == AdjustmentState.Applied).Select(e => e.OperationId).ToHashSet());
             }
 
             Assert.Equal(variant == Variant.Kill ? Rounds / 2 : 0, kills);
@@ -198,6 +269,17 @@ public sealed class MultiProcessSyncTests(PostgreSqlServer server)
             if (variant == Variant.Faults)
             {
                 Assert.Contains(simulator.Faults.Injected, f => f.Fault == SimulatorFault.AmbiguousWrite);
+            }
+
+            if (variant == Variant.LateCommits)
+            {
+                Assert.Contains(simulator.Faults.Injected, f => f.Fault == SimulatorFault.LateCommit);
+                Assert.Contains(simulator.Faults.Injected, f => f.Fault == SimulatorFault.LostWrite);
+            }
+
+            if (variant == Variant.SkewedClock)
+            {
+                Assert.True(refusedForItsClock > 0, "the worker whose clock is behind was never refused: the variant tested nothing");
             }
         }
         finally

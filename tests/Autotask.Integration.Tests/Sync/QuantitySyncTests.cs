@@ -209,7 +209,16 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         Assert.Single(_sync.Simulator.AppliedAdjustments);
         Assert.Equal(AdjustmentState.Applied, (await _sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct))[0].State);
         Assert.Empty(await _sync.Store.GetPendingAdjustmentsAsync(SyncHarness.Connection, cancellationToken: Ct));
+
+        // The adjustment is in Autotask, so it is in the audit as applied, once, named by its ledger entry, by the sync that settled it.
+        var applied = Assert.Single(AppliedEvents(_sync));
+        Assert.Equal("crashed-op", applied.EventId);
+        Assert.Contains("settled by this sync", applied.Details, StringComparison.Ordinal);
+        Assert.Equal(_subs[0].ContractServiceId, applied.AutotaskIds["contractService"]);
     }
+
+    private static List<AuditEvent> AppliedEvents(SyncHarness sync) =>
+        sync.Audit.Events.Where(e => e.Operation == AuditOperations.UpdateSubscriptionQuantity && e.Status == AuditStatus.Succeeded).ToList();
 
     [Fact]
     public async Task After_a_crash_before_the_write_landed_the_next_sync_writes_it()
@@ -352,7 +361,7 @@ public sealed class QuantitySyncTests : IAsyncLifetime
     [Theory]
     [InlineData(SimulatorFault.LateCommit)]
     [InlineData(SimulatorFault.GatewayTimeoutLateCommit)]
-    public async Task A_write_committed_after_its_answer_was_lost_is_applied_exactly_once_after_the_lease(SimulatorFault fault)
+    public async Task A_write_committed_after_its_answer_was_lost_is_settled_as_soon_as_the_units_show_it_and_audited_once(SimulatorFault fault)
     {
         // The simulator's clock gates the late commit: it lands when the test advances it, not when a loaded machine gets round to it.
         var simulatorClock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -363,27 +372,78 @@ public sealed class QuantitySyncTests : IAsyncLifetime
         var change = new SubscriptionQuantity("sub-1", before + 5, Now);
 
         // No answer from Autotask itself (the connection dropped, or a gateway gave up) and the read-back finds nothing yet:
-        // nothing proves the write failed, so it is not written again.
+        // nothing proves the write failed, so it is not written again, and the item says until when at the latest.
         var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
+        var entry = Assert.Single(await sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct));
+        var settlesBy = $"at {entry.RecordedAt + Duration.FromMinutes(10)} or earlier";
         Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(first.Items).Status);
         Assert.Contains("may still be committed", first.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Contains(settlesBy, first.Items[0].Reason, StringComparison.Ordinal);
         Assert.Empty(sync.Simulator.AppliedAdjustments);
 
-        // Within the lease, another sync leaves it alone.
+        // Within the lease, while the units do not show it, another sync leaves it alone, and says what it is waiting for.
         var again = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
         Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(again.Items).Status);
+        Assert.Contains("no known outcome yet: its answer was lost", again.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Contains(settlesBy, again.Items[0].Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("Another sync", again.Items[0].Reason, StringComparison.Ordinal);
         Assert.Empty(sync.Simulator.AppliedAdjustments);
 
         simulatorClock.Advance(sync.Simulator.Faults.LateCommitDelay);
         await Wait.UntilAsync(() => sync.Simulator.AppliedAdjustments.Count == 1);
 
-        // After the lease, the entry is settled from the units the late commit made, and nothing is written again.
-        var settled = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], new QuantitySyncOptions { PendingLease = TimeSpan.Zero }, Ct);
+        // Still within the lease: the units show the write, so the next sync settles it as applied and writes nothing.
+        var settled = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
 
         Assert.Equal(QuantitySyncStatus.Unchanged, Assert.Single(settled.Items).Status);
         Assert.Single(sync.Simulator.AppliedAdjustments);
         Assert.Equal(before + 5, sync.UnitsOn(subs[0], Today));
         Assert.Equal([AdjustmentState.Applied], (await sync.Store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
+        var applied = Assert.Single(AppliedEvents(sync));
+        Assert.Equal(entry.OperationId, applied.EventId);
+        Assert.Contains("within its pending lease", applied.Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_write_whose_answer_was_lost_before_it_landed_says_when_it_settles_and_is_written_once_after_the_lease()
+    {
+        // The write never lands; nothing tells the client so. The store's clock is the test's to move.
+        var storeClock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = new InMemoryMappingStore(storeClock);
+        await using var sync = SyncHarness.Create(configure: b => b.UseMappingStore(store));
+        var subs = await sync.MapSubscriptionsAsync(1);
+        var before = sync.UnitsOn(subs[0], Today);
+        sync.Simulator.Faults.Next(SimulatorFault.LostWrite, when: r => r.Path.EndsWith("/ServiceAdjustments", StringComparison.Ordinal));
+        var change = new SubscriptionQuantity("sub-1", before + 7, Now);
+
+        var first = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
+
+        var entry = Assert.Single(await store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct));
+        var settlesBy = $"at {entry.RecordedAt + Duration.FromMinutes(10)} or earlier";
+        var item = Assert.Single(first.Items);
+        Assert.Equal(QuantitySyncStatus.Failed, item.Status);
+        Assert.Contains("answer was lost", item.Reason, StringComparison.Ordinal);
+        Assert.Contains(settlesBy, item.Reason, StringComparison.Ordinal);
+        Assert.Empty(sync.Simulator.AppliedAdjustments);
+
+        // The next sync, within the lease, is told about this write of ours, not about "another sync".
+        storeClock.Advance(TimeSpan.FromMinutes(9));
+        var again = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
+        Assert.Equal(QuantitySyncStatus.Failed, Assert.Single(again.Items).Status);
+        Assert.Contains("no known outcome yet: its answer was lost", again.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Contains(settlesBy, again.Items[0].Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("Another sync", again.Items[0].Reason, StringComparison.Ordinal);
+        Assert.Empty(sync.Simulator.AppliedAdjustments);
+
+        // At the instant it named, it is settled as not applied and the change is made, once.
+        storeClock.Advance(TimeSpan.FromMinutes(1));
+        var settled = await sync.Sync.SyncAsync(SyncHarness.Connection, [change], cancellationToken: Ct);
+
+        Assert.Equal(QuantitySyncStatus.Applied, Assert.Single(settled.Items).Status);
+        Assert.Single(sync.Simulator.AppliedAdjustments);
+        Assert.Equal(before + 7, sync.UnitsOn(subs[0], Today));
+        Assert.Equal([AdjustmentState.NotApplied, AdjustmentState.Applied], (await store.GetLedgerAsync(SyncHarness.Connection, "sub-1", Ct)).Select(e => e.State));
+        Assert.Single(AppliedEvents(sync));
     }
 
     [Fact]
