@@ -230,17 +230,19 @@ public sealed partial class PostgreSqlMappingStore : IAuditedLedgerStore, IAudit
     {
         ArgumentNullException.ThrowIfNull(vendorSubscriptionIds);
         var heads = vendorSubscriptionIds.Distinct().ToDictionary(id => id, id => new LedgerHead { VendorSubscriptionId = id }, StringComparer.Ordinal);
-        if (heads.Count > 0)
+        if (heads.Count == 0)
         {
-            await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await ObserveClockAsync(db, null, beginning: false, cancellationToken).ConfigureAwait(false);
+            return heads;
         }
 
+        // One connection for the clock's observation and every chunk: this read is on the sync's path for every batch.
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ObserveClockAsync(db, null, beginning: false, cancellationToken).ConfigureAwait(false);
         foreach (var chunk in heads.Keys.Chunk(500))
         {
             var (names, parameters) = InList(chunk, ("c", Key(connection)), ("pending", nameof(AdjustmentState.Pending)));
             // One statement, so the version and the pending entry are one snapshot; the age is measured by the database's clock.
-            var rows = await QueryAsync($"""
+            var rows = await QueryAsync(db, null, $"""
                 SELECT h.vendor_subscription_id, h.version, {ClockTicks()} - l.recorded_at, {JoinedLedgerColumns}
                 FROM {Table("ledger_heads")} h
                 LEFT JOIN {Table("ledger")} l ON l.connection_key = h.connection_key AND l.vendor_subscription_id = h.vendor_subscription_id AND l.state = @pending

@@ -52,6 +52,20 @@ public sealed class ServerScriptsTests : IDisposable
         Assert.Contains("partial", failure.Message);
     }
 
+    [Fact]
+    public void A_wiremock_server_whose_port_was_taken_before_it_bound_starts_on_another()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var takenPort = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var ports = new Queue<int>([takenPort]);
+
+        using var server = TestServer.Start(() => ports.TryDequeue(out var next) ? next : TestServer.FreePort());
+
+        Assert.Empty(ports);
+        Assert.NotEqual(takenPort, server.Port);
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private void Script(string name, string body) =>

@@ -12,7 +12,8 @@ internal static class TestServer
     /// Starts the server on a port that was free a moment ago. Another test (or process) can take that port
     /// between the look-up and the bind, so a bind that finds it taken tries another port.
     /// </summary>
-    public static WireMockServer Start()
+    /// <param name="port">Where the ports tried come from; a free one each time by default (tests of the retry give a taken one first).</param>
+    public static WireMockServer Start(Func<int>? port = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -20,7 +21,7 @@ internal static class TestServer
             {
                 return WireMockServer.Start(new WireMockServerSettings
                 {
-                    Urls = [$"http://127.0.0.1:{FreePort()}"],
+                    Urls = [$"http://127.0.0.1:{(port ?? FreePort)()}"],
                     StartAdminInterface = false,
                 });
             }
